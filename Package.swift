@@ -1,0 +1,26 @@
+// swift-tools-version: 6.1
+// Sluice: typed, concurrent, backpressured async pipelines. Zero package dependencies.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Sluice", targets: ["Sluice"]),
+        .executable(name: "sluice-demo", targets: ["sluice-demo"]),
+    ],
+    targets: [
+        // The executor: plans a stage graph and runs it on bounded channels in one task group.
+        // It knows nothing about the DSL.
+        .target(name: "SluiceExecutor", swiftSettings: strict),
+        // The front ends (`op` + `|`, `@FlowBuilder`), `Flow`, `Pipeline` and the terminals.
+        .target(name: "Sluice", dependencies: ["SluiceExecutor"], swiftSettings: strict),
+        .executableTarget(name: "sluice-demo", dependencies: ["Sluice"], swiftSettings: strict),
+        .testTarget(name: "SluiceExecutorTests", dependencies: ["SluiceExecutor"], swiftSettings: strict),
+        .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceExecutor"], swiftSettings: strict),
+    ]
+)
