@@ -1,0 +1,46 @@
+// What a flow says about itself: each stage's kind, name and options (used to compare graphs).
+import SluiceExecutor
+
+/// A stage as a flow describes it.
+///
+/// ```swift
+/// let d = op.map { (x: Int) in x }.workers(4).named("double").stages[0]
+/// d.kind      // "map"
+/// d.name      // "double"
+/// d.workers   // 4
+/// ```
+public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
+    /// `map`, `filter`, `compactMap`, `flatMap`, `forEach`, `batch`, `group`, …
+    public var kind: String
+    /// The stage's name (its kind unless named).
+    public var name: String
+    /// Concurrent workers (1 unless set).
+    public var workers: Int
+    /// Output buffer, when set explicitly (`nil` = the default).
+    public var buffer: BufferSize?
+    /// `false` after `.unordered()`.
+    public var ordered: Bool
+    /// The stages of a fragment that acts as one stage.
+    public var children: [StageDescription]
+
+    package init(_ node: StageNode) {
+        kind = node.kind
+        name = node.name
+        workers = node.options.workers ?? 1
+        buffer = node.options.buffer.map(BufferSize.init(capacity:))
+        ordered = node.options.ordered
+        children = node.children.map(StageDescription.init)
+    }
+
+    /// `map`, `fetch: map(workers: 8, buffer: 32, unordered)`, `group[map, filter]`.
+    public var description: String {
+        var options: [String] = []
+        if workers != 1 { options.append("workers: \(workers)") }
+        if let buffer { options.append("buffer: \(buffer)") }
+        if !ordered { options.append("unordered") }
+        var text = name == kind ? kind : "\(name): \(kind)"
+        if !options.isEmpty { text += "(\(options.joined(separator: ", ")))" }
+        if !children.isEmpty { text += "[\(children.map(\.description).joined(separator: ", "))]" }
+        return text
+    }
+}

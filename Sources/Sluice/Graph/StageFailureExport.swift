@@ -1,0 +1,2 @@
+// Re-exports the executor's error type: users `import Sluice` and catch `StageFailure`.
+@_exported import struct SluiceExecutor.StageFailure

@@ -1,0 +1,76 @@
+// Stage modifiers: workers, buffer, unordered, named — on any component, in both front ends.
+import SluiceExecutor
+
+extension FlowComponent {
+    /// Runs the stage with `count` concurrent workers (default 1). On a multi-stage fragment, each
+    /// worker runs the whole fragment.
+    ///
+    /// ```swift
+    /// op.map(fetch).workers(8)
+    /// Map(fetch).workers(8)
+    /// ```
+    public func workers(_ count: Int) -> Flow<Input, Output> {
+        flow.modifyingStage { node in
+            precondition(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
+            precondition(count == 1 || !node.isSequential,
+                         "workers must be 1 for stage '\(node.name)', got \(count): it groups consecutive items")
+            node.options.workers = count
+        }
+    }
+
+    /// Sets the capacity of the stage's output channel (default 256): `0` is a rendezvous,
+    /// `.unbounded` removes the bound.
+    ///
+    /// ```swift
+    /// op.map(parse).buffer(32)
+    /// ```
+    public func buffer(_ size: BufferSize) -> Flow<Input, Output> {
+        flow.modifyingStage { node in
+            precondition(size.capacity >= 0, "buffer must be >= 0, got \(size.capacity) (stage '\(node.name)')")
+            node.options.buffer = size.capacity
+        }
+    }
+
+    /// Emits results in completion order instead of input order (only matters with `workers > 1`).
+    ///
+    /// ```swift
+    /// op.map(fetch).workers(8).unordered()
+    /// ```
+    public func unordered() -> Flow<Input, Output> {
+        flow.modifyingStage { $0.options.ordered = false }
+    }
+
+    /// Names the stage for errors, metrics and descriptions.
+    ///
+    /// ```swift
+    /// op.map(fetch).named("fetch")
+    /// ```
+    public func named(_ name: String) -> Flow<Input, Output> {
+        flow.modifyingStage { node in
+            precondition(!name.isEmpty, "name must not be empty (stage '\(node.name)')")
+            node.name = name
+            node.isNamed = true
+            if var group = node.body as? GroupBody<Input, Output> {
+                group.prefix = name
+                node.body = group
+            }
+        }
+    }
+}
+
+extension Flow {
+    /// Applies `change` to the flow as one stage: its single node, or a group of all its nodes.
+    package func modifyingStage(_ change: (inout StageNode) -> Void) -> Flow {
+        var node: StageNode
+        if nodes.count == 1 {
+            node = nodes[0]
+        } else {
+            node = StageNode(
+                kind: "group", options: StageOptions(),
+                isSequential: nodes.contains(where: \.isSequential),
+                body: GroupBody<Input, Output>(nodes: nodes, prefix: nil))
+        }
+        change(&node)
+        return Flow(node)
+    }
+}

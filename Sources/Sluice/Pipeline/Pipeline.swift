@@ -1,0 +1,61 @@
+// `Pipeline<Element>`: a source plus a flow. Lazy: nothing runs until a terminal or a loop.
+import SluiceExecutor
+
+/// A source with stages applied: the thing you run.
+///
+/// A pipeline is a value: building it runs nothing, and every terminal call (or `for try await`
+/// loop) runs it afresh, reading the source again.
+///
+/// ```swift
+/// let pages = try await (Pipeline(urls) | op.map(fetch).workers(8) | op.filter(isValid)).collect()
+/// ```
+public struct Pipeline<Element: Sendable>: Sendable {
+    package let source: any SourceBody
+    package let nodes: [StageNode]
+
+    package init(source: any SourceBody, nodes: [StageNode]) {
+        self.source = source
+        self.nodes = nodes
+    }
+
+    /// A pipeline reading a sequence (re-iterated at each run).
+    ///
+    /// ```swift
+    /// let p = Pipeline(1...100)
+    /// ```
+    public init<S: Sequence & Sendable>(_ elements: S) where S.Element == Element {
+        self.init(source: SequenceSource(sequence: elements), nodes: [])
+    }
+
+    /// A pipeline reading an async sequence, in a task of its own.
+    ///
+    /// ```swift
+    /// let p = Pipeline(socket.messages)
+    /// ```
+    @_disfavoredOverload
+    public init<S: AsyncSequence & Sendable>(_ elements: S) where S.Element == Element {
+        self.init(source: AsyncSequenceSource(sequence: elements), nodes: [])
+    }
+
+    /// A pipeline whose source is computed at each run.
+    ///
+    /// ```swift
+    /// let p = Pipeline { try await loadIDs() }
+    /// ```
+    @_disfavoredOverload
+    public init<S: Sequence & SendableMetatype>(_ makeElements: @escaping @Sendable () async throws -> S) where S.Element == Element {
+        self.init(source: DeferredSource(make: makeElements), nodes: [])
+    }
+
+    /// The stages applied to the source, as a flow would describe them.
+    public var stages: [StageDescription] { nodes.map(StageDescription.init) }
+}
+
+/// Applies a flow to a pipeline.
+///
+/// ```swift
+/// let p = Pipeline([1, 2, 3]) | op.map { $0 * 10 } | op.filter { $0 > 10 }
+/// ```
+public func | <A, B>(lhs: Pipeline<A>, rhs: Flow<A, B>) -> Pipeline<B> {
+    Pipeline(source: lhs.source, nodes: lhs.nodes + rhs.nodes)
+}

@@ -1,0 +1,125 @@
+// The terminals: each call runs the pipeline once, in one task group, and returns when it is over.
+import SluiceExecutor
+
+extension Pipeline {
+    /// Runs the pipeline and returns every output, in order (unless a stage is `.unordered()`).
+    ///
+    /// ```swift
+    /// let squares = try await (Pipeline(1...3) | op.map { $0 * $0 }).collect()   // [1, 4, 9]
+    /// ```
+    public func collect(isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
+        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+            var all: [Element] = []
+            while try await out.receive(into: &all) {}
+            return all
+        }
+    }
+
+    /// Runs the pipeline and counts its outputs.
+    ///
+    /// ```swift
+    /// let n = try await (Pipeline(1...10) | op.filter { $0.isMultiple(of: 2) }).count()   // 5
+    /// ```
+    public func count(isolation: isolated (any Actor)? = #isolation) async throws -> Int {
+        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+            var batch: [Element] = []
+            var n = 0
+            while try await out.receive(into: &batch) {
+                n += batch.count
+                batch.removeAll(keepingCapacity: true)
+            }
+            return n
+        }
+    }
+
+    /// Folds the outputs, in order, on the caller's task.
+    ///
+    /// ```swift
+    /// let sum = try await Pipeline(1...4).reduce(0, +)   // 10
+    /// ```
+    public func reduce<Result>(
+        _ initialResult: Result,
+        _ nextPartialResult: (Result, Element) throws -> Result,
+        isolation: isolated (any Actor)? = #isolation
+    ) async throws -> Result {
+        try await reduce(into: initialResult, { $0 = try nextPartialResult($0, $1) })
+    }
+
+    /// Folds the outputs into a mutable accumulator, in order, on the caller's task.
+    ///
+    /// ```swift
+    /// let byLength = try await Pipeline(words).reduce(into: [Int: Int]()) { $0[$1.count, default: 0] += 1 }
+    /// ```
+    public func reduce<Result>(
+        into initialResult: Result,
+        _ updateAccumulatingResult: (inout Result, Element) throws -> Void,
+        isolation: isolated (any Actor)? = #isolation
+    ) async throws -> Result {
+        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+            var result = initialResult
+            var batch: [Element] = []
+            while try await out.receive(into: &batch) {
+                for x in batch { try updateAccumulatingResult(&result, x) }
+                batch.removeAll(keepingCapacity: true)
+            }
+            return result
+        }
+    }
+
+    /// The first output, or `nil` if there is none. Stops every stage as soon as it has it.
+    ///
+    /// ```swift
+    /// let firstBig = try await (Pipeline(1...) | op.filter { $0 > 1000 }).first()   // 1001
+    /// ```
+    public func first(isolation: isolated (any Actor)? = #isolation) async throws -> Element? {
+        try await take(1).first
+    }
+
+    /// Up to `count` outputs; stops every stage once it has them. `take(0)` runs nothing.
+    ///
+    /// ```swift
+    /// let three = try await (Pipeline(1...) | op.map { $0 * 2 }).take(3)   // [2, 4, 6]
+    /// ```
+    public func take(_ count: Int, isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
+        guard count > 0 else { return [] }
+        return try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+            var taken: [Element] = []
+            while taken.count < count, try await out.receive(into: &taken) {}
+            if taken.count > count { taken.removeLast(taken.count - count) }
+            return taken
+        }
+    }
+
+    /// Runs the pipeline for its side effects, discarding the outputs.
+    ///
+    /// ```swift
+    /// try await (Pipeline(files) | op.forEach(upload).workers(4)).drain()
+    /// ```
+    public func drain(isolation: isolated (any Actor)? = #isolation) async throws {
+        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+            var batch: [Element] = []
+            while try await out.receive(into: &batch) {
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    /// Runs `body` on each output, in order, on the caller's task (it need not be `Sendable`).
+    /// A throw from `body` stops the run and is rethrown.
+    ///
+    /// ```swift
+    /// try await (Pipeline(ids) | op.map(load).workers(4)).forEach { record in table.append(record) }
+    /// ```
+    public func forEach(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (Element) async throws -> Void
+    ) async throws {
+        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+            var batch: [Element] = []
+            while try await out.receive(into: &batch) {
+                for x in batch { try await body(x) }
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+}

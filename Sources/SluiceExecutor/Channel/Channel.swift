@@ -1,0 +1,115 @@
+// The bounded channel that joins stages: a Mutex around ChannelStateMachine, resuming outside the lock.
+import Synchronization
+
+/// A bounded multi-producer, multi-consumer channel moving items in batches.
+///
+/// The fast path never suspends: a sender that finds room and a receiver that finds items return
+/// without awaiting, and a receiver takes every available item (up to its limit) in one critical
+/// section. Cancelling the channel (explicitly, or by cancelling a task waiting on it) resumes every
+/// waiter; afterwards `send` and `receive` throw `CancellationError`.
+package final class Channel<Element: Sendable>: Sendable {
+    typealias Machine = ChannelStateMachine<Element, UnsafeContinuation<Void, Never>>
+
+    // `Mutex` is Sendable when its value is `sending`-transferable; the state machine holds only
+    // items (Sendable) and continuations (Sendable).
+    private let state: Mutex<Machine>
+    private let ids = Atomic<UInt64>(0)
+
+    /// - Parameters:
+    ///   - capacity: items the channel holds (`0` = rendezvous, `Int.max` = unbounded).
+    ///   - producers: how many senders will call `finish()`.
+    package init(capacity: Int, producers: Int = 1) {
+        state = Mutex(Machine(capacity: capacity, producers: producers))
+    }
+
+    package var capacity: Int { state.withLock { $0.capacity } }
+    /// Items currently held (queued or parked), for metrics and tests.
+    package var buffered: Int { state.withLock { $0.buffered } }
+    package var isCancelled: Bool { state.withLock { $0.phase == .cancelled } }
+
+    /// Sends every item of `batch`, in order, suspending while the channel is full.
+    /// On return `batch` is empty (its capacity kept).
+    package func send(_ batch: inout [Element]) async throws {
+        if batch.isEmpty { return }
+        let action = state.withLock { $0.send(&batch) }
+        switch action {
+        case .done(let wake):
+            for c in wake { c.resume() }
+            return
+        case .cancelled:
+            throw CancellationError()
+        case .mustPark:
+            break
+        }
+        let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                let (receivers, sender) = state.withLock { $0.park(id: id, items: &batch, continuation: c) }
+                for r in receivers { r.resume() }
+                sender?.resume()
+            }
+        } onCancel: {
+            self.cancel()
+        }
+        if state.withLock({ $0.phase == .cancelled }) { throw CancellationError() }
+    }
+
+    /// Sends one item.
+    package func send(_ element: Element) async throws {
+        var batch = [element]
+        try await send(&batch)
+    }
+
+    /// Moves up to `limit` items onto the end of `buffer` without waiting.
+    package func tryReceive(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
+        let action = state.withLock { $0.receive(into: &buffer, limit: limit) }
+        switch action {
+        case .items(let first, let count, let wake):
+            for c in wake { c.resume() }
+            return .items(first: first, count: count)
+        case .mustWait: return .empty
+        case .end: return .end
+        case .cancelled: throw CancellationError()
+        }
+    }
+
+    /// Moves up to `limit` (≥ 1) items onto the end of `buffer`, suspending until at least one is
+    /// available. Returns the first item's sequence number, or `nil` at the end of the stream.
+    package func receive(into buffer: inout [Element], limit: Int) async throws -> Int? {
+        while true {
+            switch try tryReceive(into: &buffer, limit: limit) {
+            case .items(let first, _): return first
+            case .end: return nil
+            case .empty: break
+            }
+            let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
+            await withTaskCancellationHandler {
+                await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                    if let now = state.withLock({ $0.wait(id: id, continuation: c) }) { now.resume() }
+                }
+            } onCancel: {
+                self.cancel()
+            }
+        }
+    }
+
+    /// One producer is done; after the last one, receivers drain what is left and then see the end.
+    package func finish() {
+        let wake = state.withLock { $0.finish() }
+        for c in wake { c.resume() }
+    }
+
+    /// Stops the channel: drops its items and resumes every waiter. Idempotent.
+    package func cancel() {
+        let (receivers, senders) = state.withLock { $0.cancel() }
+        for c in receivers { c.resume() }
+        for c in senders { c.resume() }
+    }
+}
+
+/// The outcome of a non-waiting receive.
+package enum ReceiveResult: Equatable, Sendable {
+    case items(first: Int, count: Int)
+    case empty
+    case end
+}

@@ -1,0 +1,52 @@
+// The fragment graph's node: one stage (or a group of stages acting as one) with its options.
+
+/// How a stage's workers are configured. `nil` means "not set": the planner picks the default and
+/// may fuse the stage with its neighbours.
+package struct StageOptions: Sendable, Hashable {
+    /// Concurrent workers; `nil` = 1 and not set explicitly.
+    package var workers: Int?
+    /// Output channel capacity in items (`0` = rendezvous, `Int.max` = unbounded); `nil` = default.
+    package var buffer: Int?
+    /// `true` (the default): outputs leave in input order.
+    package var ordered: Bool = true
+
+    package init(workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true) {
+        self.workers = workers
+        self.buffer = buffer
+        self.ordered = ordered
+    }
+
+    /// True when nothing was set explicitly.
+    package var isDefault: Bool { workers == nil && buffer == nil && ordered }
+}
+
+/// One node of a `Flow`'s graph.
+package struct StageNode: Sendable {
+    /// What the stage does: `map`, `filter`, `compactMap`, `flatMap`, `forEach`, `batch`, `group`, …
+    package var kind: String
+    /// The name used in errors, metrics and descriptions (defaults to the kind).
+    package var name: String
+    /// True when `name` was given explicitly with `named(_:)`.
+    package var isNamed: Bool
+    package var options: StageOptions
+    /// The typed body, erased. Its `Input`/`Output` are the node's element types.
+    package var body: any StageBody
+    /// True when the stage keeps state across items (e.g. `batch`): it cannot be split across workers.
+    package var isSequential: Bool
+
+    package init(kind: String, name: String? = nil, options: StageOptions = .init(), isSequential: Bool = false, body: any StageBody) {
+        self.kind = kind
+        self.name = name ?? kind
+        self.isNamed = name != nil
+        self.options = options
+        self.body = body
+        self.isSequential = isSequential
+    }
+
+    /// The stages inside a group node (empty for a plain stage).
+    package var children: [StageNode] { (body as? any GroupBodyProtocol)?.nodes ?? [] }
+
+    /// May the planner run this stage in the same task as its neighbours?
+    /// Only synchronous stages with at most one output per input and no explicit options.
+    package var isFusible: Bool { options.isDefault && body.isFusible }
+}

@@ -1,0 +1,86 @@
+// The plan: which stages share a task, how many workers each group has, and every buffer's size.
+
+/// The executable shape of a graph: consecutive *segments*, each run by its own workers and joined
+/// by bounded channels.
+///
+/// Fusion rule (DESIGN §3.4): consecutive stages that are synchronous, emit at most one output per
+/// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Every other
+/// stage — async, expanding (`flatMap`) or configured — is a segment of its own.
+package struct Plan: Sendable {
+    /// Default capacity of a stage's output channel, in items.
+    package static let defaultBuffer = 256
+    /// The most items a worker takes or hands over at once.
+    package static let maxBatch = 1024
+
+    package struct Segment: Sendable {
+        package var nodes: [StageNode]
+        package var workers: Int
+        package var ordered: Bool
+        /// Capacity of this segment's output channel.
+        package var capacity: Int
+        /// All nodes are fusible: the worker runs the synchronous sink chain.
+        package var isSynchronous: Bool
+        /// Items a worker takes from its input per receive.
+        package var takeLimit: Int
+        /// Outputs a worker accumulates before handing them over.
+        package var outboxLimit: Int
+        /// Completed chunks an ordered multi-worker stage may hold back (its reorder window).
+        package var window: Int { ordered && workers > 1 ? workers : 0 }
+        package var name: String { nodes.count == 1 ? nodes[0].name : nodes.map(\.name).joined(separator: "+") }
+    }
+
+    package var segments: [Segment]
+    /// The source is read inside the first segment's single worker (sync source, fusible start).
+    package var sourceFused: Bool
+    /// Capacity of the source's channel (when not fused), and the size of the chunks it reads.
+    package var sourceCapacity: Int
+    /// Items the consumer takes per receive.
+    package var consumerLimit: Int
+
+    package init(nodes: [StageNode], synchronousSource: Bool) {
+        var segments: [Segment] = []
+        for node in nodes {
+            if node.isFusible, let last = segments.last, last.isSynchronous, last.workers == 1, last.nodes.allSatisfy(\.isFusible) {
+                segments[segments.count - 1].nodes.append(node)
+                continue
+            }
+            let capacity = node.options.buffer ?? Plan.defaultBuffer
+            segments.append(Segment(
+                nodes: [node], workers: node.options.workers ?? 1, ordered: node.options.ordered,
+                capacity: capacity, isSynchronous: node.body.isFusible,
+                takeLimit: 1, outboxLimit: Plan.batchLimit(capacity)))
+        }
+        // Take limits follow the capacity of the channel each segment reads from.
+        let firstLimit = segments.first.map { Plan.batchLimit($0.capacity) } ?? Plan.defaultBuffer
+        sourceCapacity = max(segments.first?.workers ?? 1, firstLimit)
+        var upstream = sourceCapacity
+        for i in segments.indices {
+            let s = segments[i]
+            let perWorker = s.isSynchronous ? max(1, Plan.batchLimit(upstream) / s.workers) : (s.workers > 1 ? 1 : Plan.batchLimit(upstream))
+            segments[i].takeLimit = perWorker
+            upstream = s.capacity
+        }
+        sourceFused = synchronousSource && segments.first.map { $0.isSynchronous && $0.workers == 1 } == true
+        if sourceFused { segments[0].takeLimit = segments[0].outboxLimit }
+        consumerLimit = Plan.batchLimit(segments.last?.capacity ?? sourceCapacity)
+        self.segments = segments
+    }
+
+    /// A channel of capacity `c` is filled and drained in batches of this many items.
+    package static func batchLimit(_ capacity: Int) -> Int { min(maxBatch, max(1, capacity)) }
+
+    /// The most items that can have left the source without having been delivered to the consumer,
+    /// for stages that emit one output per input (`map`, `forEach`): the documented memory bound.
+    ///
+    /// source: its channel plus one chunk in hand (or, fused, one chunk in the first worker);
+    /// each segment: per worker, one input chunk and one outbox; its output channel; its reorder
+    /// window (one outbox per held-back chunk); the consumer: one batch in hand.
+    package var inFlightBound: Int {
+        var total = sourceFused ? 0 : 2 * sourceCapacity
+        for s in segments {
+            total += s.workers * (s.takeLimit + s.outboxLimit) + s.capacity + s.window * s.outboxLimit
+        }
+        if segments.isEmpty { total = 2 * sourceCapacity }
+        return total + consumerLimit
+    }
+}

@@ -1,0 +1,155 @@
+// One worker of one segment: takes chunks of input, pushes them through the segment's stages,
+// and hands the outputs over in batches (in turn, when the segment is ordered and parallel).
+
+/// Where a worker's input comes from.
+package enum WorkerInput<Element: Sendable>: Sendable {
+    case channel(Channel<Element>)
+    /// The source, read inside this (single) worker.
+    case source(any SourceBody)
+}
+
+/// The outputs a worker has produced but not handed over yet.
+final class Outbox<Element> {
+    var items: [Element] = []
+    /// The chunk being processed (its first sequence number), and whether it holds the turn.
+    var chunkStart = 0
+    var hasTurn = false
+}
+
+struct SegmentWorker<Input: Sendable, Output: Sendable> {
+    let segment: Plan.Segment
+    let input: WorkerInput<Input>
+    let output: Channel<Output>
+    let sequencer: Sequencer<Output>?
+    let run: RunState
+
+    /// Runs until the input ends; reports its own failure to the run instead of throwing.
+    func runReportingFailure() async {
+        do {
+            try await work()
+            output.finish()
+        } catch {
+            run.fail(error)
+        }
+    }
+
+    private func work() async throws {
+        var reader = try await Reader(input)
+        let outbox = Outbox<Output>()
+        outbox.items.reserveCapacity(segment.outboxLimit)
+        var inbox: [Input] = []
+        inbox.reserveCapacity(segment.takeLimit)
+        let limit = segment.outboxLimit
+
+        if segment.isSynchronous {
+            let sink: SyncSink<Input> = SinkComposer.sync(
+                segment.nodes, tail: SyncSink(push: { outbox.items.append($0) }, finish: {}), run: run)
+            while let first = try await nextChunk(&reader, &inbox, outbox) {
+                outbox.chunkStart = first
+                for x in inbox {
+                    if run.isStopped { throw CancellationError() }
+                    try sink.push(x)
+                    if outbox.items.count >= limit { try await flushFull(outbox) }
+                }
+                try await completeChunk(outbox, count: inbox.count)
+            }
+            try sink.finish()
+        } else {
+            let sink: AsyncSink<Input> = SinkComposer.async(
+                segment.nodes,
+                tail: AsyncSink(
+                    push: { y in
+                        outbox.items.append(y)
+                        if outbox.items.count >= limit { try await flushFull(outbox) }
+                    },
+                    finish: {}),
+                run: run)
+            while let first = try await nextChunk(&reader, &inbox, outbox) {
+                outbox.chunkStart = first
+                for x in inbox {
+                    if run.isStopped { throw CancellationError() }
+                    try await sink.push(x)
+                }
+                try await completeChunk(outbox, count: inbox.count)
+            }
+            try await sink.finish()
+        }
+        try await output.send(&outbox.items)
+    }
+
+    /// Takes the next chunk into `inbox` (emptied first). Before waiting for input, hands over what
+    /// the outbox holds: a batch leaves as soon as the worker would otherwise wait.
+    private func nextChunk(_ reader: inout Reader, _ inbox: inout [Input], _ outbox: Outbox<Output>) async throws -> Int? {
+        inbox.removeAll(keepingCapacity: true)
+        if let sequencer { try await sequencer.enterWindow() }
+        switch try reader.tryRead(into: &inbox, limit: segment.takeLimit) {
+        case .items(let first, _): return first
+        case .end: return nil
+        case .empty:
+            if sequencer == nil { try await output.send(&outbox.items) }
+            return try await reader.read(into: &inbox, limit: segment.takeLimit)
+        }
+    }
+
+    /// The outbox is full in the middle of a chunk: hand it over (after waiting for the turn).
+    private func flushFull(_ outbox: Outbox<Output>) async throws {
+        if let sequencer, !outbox.hasTurn {
+            try await sequencer.waitForTurn(start: outbox.chunkStart)
+            outbox.hasTurn = true
+        }
+        try await output.send(&outbox.items)
+    }
+
+    private func completeChunk(_ outbox: Outbox<Output>, count: Int) async throws {
+        guard let sequencer else { return }
+        try await sequencer.complete(
+            start: outbox.chunkStart, end: outbox.chunkStart + count,
+            items: &outbox.items, hasTurn: outbox.hasTurn, output: output)
+        outbox.hasTurn = false
+    }
+
+    /// Reads from a channel or straight from a synchronous source.
+    struct Reader {
+        var channel: Channel<Input>?
+        var read: ((inout [Input], Int) throws -> Bool)?
+        var exhausted = false
+        var sequence = 0
+
+        init(_ input: WorkerInput<Input>) async throws {
+            switch input {
+            case .channel(let c):
+                channel = c
+            case .source(let source):
+                let cursor: SourceCursor<Input>
+                do {
+                    cursor = try await source.openErased(as: Input.self)
+                } catch {
+                    throw StageFailure.wrap(error, stage: "source", item: nil)
+                }
+                guard case .sync(let r) = cursor else { preconditionFailure("a fused source must be synchronous") }
+                read = r
+            }
+        }
+
+        mutating func tryRead(into buffer: inout [Input], limit: Int) throws -> ReceiveResult {
+            if let channel { return try channel.tryReceive(into: &buffer, limit: limit) }
+            if exhausted { return .end }
+            let before = buffer.count
+            do {
+                exhausted = !(try read!(&buffer, limit))
+            } catch {
+                throw StageFailure.wrap(error, stage: "source", item: nil)
+            }
+            let n = buffer.count - before
+            if n == 0 { return .end }
+            defer { sequence += n }
+            return .items(first: sequence, count: n)
+        }
+
+        mutating func read(into buffer: inout [Input], limit: Int) async throws -> Int? {
+            if let channel { return try await channel.receive(into: &buffer, limit: limit) }
+            guard case .items(let first, _) = try tryRead(into: &buffer, limit: limit) else { return nil }
+            return first
+        }
+    }
+}
