@@ -20,7 +20,9 @@ let package = Package(
         // The front ends (`op` + `|`, `@FlowBuilder`), `Flow`, `Pipeline` and the terminals.
         .target(name: "Sluice", dependencies: ["SluiceExecutor"], swiftSettings: strict),
         .executableTarget(name: "sluice-demo", dependencies: ["Sluice"], swiftSettings: strict),
-        .testTarget(name: "SluiceExecutorTests", dependencies: ["SluiceExecutor"], swiftSettings: strict),
-        .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceExecutor"], swiftSettings: strict),
+        // Deterministic synchronisation for the package's own tests: gates, counters, a test clock.
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", swiftSettings: strict),
+        .testTarget(name: "SluiceExecutorTests", dependencies: ["SluiceExecutor", "SluiceTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceExecutor", "SluiceTestSupport"], swiftSettings: strict),
     ]
 )

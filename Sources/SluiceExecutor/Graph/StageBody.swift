@@ -23,15 +23,40 @@ package struct AsyncSink<Element> {
 }
 
 /// What a worker knows while it builds its sinks.
-package struct StageContext: Sendable {
+package struct StageContext {
     /// The name to put in `StageFailure`.
     package var name: String
     /// The run, to check for a stop between items of an expansion.
     package var run: RunState
+    /// The worker's lifecycle: bodies register per-worker setup and teardown here.
+    package var scope: WorkerScope
 
-    package init(name: String, run: RunState) {
+    package init(name: String, run: RunState, scope: WorkerScope = WorkerScope()) {
         self.name = name
         self.run = run
+        self.scope = scope
+    }
+}
+
+/// One worker's lifecycle. Sinks are built synchronously; a body that needs per-worker async setup
+/// (a client, a parser) or teardown registers it here. The worker runs every `onStart` before its
+/// first item and every `onExit` (in reverse order) when it ends: normally, on error or on
+/// cancellation. Owned by one worker task; never shared.
+package final class WorkerScope {
+    package private(set) var starts: [() async throws -> Void] = []
+    package private(set) var exits: [() async -> Void] = []
+
+    package init() {}
+
+    package func onStart(_ body: @escaping () async throws -> Void) { starts.append(body) }
+    package func onExit(_ body: @escaping () async -> Void) { exits.append(body) }
+
+    package func start() async throws {
+        for s in starts { try await s() }
+    }
+
+    package func exit() async {
+        for e in exits.reversed() { await e() }
     }
 }
 
@@ -71,18 +96,18 @@ extension StageBody {
 
 /// Composes a chain of nodes, back to front, in front of a typed tail sink.
 package enum SinkComposer {
-    package static func sync<In, Out>(_ nodes: [StageNode], tail: SyncSink<Out>, run: RunState, prefix: String? = nil, as: In.Type = In.self) -> SyncSink<In> {
+    package static func sync<In, Out>(_ nodes: [StageNode], tail: SyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, as: In.Type = In.self) -> SyncSink<In> {
         var sink: Any = tail
         for node in nodes.reversed() {
-            sink = node.body.erasedSyncSink(sink, context: StageContext(name: qualified(node.name, prefix), run: run))
+            sink = node.body.erasedSyncSink(sink, context: StageContext(name: qualified(node.name, prefix), run: run, scope: scope))
         }
         return sink as! SyncSink<In>
     }
 
-    package static func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, run: RunState, prefix: String? = nil, as: In.Type = In.self) -> AsyncSink<In> {
+    package static func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, as: In.Type = In.self) -> AsyncSink<In> {
         var sink: Any = tail
         for node in nodes.reversed() {
-            let context = StageContext(name: qualified(node.name, prefix), run: run)
+            let context = StageContext(name: qualified(node.name, prefix), run: run, scope: scope)
             if node.isFusible {
                 // A synchronous stage inside an async chain: adapt it without an extra await per stage.
                 sink = node.body.erasedAsyncFromSync(sink, context: context)
@@ -150,10 +175,10 @@ package struct GroupBody<Input: Sendable, Output: Sendable>: StageBody, GroupBod
     package var isFusible: Bool { nodes.allSatisfy(\.isFusible) && !nodes.contains(where: \.isSequential) }
 
     package func makeSyncSink(_ downstream: SyncSink<Output>, context: StageContext) -> SyncSink<Input> {
-        SinkComposer.sync(nodes, tail: downstream, run: context.run, prefix: prefix)
+        SinkComposer.sync(nodes, tail: downstream, run: context.run, scope: context.scope, prefix: prefix)
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
-        SinkComposer.async(nodes, tail: downstream, run: context.run, prefix: prefix)
+        SinkComposer.async(nodes, tail: downstream, run: context.run, scope: context.scope, prefix: prefix)
     }
 }

@@ -33,6 +33,8 @@ package struct StageNode: Sendable {
     package var body: any StageBody
     /// True when the stage keeps state across items (e.g. `batch`): it cannot be split across workers.
     package var isSequential: Bool
+    /// Where the stage's workers run: `nil` = the default (cooperative) executor.
+    package var executorPreference: (any TaskExecutor)?
 
     package init(kind: String, name: String? = nil, options: StageOptions = .init(), isSequential: Bool = false, body: any StageBody) {
         self.kind = kind
@@ -48,5 +50,5 @@ package struct StageNode: Sendable {
 
     /// May the planner run this stage in the same task as its neighbours?
     /// Only synchronous stages with at most one output per input and no explicit options.
-    package var isFusible: Bool { options.isDefault && body.isFusible }
+    package var isFusible: Bool { options.isDefault && executorPreference == nil && body.isFusible }
 }

@@ -24,6 +24,8 @@ package struct Plan: Sendable {
         package var takeLimit: Int
         /// Outputs a worker accumulates before handing them over.
         package var outboxLimit: Int
+        /// Where the workers run (`nil` = the cooperative pool).
+        package var executorPreference: (any TaskExecutor)?
         /// Completed chunks an ordered multi-worker stage may hold back (its reorder window).
         package var window: Int { ordered && workers > 1 ? workers : 0 }
         package var name: String { nodes.count == 1 ? nodes[0].name : nodes.map(\.name).joined(separator: "+") }
@@ -48,7 +50,8 @@ package struct Plan: Sendable {
             segments.append(Segment(
                 nodes: [node], workers: node.options.workers ?? 1, ordered: node.options.ordered,
                 capacity: capacity, isSynchronous: node.body.isFusible,
-                takeLimit: 1, outboxLimit: Plan.batchLimit(capacity)))
+                takeLimit: 1, outboxLimit: Plan.batchLimit(capacity),
+                executorPreference: node.executorPreference))
         }
         // Take limits follow the capacity of the channel each segment reads from.
         let firstLimit = segments.first.map { Plan.batchLimit($0.capacity) } ?? Plan.defaultBuffer

@@ -99,7 +99,7 @@ package enum Executor {
         let worker = SegmentWorker<First.Input, Last.Output>(
             segment: segment, input: workerInput, output: output, sequencer: sequencer, run: run)
         for _ in 0..<segment.workers {
-            group.addTask { await worker.runReportingFailure() }
+            group.addTask(executorPreference: segment.executorPreference) { await worker.runReportingFailure() }
         }
         return output
     }

@@ -34,6 +34,17 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     }
 
     private func work() async throws {
+        let scope = WorkerScope()
+        do {
+            try await work(scope)
+        } catch {
+            await scope.exit()
+            throw error
+        }
+        await scope.exit()
+    }
+
+    private func work(_ scope: WorkerScope) async throws {
         var reader = try await Reader(input)
         let outbox = Outbox<Output>()
         outbox.items.reserveCapacity(segment.outboxLimit)
@@ -43,7 +54,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
 
         if segment.isSynchronous {
             let sink: SyncSink<Input> = SinkComposer.sync(
-                segment.nodes, tail: SyncSink(push: { outbox.items.append($0) }, finish: {}), run: run)
+                segment.nodes, tail: SyncSink(push: { outbox.items.append($0) }, finish: {}), run: run, scope: scope)
+            try await scope.start()
             while let first = try await nextChunk(&reader, &inbox, outbox) {
                 outbox.chunkStart = first
                 for x in inbox {
@@ -63,7 +75,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                         if outbox.items.count >= limit { try await flushFull(outbox) }
                     },
                     finish: {}),
-                run: run)
+                run: run, scope: scope)
+            try await scope.start()
             while let first = try await nextChunk(&reader, &inbox, outbox) {
                 outbox.chunkStart = first
                 for x in inbox {

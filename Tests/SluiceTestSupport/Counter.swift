@@ -1,0 +1,70 @@
+// A thread-safe counter that tests can also wait on ("until at least n").
+import Synchronization
+
+/// Counts events from any task; `wait(atLeast:)` suspends until the count reaches a value.
+public final class Counter: Sendable {
+    private struct State {
+        var value = 0
+        var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var value: Int { state.withLock { $0.value } }
+
+    /// Adds `n` and returns the new value.
+    @discardableResult
+    public func increment(by n: Int = 1) -> Int {
+        let (value, ready) = state.withLock { s -> (Int, [CheckedContinuation<Void, Never>]) in
+            s.value += n
+            let ready = s.waiters.filter { $0.target <= s.value }.map(\.continuation)
+            s.waiters.removeAll { $0.target <= s.value }
+            return (s.value, ready)
+        }
+        for c in ready { c.resume() }
+        return value
+    }
+
+    /// Suspends until the count is at least `target`.
+    public func wait(atLeast target: Int) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.value >= target { return true }
+                s.waiters.append((target, c))
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+}
+
+/// A thread-safe list of events, in the order they were recorded.
+public final class Recorder<Event: Sendable>: Sendable {
+    private let events = Mutex<[Event]>([])
+
+    public init() {}
+
+    public func record(_ event: Event) { events.withLock { $0.append(event) } }
+    public var all: [Event] { events.withLock { $0 } }
+}
+
+/// The maximum of a value that goes up and down (e.g. concurrent calls in flight).
+public final class HighWater: Sendable {
+    private let state = Mutex<(current: Int, max: Int)>((0, 0))
+
+    public init() {}
+
+    @discardableResult
+    public func enter() -> Int {
+        state.withLock { s in
+            s.current += 1
+            s.max = Swift.max(s.max, s.current)
+            return s.current
+        }
+    }
+
+    public func leave() { state.withLock { $0.current -= 1 } }
+    public var current: Int { state.withLock { $0.current } }
+    public var max: Int { state.withLock { $0.max } }
+}
