@@ -26,13 +26,14 @@ package struct FlatMapAsyncSequenceBody<A: Sendable, S: AsyncSequence & Sendable
     package var expand: @Sendable (A) async throws -> S
 
     package func makeAsyncSink(_ downstream: AsyncSink<S.Element>, context: StageContext) -> AsyncSink<A> {
-        let f = expand, name = context.name, push = downstream.push, run = context.run
+        let f = expand, name = context.name, push = downstream.push, run = context.run, scope = context.scope
         return AsyncSink(
             push: { x in
                 let sequence: S
                 do { sequence = try await f(x) } catch { throw StageFailure.wrap(error, stage: name, item: x) }
                 var iterator = sequence.makeAsyncIterator()
                 while true {
+                    try await scope.flushOutputs()
                     let next: S.Element?
                     do { next = try await iterator.next() } catch { throw StageFailure.wrap(error, stage: name, item: x) }
                     guard let y = next else { return }

@@ -34,15 +34,26 @@ extension Pipeline {
 
     /// Folds the outputs, in order, on the caller's task.
     ///
+    /// The closure has the same shape as `AsyncSequence.reduce`'s so that `reduce(0, +)` resolves
+    /// quickly at the end of a long `|` chain (a different shape doubles the candidates).
+    ///
     /// ```swift
     /// let sum = try await Pipeline(1...4).reduce(0, +)   // 10
     /// ```
     public func reduce<Result>(
         _ initialResult: Result,
-        _ nextPartialResult: (Result, Element) throws -> Result,
+        _ nextPartialResult: (Result, Element) async throws -> Result,
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> Result {
-        try await reduce(into: initialResult, { $0 = try nextPartialResult($0, $1) })
+        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+            var result = initialResult
+            var batch: [Element] = []
+            while try await out.receive(into: &batch) {
+                for x in batch { result = try await nextPartialResult(result, x) }
+                batch.removeAll(keepingCapacity: true)
+            }
+            return result
+        }
     }
 
     /// Folds the outputs into a mutable accumulator, in order, on the caller's task.

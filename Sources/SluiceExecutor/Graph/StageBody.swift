@@ -44,6 +44,10 @@ package struct StageContext {
 /// cancellation. Owned by one worker task; never shared.
 package final class WorkerScope {
     package private(set) var starts: [() async throws -> Void] = []
+    /// Hands the worker's pending outputs to the next stage. A body calls it before it waits on
+    /// something other than its input (e.g. the next element of an async expansion), so that
+    /// finished outputs are not held back meanwhile. Set by the worker.
+    package var flushOutputs: () async throws -> Void = {}
     package private(set) var exits: [() async -> Void] = []
 
     package init() {}

@@ -30,6 +30,11 @@ package final class Sequencer<Element: Sendable>: Sendable {
         try await suspend { $0.waitForWindow($1) }
     }
 
+    /// Does chunk `start` have the turn now? (It keeps it until its `complete`.)
+    package func hasTurn(start: Int) -> Bool {
+        state.withLock { $0.hasTurn(start: start) }
+    }
+
     /// Waits until chunk `start` has the turn.
     package func waitForTurn(start: Int) async throws {
         if state.withLock({ $0.hasTurn(start: start) }) { return }

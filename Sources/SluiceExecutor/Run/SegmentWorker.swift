@@ -47,6 +47,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     private func work(_ scope: WorkerScope) async throws {
         var reader = try await Reader(input)
         let outbox = Outbox<Output>()
+        scope.flushOutputs = { try await flushIfInTurn(outbox) }
         outbox.items.reserveCapacity(segment.outboxLimit)
         var inbox: [Input] = []
         inbox.reserveCapacity(segment.takeLimit)
@@ -82,6 +83,9 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 for x in inbox {
                     if run.isStopped { throw CancellationError() }
                     try await sink.push(x)
+                    // An async body may suspend on the next item: hand this item's outputs over now,
+                    // so the next stage works on them meanwhile (DESIGN §3.4).
+                    if sequencer == nil && !outbox.items.isEmpty { try await output.send(&outbox.items) }
                 }
                 try await completeChunk(outbox, count: inbox.count)
             }
@@ -108,6 +112,16 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     private func flushFull(_ outbox: Outbox<Output>) async throws {
         if let sequencer, !outbox.hasTurn {
             try await sequencer.waitForTurn(start: outbox.chunkStart)
+            outbox.hasTurn = true
+        }
+        try await output.send(&outbox.items)
+    }
+
+    /// Hands pending outputs over now if that needs no waiting for the turn (see `flushOutputs`).
+    private func flushIfInTurn(_ outbox: Outbox<Output>) async throws {
+        guard !outbox.items.isEmpty else { return }
+        if let sequencer, !outbox.hasTurn {
+            guard sequencer.hasTurn(start: outbox.chunkStart) else { return }
             outbox.hasTurn = true
         }
         try await output.send(&outbox.items)
