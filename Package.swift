@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Sluice", dependencies: ["SluiceExecutor"], swiftSettings: strict),
         .executableTarget(name: "sluice-demo", dependencies: ["Sluice"], swiftSettings: strict),
         // Deterministic synchronisation for the package's own tests: gates, counters, a test clock.
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", swiftSettings: strict),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceExecutor"], path: "Tests/SluiceTestSupport", swiftSettings: strict),
         .testTarget(name: "SluiceExecutorTests", dependencies: ["SluiceExecutor", "SluiceTestSupport"], swiftSettings: strict),
         .testTarget(name: "SluiceTests", dependencies: ["Sluice", "SluiceExecutor", "SluiceTestSupport"], swiftSettings: strict),
     ]

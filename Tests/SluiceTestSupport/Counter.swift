@@ -1,5 +1,5 @@
 // A thread-safe counter that tests can also wait on ("until at least n").
-import Synchronization
+import SluiceExecutor
 
 /// Counts events from any task; `wait(atLeast:)` suspends until the count reaches a value.
 public final class Counter: Sendable {
@@ -7,7 +7,7 @@ public final class Counter: Sendable {
         var value = 0
         var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init() {}
 
@@ -41,7 +41,7 @@ public final class Counter: Sendable {
 
 /// A thread-safe list of events, in the order they were recorded.
 public final class Recorder<Event: Sendable>: Sendable {
-    private let events = Mutex<[Event]>([])
+    private let events = Lock<[Event]>([])
 
     public init() {}
 
@@ -51,7 +51,7 @@ public final class Recorder<Event: Sendable>: Sendable {
 
 /// The maximum of a value that goes up and down (e.g. concurrent calls in flight).
 public final class HighWater: Sendable {
-    private let state = Mutex<(current: Int, max: Int)>((0, 0))
+    private let state = Lock<(current: Int, max: Int)>((0, 0))
 
     public init() {}
 

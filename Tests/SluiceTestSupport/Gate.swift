@@ -1,5 +1,5 @@
 // A gate tasks wait at until a test opens it: synchronisation without sleeps.
-import Synchronization
+import SluiceExecutor
 
 /// Tasks calling `wait()` suspend until `open()`; after that, `wait()` returns at once.
 /// Waiting is cancellable (a cancelled waiter throws `CancellationError`).
@@ -9,7 +9,7 @@ public final class Gate: Sendable {
         var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
         var nextID: UInt64 = 0
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init() {}
 

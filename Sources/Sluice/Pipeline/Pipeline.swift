@@ -49,6 +49,16 @@ public struct Pipeline<Element: Sendable>: Sendable {
 
     /// The stages applied to the source, as a flow would describe them.
     public var stages: [StageDescription] { nodes.map(StageDescription.init) }
+
+    /// The most items that can have left the source without having reached the consumer, for
+    /// stages that emit one item per input: the memory bound of `Docs/Concepts.md`. It depends only
+    /// on the stages' workers and buffers.
+    ///
+    /// ```swift
+    /// let p = Pipeline(urls) | op.map(fetch).workers(8).buffer(16)
+    /// print(p.inFlightBound)
+    /// ```
+    public var inFlightBound: Int { Plan(nodes: nodes, synchronousSource: source.isSynchronous).inFlightBound }
 }
 
 /// Applies a flow to a pipeline.

@@ -113,7 +113,7 @@ final class Handoff<Element: Sendable>: Sendable {
         var done = false
         var doneWaiter: CheckedContinuation<Void, any Error>?
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     func deliver(_ output: RunOutput<Element>) {
         let waiter = state.withLock { s in

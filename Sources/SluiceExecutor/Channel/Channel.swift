@@ -1,4 +1,4 @@
-// The bounded channel that joins stages: a Mutex around ChannelStateMachine, resuming outside the lock.
+// The bounded channel that joins stages: a lock around ChannelStateMachine, resuming outside the lock.
 import Synchronization
 
 /// A bounded multi-producer, multi-consumer channel moving items in batches.
@@ -10,16 +10,16 @@ import Synchronization
 package final class Channel<Element: Sendable>: Sendable {
     typealias Machine = ChannelStateMachine<Element, UnsafeContinuation<Void, Never>>
 
-    // `Mutex` is Sendable when its value is `sending`-transferable; the state machine holds only
+    // The lock is Sendable (its value goes in and out as `sending`); the state machine holds only
     // items (Sendable) and continuations (Sendable).
-    private let state: Mutex<Machine>
+    private let state: Lock<Machine>
     private let ids = Atomic<UInt64>(0)
 
     /// - Parameters:
     ///   - capacity: items the channel holds (`0` = rendezvous, `Int.max` = unbounded).
     ///   - producers: how many senders will call `finish()`.
     package init(capacity: Int, producers: Int = 1) {
-        state = Mutex(Machine(capacity: capacity, producers: producers))
+        state = Lock(Machine(capacity: capacity, producers: producers))
     }
 
     package var capacity: Int { state.withLock { $0.capacity } }

@@ -1,13 +1,13 @@
-// The reorder window's storage: a Mutex around SequencerStateMachine, sending in turn.
-import Synchronization
+// The reorder window's storage: a lock around SequencerStateMachine, sending in turn.
+
 
 /// Keeps the outputs of an ordered multi-worker stage in input order (see `SequencerStateMachine`).
 package final class Sequencer<Element: Sendable>: Sendable {
     typealias Machine = SequencerStateMachine<Element, UnsafeContinuation<Void, Never>>
-    private let state: Mutex<Machine>
+    private let state: Lock<Machine>
 
     package init(window: Int) {
-        state = Mutex(Machine(window: window))
+        state = Lock(Machine(window: window))
     }
 
     private func suspend(_ register: (inout Machine, UnsafeContinuation<Void, Never>) -> UnsafeContinuation<Void, Never>?) async throws {

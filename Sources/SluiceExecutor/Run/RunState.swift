@@ -5,7 +5,7 @@ import Synchronization
 /// and sequencer so that no task stays suspended.
 package final class RunState: Sendable {
     private let stopped = Atomic<Bool>(false)
-    private let state = Mutex<(failure: (any Error)?, cancellers: [@Sendable () -> Void])>((nil, []))
+    private let state = Lock<(failure: (any Error)?, cancellers: [@Sendable () -> Void])>((nil, []))
 
     package init() {}
 

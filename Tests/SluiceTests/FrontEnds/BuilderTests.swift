@@ -3,7 +3,7 @@ import Sluice
 import Testing
 
 struct Extract: FlowComponent {
-    var flow: Flow<Page, String> {
+    var flow: Flow<CrawledPage, String> {
         FlatMap(links)
         Filter(isInternal)
         Map(normalize)
@@ -31,12 +31,12 @@ struct AddN: FlowComponent {
     }
 
     @Test func namedFragmentsEmbedAsStatements() async throws {
-        let crawl = Flow<Page, String> {
+        let crawl = Flow<CrawledPage, String> {
             Extract()
             Filter { (url: String) in url != "/b" }
         }
         #expect(try await crawl(TwoStylesTests.pages).collect() == ["/c", "/d"])
-        let same: Flow<Page, String> = Extract().flow | op.filter { $0 != "/b" }
+        let same: Flow<CrawledPage, String> = Extract().flow | op.filter { $0 != "/b" }
         #expect(crawl.stages == same.stages)
         let add = Flow<Int, Int> {
             AddN(n: 1)

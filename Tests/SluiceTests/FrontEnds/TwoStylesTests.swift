@@ -2,25 +2,25 @@
 import Sluice
 import Testing
 
-struct Page: Sendable, Equatable {
+struct CrawledPage: Sendable, Equatable {
     var url: String
     var links: [String]
 }
 
-func links(_ page: Page) -> [String] { page.links }
+func links(_ page: CrawledPage) -> [String] { page.links }
 func isInternal(_ url: String) -> Bool { url.hasPrefix("/") }
 func normalize(_ url: String) -> String { url.lowercased() }
 
 @Suite struct TwoStylesTests {
     static let pages = [
-        Page(url: "/a", links: ["/B", "http://x", "/C"]),
-        Page(url: "/b", links: []),
-        Page(url: "/c", links: ["/D"]),
+        CrawledPage(url: "/a", links: ["/B", "http://x", "/C"]),
+        CrawledPage(url: "/b", links: []),
+        CrawledPage(url: "/c", links: ["/D"]),
     ]
 
     @Test func pipeAndBuilderBuildTheSameGraph() async throws {
-        let piped: Flow<Page, String> = op.flatMap(links) | op.filter(isInternal) | op.map(normalize)
-        let built = Flow<Page, String> {
+        let piped: Flow<CrawledPage, String> = op.flatMap(links) | op.filter(isInternal) | op.map(normalize)
+        let built = Flow<CrawledPage, String> {
             FlatMap(links)
             Filter(isInternal)
             Map(normalize)
