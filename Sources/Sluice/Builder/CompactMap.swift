@@ -9,6 +9,7 @@ import SluiceExecutor
 public struct CompactMap<Input: Sendable, Output: Sendable>: FlowComponent {
     public let flow: Flow<Input, Output>
 
+    @inlinable
     public init(_ transform: @escaping @Sendable (Input) throws -> Output?) {
         flow = op.compactMap(transform)
     }

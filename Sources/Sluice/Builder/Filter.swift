@@ -9,6 +9,7 @@ import SluiceExecutor
 public struct Filter<Element: Sendable>: FlowComponent {
     public let flow: Flow<Element, Element>
 
+    @inlinable
     public init(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) {
         flow = op.filter(isIncluded)
     }

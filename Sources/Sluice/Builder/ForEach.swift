@@ -9,6 +9,7 @@ import SluiceExecutor
 public struct ForEach<Element: Sendable>: FlowComponent {
     public let flow: Flow<Element, Element>
 
+    @inlinable
     public init(_ action: @escaping @Sendable (Element) throws -> Void) {
         flow = op.forEach(action)
     }

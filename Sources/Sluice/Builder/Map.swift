@@ -12,6 +12,7 @@ import SluiceExecutor
 public struct Map<Input: Sendable, Output: Sendable>: FlowComponent {
     public let flow: Flow<Input, Output>
 
+    @inlinable
     public init(_ transform: @escaping @Sendable (Input) throws -> Output) {
         flow = op.map(transform)
     }

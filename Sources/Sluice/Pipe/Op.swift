@@ -19,8 +19,9 @@ public enum op {
     /// op.map { (x: Int) in x * 2 }
     /// op.map(\Page.url)
     /// ```
+    @inlinable
     public static func map<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, B> {
-        Flow(.map(Transform.sync(transform)))
+        mapFlow(transform, kernel: Kernels.map(transform))
     }
 
     /// One output per input, computed asynchronously.
@@ -37,8 +38,9 @@ public enum op {
     /// ```swift
     /// op.filter { (x: Int) in x.isMultiple(of: 3) }
     /// ```
+    @inlinable
     public static func filter<A>(_ isIncluded: @escaping @Sendable (A) throws -> Bool) -> Flow<A, A> {
-        Flow(.filter(Transform.sync(isIncluded)))
+        filterFlow(isIncluded, kernel: Kernels.filter(isIncluded))
     }
 
     /// Keeps the items for which the asynchronous `isIncluded` returns true.
@@ -55,8 +57,9 @@ public enum op {
     /// ```swift
     /// op.compactMap { (s: String) in Int(s) }
     /// ```
+    @inlinable
     public static func compactMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B?) -> Flow<A, B> {
-        Flow(.compactMap(Transform.sync(transform)))
+        compactMapFlow(transform, kernel: Kernels.compactMap(transform))
     }
 
     /// One output per input, or none when the asynchronous `transform` returns nil.
@@ -100,8 +103,9 @@ public enum op {
     /// ```swift
     /// op.forEach { (x: Int) in print(x) }
     /// ```
+    @inlinable
     public static func forEach<A>(_ action: @escaping @Sendable (A) throws -> Void) -> Flow<A, A> {
-        Flow(.forEach(Transform.sync(action)))
+        forEachFlow(action, kernel: Kernels.forEach(action))
     }
 
     /// An asynchronous side effect per item; the item passes on unchanged.

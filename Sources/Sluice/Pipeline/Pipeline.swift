@@ -23,8 +23,24 @@ public struct Pipeline<Element: Sendable>: Sendable {
     /// ```swift
     /// let p = Pipeline(1...100)
     /// ```
+    @inlinable
     public init<S: Sequence & Sendable>(_ elements: S) where S.Element == Element {
-        self.init(source: SequenceSource(sequence: elements), nodes: [])
+        self.init(chunkReader: ChunkReaders.reading(elements))
+    }
+
+    /// A pipeline over a sequence, read by `chunkReader` (built where the element type is concrete).
+    @usableFromInline
+    package init(chunkReader: @escaping @Sendable () -> (inout [Element], Int) -> Bool) {
+        self.init(source: SequenceSource(makeReader: chunkReader), nodes: [])
+    }
+
+    /// Runs the pipeline once: `consume` reads the output on the caller's task (see the terminals).
+    @usableFromInline
+    package func execute<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ consume: (RunOutput<Element>) async throws -> Result
+    ) async throws -> Result {
+        try await Executor.run(source: source, nodes: nodes, consume: consume)
     }
 
     /// A pipeline reading an async sequence, in a task of its own.

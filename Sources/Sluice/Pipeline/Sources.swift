@@ -1,14 +1,38 @@
 // The three kinds of source a pipeline can start from, as executor source bodies.
 import SluiceExecutor
 
-/// Any `Sequence`: read in chunks; iterated afresh at every run.
-struct SequenceSource<S: Sequence & Sendable>: SourceBody where S.Element: Sendable {
-    let sequence: S
+/// Any `Sequence`: read in chunks by a closure built where the sequence's type is concrete, so the
+/// per-item loop is specialized. Iterated afresh at every run.
+struct SequenceSource<Element: Sendable>: SourceBody {
+    /// Makes a fresh chunk reader (one per run).
+    let makeReader: @Sendable () -> (inout [Element], Int) -> Bool
+
     var isSynchronous: Bool { true }
 
-    func open() async throws -> SourceCursor<S.Element> {
-        let reader = IteratorReader(sequence.makeIterator())
-        return .sync { buffer, limit in reader.read(into: &buffer, limit: limit) }
+    func open() async throws -> SourceCursor<Element> {
+        .sync(makeReader())
+    }
+}
+
+/// Builds chunk readers in the caller's module (inlined there, so specialized).
+@usableFromInline
+package enum ChunkReaders {
+    /// A factory of readers that append up to `limit` items per call and return `false` once the
+    /// sequence is exhausted.
+    @inlinable
+    package static func reading<S: Sequence & Sendable>(_ sequence: S) -> @Sendable () -> (inout [S.Element], Int) -> Bool {
+        {
+            var iterator = sequence.makeIterator()
+            return { buffer, limit in
+                var n = 0
+                while n < limit {
+                    guard let x = iterator.next() else { return false }
+                    buffer.append(x)
+                    n += 1
+                }
+                return true
+            }
+        }
     }
 }
 

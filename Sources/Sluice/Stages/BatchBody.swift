@@ -4,11 +4,36 @@ import SluiceExecutor
 package struct BatchBody<A: Sendable>: StageBody {
     package var size: Int
 
+    package init(size: Int) {
+        self.size = size
+    }
+
     package var isFusible: Bool { true }
 
     /// The batch being filled, one per worker.
     final class Pending {
         var items: [A] = []
+    }
+
+    package func makeKernel(context: StageContext) -> ChunkKernel<A, [A]>? {
+        let size = self.size, pending = Pending()
+        return ChunkKernel(
+            process: { input, output in
+                for x in input {
+                    pending.items.append(x)
+                    if pending.items.count == size {
+                        output.append(pending.items)
+                        pending.items = []
+                        pending.items.reserveCapacity(size)
+                    }
+                }
+            },
+            finish: { output in
+                if !pending.items.isEmpty {
+                    output.append(pending.items)
+                    pending.items = []
+                }
+            })
     }
 
     package func makeSyncSink(_ downstream: SyncSink<[A]>, context: StageContext) -> SyncSink<A> {

@@ -3,8 +3,16 @@ import SluiceExecutor
 
 package struct CompactMapBody<A: Sendable, B: Sendable>: StageBody {
     package var transform: Transform<A, B?>
+    package var kernel: (@Sendable (StageContext) -> ChunkKernel<A, B>)?
+
+    package init(transform: Transform<A, B?>, kernel: (@Sendable (StageContext) -> ChunkKernel<A, B>)? = nil) {
+        self.transform = transform
+        self.kernel = kernel
+    }
 
     package var isFusible: Bool { transform.isSync }
+
+    package func makeKernel(context: StageContext) -> ChunkKernel<A, B>? { kernel?(context) }
 
     package func makeSyncSink(_ downstream: SyncSink<B>, context: StageContext) -> SyncSink<A> {
         guard case .sync(let f) = transform else { preconditionFailure() }
@@ -22,4 +30,26 @@ extension StageNode {
     package static func compactMap<A, B: Sendable>(_ transform: Transform<A, B?>) -> StageNode {
         StageNode(kind: "compactMap", body: CompactMapBody(transform: transform))
     }
+}
+
+extension Kernels {
+    /// The `compactMap` kernel, specialized where it is built.
+    @inlinable
+    package static func compactMap<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) throws -> B?) -> @Sendable (StageContext) -> ChunkKernel<A, B> {
+        { context in
+            let name = context.name, run = context.run
+            return ChunkKernel { input, output in
+                for x in input {
+                    if run.isStopped { throw CancellationError() }
+                    if let y = try callSync(f, x, stage: name) { output.append(y) }
+                }
+            }
+        }
+    }
+}
+
+/// A one-stage synchronous `compactMap` flow with its specialized kernel.
+@usableFromInline
+package func compactMapFlow<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) throws -> B?, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<A, B>) -> Flow<A, B> {
+    Flow(StageNode(kind: "compactMap", body: CompactMapBody(transform: .sync(f), kernel: kernel)))
 }

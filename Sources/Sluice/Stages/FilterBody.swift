@@ -3,8 +3,16 @@ import SluiceExecutor
 
 package struct FilterBody<A: Sendable>: StageBody {
     package var predicate: Transform<A, Bool>
+    package var kernel: (@Sendable (StageContext) -> ChunkKernel<A, A>)?
+
+    package init(predicate: Transform<A, Bool>, kernel: (@Sendable (StageContext) -> ChunkKernel<A, A>)? = nil) {
+        self.predicate = predicate
+        self.kernel = kernel
+    }
 
     package var isFusible: Bool { predicate.isSync }
+
+    package func makeKernel(context: StageContext) -> ChunkKernel<A, A>? { kernel?(context) }
 
     package func makeSyncSink(_ downstream: SyncSink<A>, context: StageContext) -> SyncSink<A> {
         guard case .sync(let p) = predicate else { preconditionFailure() }
@@ -22,4 +30,26 @@ extension StageNode {
     package static func filter<A>(_ predicate: Transform<A, Bool>) -> StageNode {
         StageNode(kind: "filter", body: FilterBody(predicate: predicate))
     }
+}
+
+extension Kernels {
+    /// The `filter` kernel, specialized where it is built.
+    @inlinable
+    package static func filter<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Bool) -> @Sendable (StageContext) -> ChunkKernel<A, A> {
+        { context in
+            let name = context.name, run = context.run
+            return ChunkKernel { input, output in
+                for x in input {
+                    if run.isStopped { throw CancellationError() }
+                    if try callSync(f, x, stage: name) { output.append(x) }
+                }
+            }
+        }
+    }
+}
+
+/// A one-stage synchronous `filter` flow with its specialized kernel.
+@usableFromInline
+package func filterFlow<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Bool, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<A, A>) -> Flow<A, A> {
+    Flow(StageNode(kind: "filter", body: FilterBody(predicate: .sync(f), kernel: kernel)))
 }

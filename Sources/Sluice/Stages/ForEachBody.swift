@@ -3,8 +3,16 @@ import SluiceExecutor
 
 package struct ForEachBody<A: Sendable>: StageBody {
     package var action: Transform<A, Void>
+    package var kernel: (@Sendable (StageContext) -> ChunkKernel<A, A>)?
+
+    package init(action: Transform<A, Void>, kernel: (@Sendable (StageContext) -> ChunkKernel<A, A>)? = nil) {
+        self.action = action
+        self.kernel = kernel
+    }
 
     package var isFusible: Bool { action.isSync }
+
+    package func makeKernel(context: StageContext) -> ChunkKernel<A, A>? { kernel?(context) }
 
     package func makeSyncSink(_ downstream: SyncSink<A>, context: StageContext) -> SyncSink<A> {
         guard case .sync(let f) = action else { preconditionFailure() }
@@ -22,4 +30,27 @@ extension StageNode {
     package static func forEach<A>(_ action: Transform<A, Void>) -> StageNode {
         StageNode(kind: "forEach", body: ForEachBody(action: action))
     }
+}
+
+extension Kernels {
+    /// The `forEach` kernel, specialized where it is built.
+    @inlinable
+    package static func forEach<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Void) -> @Sendable (StageContext) -> ChunkKernel<A, A> {
+        { context in
+            let name = context.name, run = context.run
+            return ChunkKernel { input, output in
+                for x in input {
+                    if run.isStopped { throw CancellationError() }
+                    try callSync(f, x, stage: name)
+                    output.append(x)
+                }
+            }
+        }
+    }
+}
+
+/// A one-stage synchronous `forEach` flow with its specialized kernel.
+@usableFromInline
+package func forEachFlow<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Void, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<A, A>) -> Flow<A, A> {
+    Flow(StageNode(kind: "forEach", body: ForEachBody(action: .sync(f), kernel: kernel)))
 }

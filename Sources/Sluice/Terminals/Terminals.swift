@@ -7,8 +7,9 @@ extension Pipeline {
     /// ```swift
     /// let squares = try await (Pipeline(1...3) | op.map { $0 * $0 }).collect()   // [1, 4, 9]
     /// ```
+    @inlinable
     public func collect(isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
-        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        try await execute { (out: RunOutput<Element>) in
             var all: [Element] = []
             while try await out.receive(into: &all) {}
             return all
@@ -20,8 +21,9 @@ extension Pipeline {
     /// ```swift
     /// let n = try await (Pipeline(1...10) | op.filter { $0.isMultiple(of: 2) }).count()   // 5
     /// ```
+    @inlinable
     public func count(isolation: isolated (any Actor)? = #isolation) async throws -> Int {
-        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        try await execute { (out: RunOutput<Element>) in
             var batch: [Element] = []
             var n = 0
             while try await out.receive(into: &batch) {
@@ -40,12 +42,13 @@ extension Pipeline {
     /// ```swift
     /// let sum = try await Pipeline(1...4).reduce(0, +)   // 10
     /// ```
+    @inlinable
     public func reduce<Result>(
         _ initialResult: Result,
         _ nextPartialResult: (Result, Element) async throws -> Result,
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> Result {
-        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        try await execute { (out: RunOutput<Element>) in
             var result = initialResult
             var batch: [Element] = []
             while try await out.receive(into: &batch) {
@@ -61,12 +64,13 @@ extension Pipeline {
     /// ```swift
     /// let byLength = try await Pipeline(words).reduce(into: [Int: Int]()) { $0[$1.count, default: 0] += 1 }
     /// ```
+    @inlinable
     public func reduce<Result>(
         into initialResult: Result,
         _ updateAccumulatingResult: (inout Result, Element) throws -> Void,
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> Result {
-        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        try await execute { (out: RunOutput<Element>) in
             var result = initialResult
             var batch: [Element] = []
             while try await out.receive(into: &batch) {
@@ -82,6 +86,7 @@ extension Pipeline {
     /// ```swift
     /// let firstBig = try await (Pipeline(1...) | op.filter { $0 > 1000 }).first()   // 1001
     /// ```
+    @inlinable
     public func first(isolation: isolated (any Actor)? = #isolation) async throws -> Element? {
         try await take(1).first
     }
@@ -91,9 +96,10 @@ extension Pipeline {
     /// ```swift
     /// let three = try await (Pipeline(1...) | op.map { $0 * 2 }).take(3)   // [2, 4, 6]
     /// ```
+    @inlinable
     public func take(_ count: Int, isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
         guard count > 0 else { return [] }
-        return try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        return try await execute { (out: RunOutput<Element>) in
             var taken: [Element] = []
             while taken.count < count, try await out.receive(into: &taken) {}
             if taken.count > count { taken.removeLast(taken.count - count) }
@@ -106,8 +112,9 @@ extension Pipeline {
     /// ```swift
     /// try await (Pipeline(files) | op.forEach(upload).workers(4)).drain()
     /// ```
+    @inlinable
     public func drain(isolation: isolated (any Actor)? = #isolation) async throws {
-        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        try await execute { (out: RunOutput<Element>) in
             var batch: [Element] = []
             while try await out.receive(into: &batch) {
                 batch.removeAll(keepingCapacity: true)
@@ -121,11 +128,12 @@ extension Pipeline {
     /// ```swift
     /// try await (Pipeline(ids) | op.map(load).workers(4)).forEach { record in table.append(record) }
     /// ```
+    @inlinable
     public func forEach(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Element) async throws -> Void
     ) async throws {
-        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        try await execute { (out: RunOutput<Element>) in
             var batch: [Element] = []
             while try await out.receive(into: &batch) {
                 for x in batch { try await body(x) }

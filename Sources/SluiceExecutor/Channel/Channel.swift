@@ -28,10 +28,11 @@ package final class Channel<Element: Sendable>: Sendable {
     package var isCancelled: Bool { state.withLock { $0.phase == .cancelled } }
 
     /// Sends every item of `batch`, in order, suspending while the channel is full.
-    /// On return `batch` is empty (its capacity kept).
-    package func send(_ batch: inout [Element]) async throws {
+    /// On return `batch` is empty (its capacity kept). Pass `urgent: false` when more items will
+    /// follow soon: receivers are then woken only once the channel is half full (see `poke()`).
+    package func send(_ batch: inout [Element], urgent: Bool = true) async throws {
         if batch.isEmpty { return }
-        let action = state.withLock { $0.send(&batch) }
+        let action = state.withLock { $0.send(&batch, urgent: urgent) }
         switch action {
         case .done(let wake):
             for c in wake { c.resume() }
@@ -91,6 +92,13 @@ package final class Channel<Element: Sendable>: Sendable {
                 self.cancel()
             }
         }
+    }
+
+    /// Wakes receivers for the items queued by non-urgent sends. A producer calls it before it
+    /// waits for anything, so that no item waits for the wake threshold.
+    package func poke() {
+        let wake = state.withLock { $0.poke() }
+        for c in wake { c.resume() }
     }
 
     /// One producer is done; after the last one, receivers drain what is left and then see the end.

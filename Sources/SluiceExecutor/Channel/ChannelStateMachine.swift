@@ -24,6 +24,10 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     package let capacity: Int
+    /// A non-urgent send wakes a waiting receiver only once this many items are queued, so a fast
+    /// producer is not woken against on every batch; an urgent send (the sender is about to
+    /// wait) or a `poke` wakes it whatever the count.
+    package let wakeThreshold: Int
     package private(set) var phase: Phase = .open
     package private(set) var producers: Int
     private var queue = ItemQueue<Element>()
@@ -36,6 +40,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         precondition(capacity >= 0 && producers >= 1)
         self.capacity = capacity
         self.producers = producers
+        self.wakeThreshold = capacity == Int.max ? Plan.maxBatch : Swift.max(1, capacity / 2)
     }
 
     /// Items held by the channel, queued or parked.
@@ -54,8 +59,9 @@ package struct ChannelStateMachine<Element, Continuation> {
         case cancelled
     }
 
-    /// Offers `batch`: moves what fits into the queue, leaving the rest in `batch`.
-    package mutating func send(_ batch: inout [Element]) -> SendAction {
+    /// Offers `batch`: moves what fits into the queue, leaving the rest in `batch`. A non-`urgent`
+    /// send wakes receivers only once `wakeThreshold` items are queued.
+    package mutating func send(_ batch: inout [Element], urgent: Bool = true) -> SendAction {
         guard phase == .open else {
             batch.removeAll(keepingCapacity: true)
             return .cancelled
@@ -64,11 +70,11 @@ package struct ChannelStateMachine<Element, Continuation> {
         // A parked sender is ahead of us: keep FIFO order by parking behind it.
         let n = parked.isEmpty ? Swift.min(room, batch.count) : 0
         if n == batch.count {
-            for x in batch { queue.append(x) }
+            queue.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
-            return .done(wake: wakeReceivers())
+            return .done(wake: urgent || queue.count >= wakeThreshold ? wakeReceivers() : [])
         }
-        for x in batch[..<n] { queue.append(x) }
+        queue.append(contentsOf: batch[..<n])
         batch.removeFirst(n)
         return .mustPark
     }
@@ -82,7 +88,7 @@ package struct ChannelStateMachine<Element, Continuation> {
             return ([], continuation)
         }
         var items = ItemQueue<Element>()
-        for x in batch { items.append(x) }
+        items.append(contentsOf: batch)
         batch.removeAll(keepingCapacity: true)
         parked.append(ParkedSender(id: id, items: items, continuation: continuation))
         return (wakeReceivers(), nil)
@@ -116,7 +122,7 @@ package struct ChannelStateMachine<Element, Continuation> {
             } else if capacity == Int.max || queue.count < capacity {
                 var moved: [Element] = []
                 parked[0].items.take(upTo: capacity == Int.max ? Int.max : capacity - queue.count, into: &moved)
-                for x in moved { queue.append(x) }
+                queue.append(contentsOf: moved)
             } else {
                 break
             }
@@ -142,6 +148,11 @@ package struct ChannelStateMachine<Element, Continuation> {
         if phase != .open || !queue.isEmpty || !parked.isEmpty { return continuation }
         receivers.append((id, continuation))
         return nil
+    }
+
+    /// The sender is about to wait for something else: wake receivers for whatever is queued.
+    package mutating func poke() -> [Continuation] {
+        phase == .cancelled ? [] : wakeReceivers()
     }
 
     // MARK: lifecycle

@@ -13,6 +13,10 @@ package struct ItemQueue<Element> {
 
     package mutating func append(_ element: Element) { storage.append(element) }
 
+    package mutating func append(contentsOf elements: some Collection<Element>) {
+        storage.append(contentsOf: elements)
+    }
+
     /// Moves up to `limit` items, oldest first, onto the end of `buffer`. Returns how many moved.
     @discardableResult
     package mutating func take(upTo limit: Int, into buffer: inout [Element]) -> Int {

@@ -28,6 +28,7 @@ public struct StageFailure: Error, Sendable, CustomStringConvertible {
     /// ```swift
     /// let failure = StageFailure(stage: "fetch", item: 42, underlying: URLError.timedOut)
     /// ```
+    @inlinable
     public init(stage: String, item: (any Sendable)?, underlying: any Error, attempts: Int = 1) {
         self.stage = stage
         self.item = item

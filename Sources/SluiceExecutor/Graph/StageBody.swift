@@ -23,11 +23,12 @@ package struct AsyncSink<Element> {
 }
 
 /// What a worker knows while it builds its sinks.
+@usableFromInline
 package struct StageContext {
     /// The name to put in `StageFailure`.
-    package var name: String
+    @usableFromInline package var name: String
     /// The run, to check for a stop between items of an expansion.
-    package var run: RunState
+    @usableFromInline package var run: RunState
     /// The worker's lifecycle: bodies register per-worker setup and teardown here.
     package var scope: WorkerScope
 
@@ -79,10 +80,15 @@ package protocol StageBody: Sendable {
 
     /// Builds this stage in front of `downstream`.
     func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input>
+
+    /// This stage's chunk kernel (the fast path for fused synchronous segments), or `nil`.
+    func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>?
 }
 
 extension StageBody {
     package var isFusible: Bool { false }
+
+    package func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>? { nil }
 
     package func makeSyncSink(_ downstream: SyncSink<Output>, context: StageContext) -> SyncSink<Input> {
         preconditionFailure("stage '\(context.name)' has no synchronous form")

@@ -50,7 +50,7 @@ package struct Plan: Sendable {
             segments.append(Segment(
                 nodes: [node], workers: node.options.workers ?? 1, ordered: node.options.ordered,
                 capacity: capacity, isSynchronous: node.body.isFusible,
-                takeLimit: 1, outboxLimit: Plan.batchLimit(capacity),
+                takeLimit: 1, outboxLimit: Plan.handOverLimit(capacity),
                 executorPreference: node.executorPreference))
         }
         // Take limits follow the capacity of the channel each segment reads from.
@@ -69,8 +69,12 @@ package struct Plan: Sendable {
         self.segments = segments
     }
 
-    /// A channel of capacity `c` is filled and drained in batches of this many items.
+    /// A channel of capacity `c` is drained in batches of up to this many items.
     package static func batchLimit(_ capacity: Int) -> Int { min(maxBatch, max(1, capacity)) }
+
+    /// A worker hands over its outputs in batches of this many items: a quarter of the output
+    /// channel, so the producer keeps working while a receiver wakes up (which takes microseconds).
+    package static func handOverLimit(_ capacity: Int) -> Int { min(maxBatch, max(1, capacity / 4)) }
 
     /// The most items that can have left the source without having been delivered to the consumer,
     /// for stages that emit one output per input (`map`, `forEach`): the documented memory bound.

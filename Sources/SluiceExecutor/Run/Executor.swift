@@ -1,6 +1,7 @@
 // Runs a planned graph: one task group per execution, every worker a child task of it.
 
 /// The consumer's end of a run: receives the last stage's outputs in batches.
+@usableFromInline
 package struct RunOutput<Element: Sendable>: Sendable {
     package let channel: Channel<Element>
     package let run: RunState
@@ -9,6 +10,7 @@ package struct RunOutput<Element: Sendable>: Sendable {
 
     /// Appends the next batch to `buffer`; returns `false` at the end. Throws the run's first
     /// failure (a `StageFailure`), or `CancellationError` if the run was cancelled.
+    @usableFromInline
     package func receive(into buffer: inout [Element]) async throws -> Bool {
         do {
             return try await channel.receive(into: &buffer, limit: limit) != nil

@@ -3,13 +3,15 @@ import Synchronization
 
 /// Shared by every task of one run. The first real failure is kept; stopping cancels every channel
 /// and sequencer so that no task stays suspended.
+@usableFromInline
 package final class RunState: Sendable {
-    private let stopped = Atomic<Bool>(false)
+    @usableFromInline let stopped = Atomic<Bool>(false)
     private let state = Lock<(failure: (any Error)?, cancellers: [@Sendable () -> Void])>((nil, []))
 
     package init() {}
 
     /// True once the run is stopping: no stage body may start after this.
+    @inlinable
     package var isStopped: Bool { stopped.load(ordering: .acquiring) }
 
     /// The first failure recorded (never a `CancellationError`).

@@ -53,7 +53,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         inbox.reserveCapacity(segment.takeLimit)
         let limit = segment.outboxLimit
 
-        if segment.isSynchronous {
+        if segment.isSynchronous, let kernel: ChunkKernel<Input, Output> = SinkComposer.kernel(segment.nodes, run: run, scope: scope) {
+            // The fast path: every stage has a specialized chunk kernel.
+            try await scope.start()
+            while let first = try await nextChunk(&reader, &inbox, outbox) {
+                outbox.chunkStart = first
+                if run.isStopped { throw CancellationError() }
+                try kernel.process(&inbox, &outbox.items)
+                if outbox.items.count >= limit { try await flushFull(outbox) }
+                try await completeChunk(outbox, count: inbox.count)
+            }
+            try kernel.finish(&outbox.items)
+        } else if segment.isSynchronous {
             let sink: SyncSink<Input> = SinkComposer.sync(
                 segment.nodes, tail: SyncSink(push: { outbox.items.append($0) }, finish: {}), run: run, scope: scope)
             try await scope.start()
@@ -103,7 +114,9 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         case .items(let first, _): return first
         case .end: return nil
         case .empty:
+            // About to wait for input: hand everything over and wake the next stage now.
             if sequencer == nil { try await output.send(&outbox.items) }
+            output.poke()
             return try await reader.read(into: &inbox, limit: segment.takeLimit)
         }
     }
@@ -114,7 +127,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             try await sequencer.waitForTurn(start: outbox.chunkStart)
             outbox.hasTurn = true
         }
-        try await output.send(&outbox.items)
+        try await output.send(&outbox.items, urgent: false)
     }
 
     /// Hands pending outputs over now if that needs no waiting for the turn (see `flushOutputs`).

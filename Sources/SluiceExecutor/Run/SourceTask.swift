@@ -34,7 +34,7 @@ struct SourceTask<Element: Sendable> {
                 } catch {
                     throw StageFailure.wrap(error, stage: "source", item: nil)
                 }
-                try await output.send(&batch)
+                try await output.send(&batch, urgent: !more)
             }
         case .async(let next):
             while true {
