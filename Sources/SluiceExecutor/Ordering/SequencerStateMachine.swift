@@ -70,6 +70,12 @@ package struct SequencerStateMachine<Element, Continuation> {
         }
         var wake: [Continuation] = []
         if let w = turnWaiters.removeValue(forKey: end) { wake.append(w) }
+        // The window may have reopened without a flush (a deposit was flushed earlier by another
+        // turn holder): let waiters in while there is room.
+        if deposits.count < window {
+            wake.append(contentsOf: windowWaiters)
+            windowWaiters.removeAll()
+        }
         return .released(wake: wake)
     }
 

@@ -82,7 +82,9 @@ package struct Plan: Sendable {
     /// source: its channel plus one chunk in hand (or, fused, one chunk in the first worker);
     /// each segment: per worker, one input chunk and one outbox; its output channel; its reorder
     /// window (one outbox per held-back chunk); the consumer: one batch in hand.
+    /// `Int.max` when a stage has an unbounded buffer: there is no bound then.
     package var inFlightBound: Int {
+        if segments.contains(where: { $0.capacity == Int.max }) { return Int.max }
         var total = sourceFused ? 0 : 2 * sourceCapacity
         for s in segments {
             total += s.workers * (s.takeLimit + s.outboxLimit) + s.capacity + s.window * s.outboxLimit

@@ -1,0 +1,603 @@
+// Synchronous tests of the channel's state machine: every transition, with Ints standing in for
+// continuations, and a harness that fails the test if any continuation is returned twice.
+import Testing
+@testable import SluiceExecutor
+
+/// Drives a `ChannelStateMachine<Int, Int>` the way `Channel` does, handing it fresh continuation
+/// ids and checking every continuation it returns: each must have been handed in, and none may come
+/// back twice (a double resume crashes a real run; a leak hangs it).
+final class ChannelHarness {
+    private(set) var machine: ChannelStateMachine<Int, Int>
+    private var nextID = 0
+    /// Handed to the machine and not returned yet.
+    private(set) var suspended: Set<Int> = []
+    /// Returned by the machine so far.
+    private(set) var resumed: Set<Int> = []
+    /// Returned by the most recent transition, in order.
+    private(set) var woken: [Int] = []
+
+    init(capacity: Int, producers: Int = 1) {
+        machine = ChannelStateMachine(capacity: capacity, producers: producers)
+    }
+
+    private func newID() -> Int {
+        nextID += 1
+        suspended.insert(nextID)
+        return nextID
+    }
+
+    private func record(_ continuations: [Int], _ location: SourceLocation) {
+        woken = continuations
+        for c in continuations {
+            #expect(!resumed.contains(c), "continuation \(c) returned twice", sourceLocation: location)
+            #expect(suspended.contains(c), "continuation \(c) returned but never handed in", sourceLocation: location)
+            resumed.insert(c)
+            suspended.remove(c)
+        }
+    }
+
+    func isSuspended(_ id: Int) -> Bool { suspended.contains(id) }
+
+    enum Sent: Equatable {
+        case done
+        /// Did not fit: `rest` is what the sender still holds.
+        case mustPark(rest: [Int])
+        case cancelled
+    }
+
+    /// `send` alone (the caller must `park` after `.mustPark`).
+    func send(_ items: [Int], sourceLocation: SourceLocation = #_sourceLocation) -> Sent {
+        var batch = items
+        switch machine.send(&batch) {
+        case .done(let wake):
+            #expect(batch.isEmpty, sourceLocation: sourceLocation)
+            record(wake, sourceLocation)
+            return .done
+        case .mustPark:
+            #expect(!batch.isEmpty, sourceLocation: sourceLocation)
+            record([], sourceLocation)
+            return .mustPark(rest: batch)
+        case .cancelled:
+            #expect(batch.isEmpty, "a cancelled send drops its items", sourceLocation: sourceLocation)
+            record([], sourceLocation)
+            return .cancelled
+        }
+    }
+
+    /// Parks a sender holding `rest`; returns its continuation id.
+    func park(_ rest: [Int], sourceLocation: SourceLocation = #_sourceLocation) -> Int {
+        let id = newID()
+        var batch = rest
+        let (receivers, sender) = machine.park(id: WaiterID(id), items: &batch, continuation: id)
+        #expect(batch.isEmpty, sourceLocation: sourceLocation)
+        if let sender {
+            #expect(sender == id, sourceLocation: sourceLocation)
+            #expect(receivers.isEmpty, sourceLocation: sourceLocation)
+        }
+        record(receivers + (sender.map { [$0] } ?? []), sourceLocation)
+        return id
+    }
+
+    /// What `Channel.send` does: send, and park the rest if it did not fit. Returns the parked
+    /// sender's id, or nil if everything fit (or the channel was cancelled).
+    @discardableResult
+    func sendOrPark(_ items: [Int], sourceLocation: SourceLocation = #_sourceLocation) -> Int? {
+        switch send(items, sourceLocation: sourceLocation) {
+        case .done, .cancelled: return nil
+        case .mustPark(let rest): return park(rest, sourceLocation: sourceLocation)
+        }
+    }
+
+    enum Received: Equatable {
+        case items(first: Int, [Int])
+        case mustWait
+        case end
+        case cancelled
+    }
+
+    func receive(limit: Int, sourceLocation: SourceLocation = #_sourceLocation) -> Received {
+        var buffer: [Int] = []
+        switch machine.receive(into: &buffer, limit: limit) {
+        case .items(let first, let count, let wake):
+            #expect(count == buffer.count, sourceLocation: sourceLocation)
+            #expect(count >= 1 && count <= limit, sourceLocation: sourceLocation)
+            record(wake, sourceLocation)
+            return .items(first: first, buffer)
+        case .mustWait:
+            #expect(buffer.isEmpty, sourceLocation: sourceLocation)
+            record([], sourceLocation)
+            return .mustWait
+        case .end:
+            #expect(buffer.isEmpty, sourceLocation: sourceLocation)
+            record([], sourceLocation)
+            return .end
+        case .cancelled:
+            #expect(buffer.isEmpty, sourceLocation: sourceLocation)
+            record([], sourceLocation)
+            return .cancelled
+        }
+    }
+
+    /// Registers a waiting receiver; returns its id (it is in `woken` if the machine handed it
+    /// straight back).
+    func wait(sourceLocation: SourceLocation = #_sourceLocation) -> Int {
+        let id = newID()
+        let now = machine.wait(id: WaiterID(id), continuation: id)
+        if let now { #expect(now == id, sourceLocation: sourceLocation) }
+        record(now.map { [$0] } ?? [], sourceLocation)
+        return id
+    }
+
+    func finish(sourceLocation: SourceLocation = #_sourceLocation) {
+        record(machine.finish(), sourceLocation)
+    }
+
+    /// Cancels; `woken` holds the receivers, then the senders.
+    func cancel(sourceLocation: SourceLocation = #_sourceLocation) -> (receivers: [Int], senders: [Int]) {
+        let (receivers, senders) = machine.cancel()
+        record(receivers + senders, sourceLocation)
+        return (receivers, senders)
+    }
+}
+
+@Suite struct ChannelStateMachineTests {
+    // MARK: send
+
+    @Test func sendFastPathReturnsDoneWhenEverythingFits() {
+        let h = ChannelHarness(capacity: 4)
+        #expect(h.send([1, 2]) == .done)
+        #expect(h.send([3, 4]) == .done)
+        #expect(h.woken.isEmpty)
+        #expect(h.machine.buffered == 4)
+        #expect(h.machine.parkedSenders == 0)
+    }
+
+    @Test func capacityIsRespected() {
+        let h = ChannelHarness(capacity: 3)
+        #expect(h.send([1, 2, 3]) == .done)
+        #expect(h.send([4]) == .mustPark(rest: [4]))
+        // Nothing beyond the capacity entered the queue: the extra item is still the sender's.
+        #expect(h.machine.buffered == 3)
+        #expect(h.send([]) == .done, "an empty batch always fits")
+    }
+
+    @Test func partialFitQueuesWhatFitsAndParksTheRest() {
+        let h = ChannelHarness(capacity: 2)
+        #expect(h.send([1, 2, 3, 4, 5]) == .mustPark(rest: [3, 4, 5]))
+        #expect(h.machine.buffered == 2)
+        let sender = h.park([3, 4, 5])
+        #expect(h.isSuspended(sender))
+        #expect(h.machine.buffered == 5)
+        #expect(h.machine.parkedSenders == 1)
+        #expect(h.receive(limit: 10) == .items(first: 0, [1, 2, 3, 4, 5]))
+        #expect(h.woken == [sender])
+    }
+
+    @Test func unboundedChannelNeverParks() {
+        let h = ChannelHarness(capacity: .max)
+        for i in 0..<100 { #expect(h.send(Array(i * 10..<(i + 1) * 10)) == .done) }
+        #expect(h.machine.buffered == 1000)
+        #expect(h.receive(limit: 1000) == .items(first: 0, Array(0..<1000)))
+    }
+
+    // MARK: receive
+
+    @Test func receiverTakesQueuedItemsFirstThenParkedOnes() {
+        let h = ChannelHarness(capacity: 2)
+        let sender = h.sendOrPark([1, 2, 3, 4, 5])!
+        // Two from the queue, then one straight from the parked batch; the rest of the batch
+        // moves into the queue, so the sender's whole batch is accepted and it is resumed.
+        #expect(h.receive(limit: 3) == .items(first: 0, [1, 2, 3]))
+        #expect(h.woken == [sender])
+        #expect(h.machine.buffered == 2)
+        #expect(h.machine.parkedSenders == 0)
+        #expect(h.receive(limit: 3) == .items(first: 3, [4, 5]))
+        #expect(h.woken.isEmpty)
+        #expect(h.receive(limit: 3) == .mustWait)
+    }
+
+    @Test func parkedSenderIsResumedOnceWhenItsWholeBatchIsTakenOrMoved() {
+        let h = ChannelHarness(capacity: 1)
+        #expect(h.sendOrPark([1]) == nil)
+        let sender = h.sendOrPark([2, 3])!
+        #expect(h.receive(limit: 1) == .items(first: 0, [1]))
+        // 2 moved into the queue, 3 is still parked: not yet.
+        #expect(h.woken.isEmpty)
+        #expect(h.isSuspended(sender))
+        #expect(h.receive(limit: 1) == .items(first: 1, [2]))
+        #expect(h.woken == [sender], "3 moved into the queue: the batch is accepted")
+        #expect(h.receive(limit: 1) == .items(first: 2, [3]))
+        #expect(h.woken.isEmpty, "resumed exactly once")
+    }
+
+    @Test func receiveLimitIsRespectedAcrossQueueAndParked() {
+        let h = ChannelHarness(capacity: 3)
+        h.sendOrPark([0, 1, 2])
+        let a = h.sendOrPark([3, 4])!
+        let b = h.sendOrPark([5, 6, 7, 8])!
+        var got: [Int] = []
+        var resumedOrder: [Int] = []
+        var expectedFirst = 0
+        while case .items(let first, let items) = h.receive(limit: 2) {
+            #expect(first == expectedFirst)
+            expectedFirst += items.count
+            got += items
+            resumedOrder += h.woken
+        }
+        #expect(got == Array(0...8))
+        #expect(resumedOrder == [a, b])
+    }
+
+    // MARK: rendezvous
+
+    @Test func rendezvousMovesItemsOnlyToAReceiver() {
+        let h = ChannelHarness(capacity: 0)
+        #expect(h.send([1, 2, 3]) == .mustPark(rest: [1, 2, 3]), "nothing is queued at capacity 0")
+        let sender = h.park([1, 2, 3])
+        #expect(h.receive(limit: 2) == .items(first: 0, [1, 2]))
+        #expect(h.woken.isEmpty, "the sender waits until its whole batch is taken")
+        #expect(h.isSuspended(sender))
+        #expect(h.machine.buffered == 1)
+        #expect(h.receive(limit: 2) == .items(first: 2, [3]))
+        #expect(h.woken == [sender])
+        #expect(h.machine.buffered == 0)
+    }
+
+    @Test func rendezvousWithAWaitingReceiver() {
+        let h = ChannelHarness(capacity: 0)
+        #expect(h.receive(limit: 4) == .mustWait)
+        let receiver = h.wait()
+        #expect(h.isSuspended(receiver))
+        #expect(h.send([7]) == .mustPark(rest: [7]))
+        let sender = h.park([7])
+        #expect(h.woken == [receiver], "parking offers the items to the waiting receiver")
+        #expect(h.receive(limit: 4) == .items(first: 0, [7]))
+        #expect(h.woken == [sender])
+    }
+
+    @Test func rendezvousSendersAreServedInOrder() {
+        let h = ChannelHarness(capacity: 0)
+        let a = h.sendOrPark([1, 2])!
+        let b = h.sendOrPark([3])!
+        let c = h.sendOrPark([4, 5])!
+        #expect(h.receive(limit: 3) == .items(first: 0, [1, 2, 3]))
+        #expect(h.woken == [a, b])
+        #expect(h.receive(limit: 3) == .items(first: 3, [4, 5]))
+        #expect(h.woken == [c])
+    }
+
+    // MARK: FIFO and sequence numbers
+
+    @Test func fifoAcrossQueueAndParkedSenders() {
+        let h = ChannelHarness(capacity: 3)
+        #expect(h.send([1, 2]) == .done)
+        #expect(h.send([3, 4]) == .mustPark(rest: [4]))
+        let b = h.park([4])
+        // B is parked: C parks behind it and must not overtake it when room appears.
+        let c = h.sendOrPark([5])!
+        #expect(h.receive(limit: 1) == .items(first: 0, [1]))
+        #expect(h.woken == [b], "4 moved into the queue before 5")
+        #expect(h.send([6]) == .mustPark(rest: [6]), "C is still parked: 6 may not jump ahead of 5")
+        let d = h.park([6])
+        var rest: [Int] = []
+        while case .items(_, let items) = h.receive(limit: 1) { rest += items }
+        #expect(rest == [2, 3, 4, 5, 6])
+        #expect(!h.isSuspended(c) && !h.isSuspended(d))
+    }
+
+    @Test func sequenceNumbersAreContiguousAcrossReceives() {
+        let h = ChannelHarness(capacity: 2)
+        var nextValue = 0
+        var expectedFirst = 0
+        for round in 0..<50 {
+            let n = round % 5
+            let batch = Array(nextValue..<nextValue + n)
+            nextValue += n
+            h.sendOrPark(batch)
+            while case .items(let first, let items) = h.receive(limit: 1 + round % 3) {
+                #expect(first == expectedFirst)
+                #expect(items == Array(first..<first + items.count), "item i has sequence number i")
+                expectedFirst += items.count
+            }
+        }
+        #expect(expectedFirst == nextValue)
+        #expect(h.machine.dequeued == nextValue)
+    }
+
+    // MARK: finish
+
+    @Test func endComesAfterTheLastProducerFinishesAndTheChannelIsDrained() {
+        let h = ChannelHarness(capacity: 4, producers: 3)
+        h.sendOrPark([1, 2])
+        h.finish()
+        #expect(h.receive(limit: 10) == .items(first: 0, [1, 2]))
+        #expect(h.receive(limit: 10) == .mustWait, "two producers are still open")
+        h.finish()
+        let r1 = h.wait()
+        #expect(h.isSuspended(r1))
+        h.sendOrPark([3])
+        #expect(h.woken == [r1])
+        h.sendOrPark([4, 5])
+        h.finish()
+        #expect(h.machine.phase == .finished)
+        // Finished, but not drained: the items come first.
+        #expect(h.receive(limit: 2) == .items(first: 2, [3, 4]))
+        #expect(h.receive(limit: 2) == .items(first: 4, [5]))
+        #expect(h.receive(limit: 2) == .end)
+        #expect(h.receive(limit: 2) == .end, "the end is sticky")
+    }
+
+    @Test func lastFinishWakesEveryWaitingReceiver() {
+        let h = ChannelHarness(capacity: 1, producers: 2)
+        let receivers = (0..<3).map { _ in
+            #expect(h.receive(limit: 1) == .mustWait)
+            return h.wait()
+        }
+        h.finish()
+        #expect(h.woken.isEmpty)
+        h.finish()
+        #expect(Set(h.woken) == Set(receivers))
+        for _ in receivers { #expect(h.receive(limit: 1) == .end) }
+    }
+
+    @Test func finishWhileAnotherProducerIsParkedKeepsItsItems() {
+        let h = ChannelHarness(capacity: 1, producers: 2)
+        let a = h.sendOrPark([1, 2, 3])!
+        h.finish()
+        #expect(h.machine.phase == .open)
+        #expect(h.receive(limit: 5) == .items(first: 0, [1, 2, 3]))
+        #expect(h.woken == [a])
+        h.finish()
+        #expect(h.receive(limit: 5) == .end)
+    }
+
+    @Test func extraFinishIsIgnored() {
+        let h = ChannelHarness(capacity: 1, producers: 1)
+        h.finish()
+        h.finish()
+        #expect(h.woken.isEmpty)
+        #expect(h.receive(limit: 1) == .end)
+    }
+
+    // MARK: cancel
+
+    @Test func cancelReturnsEveryParkedSenderOnceAndDropsItems() {
+        let h = ChannelHarness(capacity: 1)
+        h.sendOrPark([1])
+        let b = h.sendOrPark([2, 3])!
+        let c = h.sendOrPark([4])!
+        let (receivers, senders) = h.cancel()
+        #expect(receivers.isEmpty)
+        #expect(senders == [b, c])
+        #expect(h.machine.buffered == 0)
+        #expect(h.suspended.isEmpty)
+        let again = h.cancel()
+        #expect(again.receivers.isEmpty && again.senders.isEmpty)
+    }
+
+    @Test func cancelReturnsEveryWaitingReceiverOnce() {
+        let h = ChannelHarness(capacity: 2, producers: 2)
+        let receivers = (0..<3).map { _ in h.wait() }
+        let (woken, senders) = h.cancel()
+        #expect(woken == receivers)
+        #expect(senders.isEmpty)
+        #expect(h.suspended.isEmpty)
+        let again = h.cancel()
+        #expect(again.receivers.isEmpty && again.senders.isEmpty, "cancel is idempotent")
+    }
+
+    @Test func afterCancelEverythingReportsCancelled() {
+        let h = ChannelHarness(capacity: 2)
+        h.sendOrPark([1, 2])
+        _ = h.cancel()
+        #expect(h.send([3]) == .cancelled)
+        #expect(h.receive(limit: 1) == .cancelled)
+        let r = h.wait()
+        #expect(h.woken == [r], "a receiver arriving after cancel is resumed at once")
+        h.finish()
+        #expect(h.woken.isEmpty)
+        #expect(h.machine.phase == .cancelled)
+    }
+
+    @Test func cancelBetweenSendAndParkReturnsTheSender() {
+        let h = ChannelHarness(capacity: 1)
+        #expect(h.send([1, 2]) == .mustPark(rest: [2]))
+        _ = h.cancel()
+        let sender = h.park([2])
+        #expect(h.woken == [sender])
+        #expect(h.machine.parkedSenders == 0)
+    }
+
+    @Test func cancelAfterFinishStillWakesReceiversAndDropsItems() {
+        let h = ChannelHarness(capacity: 4)
+        h.sendOrPark([1, 2])
+        h.finish()
+        _ = h.cancel()
+        #expect(h.receive(limit: 4) == .cancelled)
+        #expect(h.machine.buffered == 0)
+    }
+
+    // MARK: wait
+
+    @Test func waitReturnsAtOnceWhenItemsArrivedInBetween() {
+        let h = ChannelHarness(capacity: 2)
+        #expect(h.receive(limit: 1) == .mustWait)
+        h.sendOrPark([1])            // no receiver registered yet: nobody to wake
+        #expect(h.woken.isEmpty)
+        let r = h.wait()
+        #expect(h.woken == [r])
+        #expect(h.machine.waitingReceivers == 0)
+    }
+
+    @Test func waitReturnsAtOnceWhenAParkedBatchArrivedInBetween() {
+        let h = ChannelHarness(capacity: 0)
+        #expect(h.receive(limit: 1) == .mustWait)
+        h.sendOrPark([1])
+        let r = h.wait()
+        #expect(h.woken == [r])
+    }
+
+    @Test func waitReturnsAtOnceAfterFinishOrCancel() {
+        let finished = ChannelHarness(capacity: 1)
+        #expect(finished.receive(limit: 1) == .mustWait)
+        finished.finish()
+        let r1 = finished.wait()
+        #expect(finished.woken == [r1])
+
+        let cancelled = ChannelHarness(capacity: 1)
+        #expect(cancelled.receive(limit: 1) == .mustWait)
+        _ = cancelled.cancel()
+        let r2 = cancelled.wait()
+        #expect(cancelled.woken == [r2])
+    }
+
+    @Test func waitSuspendsOnAnEmptyOpenChannel() {
+        let h = ChannelHarness(capacity: 1)
+        let r = h.wait()
+        #expect(h.woken.isEmpty)
+        #expect(h.isSuspended(r))
+        #expect(h.machine.waitingReceivers == 1)
+    }
+
+    // MARK: waking receivers
+
+    @Test func aSendWakesOneReceiverPerItem() {
+        let h = ChannelHarness(capacity: 10)
+        let r = (0..<3).map { _ in h.wait() }
+        h.sendOrPark([1, 2])
+        #expect(h.woken == [r[0], r[1]], "two items: the two oldest receivers")
+        #expect(h.isSuspended(r[2]))
+    }
+
+    @Test func receiversWakeEachOtherInAChain() {
+        let h = ChannelHarness(capacity: 0)
+        let r = (0..<3).map { _ in h.wait() }
+        let sender = h.sendOrPark([1, 2, 3])!
+        // A parked batch counts as one offer: one receiver is woken...
+        #expect(h.woken == [r[0]])
+        // ...and each receiver that leaves items behind passes the word on.
+        #expect(h.receive(limit: 1) == .items(first: 0, [1]))
+        #expect(h.woken == [r[1]])
+        #expect(h.receive(limit: 1) == .items(first: 1, [2]))
+        #expect(h.woken == [r[2]])
+        #expect(h.receive(limit: 1) == .items(first: 2, [3]))
+        #expect(h.woken == [sender], "nothing left: no receiver to wake, only the sender")
+    }
+
+    @Test func aReceiverLeavingItemsWakesTheNextWaiter() {
+        let h = ChannelHarness(capacity: 4)
+        let r1 = h.wait()
+        let r2 = h.wait()
+        h.sendOrPark([1])
+        #expect(h.woken == [r1])
+        h.sendOrPark([2, 3])
+        #expect(h.woken == [r2])
+        let r3 = h.wait()
+        #expect(h.woken == [r3], "items are waiting: a new receiver is not parked")
+        #expect(h.receive(limit: 1) == .items(first: 0, [1]))
+        #expect(h.machine.waitingReceivers == 0)
+    }
+
+    // MARK: a randomised model check
+
+    /// Random sends (many senders), receives with random limits and waiting receivers that are run
+    /// when woken. Checks FIFO, contiguous sequence numbers, capacity, that a sender is resumed
+    /// only once its batch is accepted and never twice, that no receiver stays asleep while items
+    /// wait, and that everything ends accepted and resumed.
+    @Test(arguments: [0, 1, 3, 8, Int.max])
+    func randomisedModel(capacity: Int) {
+        var rng = TestRandom(seed: 0x5EED_0000 + UInt64(truncatingIfNeeded: capacity))
+        let h = ChannelHarness(capacity: capacity)
+        var nextValue = 0
+        var received: [Int] = []
+        var parked: [Int: Int] = [:]          // sender id -> its last item
+        var waiting: [Int: Int] = [:]         // receiver id -> its limit
+        var pendingRun: [(id: Int, limit: Int)] = []
+
+        func check(_ h: ChannelHarness, _ received: inout [Int], _ parked: inout [Int: Int],
+                   _ waiting: inout [Int: Int], _ pendingRun: inout [(id: Int, limit: Int)]) {
+            for id in h.woken {
+                if let last = parked.removeValue(forKey: id) {
+                    // Accepted: every item up to `last` was taken or sits in the queue.
+                    #expect(capacity == Int.max || received.count + capacity > last, "sender \(id) resumed too early")
+                } else if let limit = waiting.removeValue(forKey: id) {
+                    pendingRun.append((id, limit))
+                } else {
+                    Issue.record("unknown continuation \(id)")
+                }
+            }
+        }
+
+        func receive(_ h: ChannelHarness, limit: Int, _ received: inout [Int]) -> Bool {
+            if case .items(let first, let items) = h.receive(limit: limit) {
+                #expect(first == received.count)
+                received += items
+                return true
+            }
+            return false
+        }
+
+        for step in 0..<3_000 {
+            switch rng.next(upTo: 4) {
+            case 0:
+                let n = rng.next(upTo: 6)
+                let batch = Array(nextValue..<nextValue + n)
+                nextValue += n
+                if let id = h.sendOrPark(batch) { parked[id] = batch.last! }
+                check(h, &received, &parked, &waiting, &pendingRun)
+            case 1:
+                let limit = 1 + rng.next(upTo: 4)
+                if !receive(h, limit: limit, &received) {
+                    let id = h.wait()
+                    waiting[id] = limit
+                }
+                check(h, &received, &parked, &waiting, &pendingRun)
+            default:
+                // Run the receivers that were woken, as their tasks would.
+                while !pendingRun.isEmpty {
+                    let (_, limit) = pendingRun.removeFirst()
+                    if !receive(h, limit: limit, &received) {
+                        let id = h.wait()
+                        waiting[id] = limit
+                    }
+                    check(h, &received, &parked, &waiting, &pendingRun)
+                }
+                // No lost wake-up: with every woken receiver run, nobody sleeps next to items.
+                guard h.machine.waitingReceivers == 0 || h.machine.buffered == 0 else {
+                    Issue.record("step \(step): \(h.machine.waitingReceivers) receivers asleep next to \(h.machine.buffered) items")
+                    return
+                }
+            }
+            if capacity != Int.max && h.machine.parkedSenders > 0 && h.machine.buffered < capacity {
+                Issue.record("step \(step): a sender is parked while the queue has room")
+                return
+            }
+            guard h.machine.buffered == nextValue - received.count else {
+                Issue.record("step \(step): buffered \(h.machine.buffered), expected \(nextValue - received.count)")
+                return
+            }
+        }
+        while receive(h, limit: 7, &received) { check(h, &received, &parked, &waiting, &pendingRun) }
+        #expect(received == Array(0..<nextValue), "FIFO, every item exactly once")
+        #expect(parked.isEmpty, "every sender was resumed")
+        _ = h.cancel()
+        #expect(h.suspended.isEmpty)
+    }
+}
+
+/// SplitMix64: a tiny seeded generator for reproducible randomised tests.
+struct TestRandom: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in `0..<n`.
+    mutating func next(upTo n: Int) -> Int { Int(next() % UInt64(n)) }
+}

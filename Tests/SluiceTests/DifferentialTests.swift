@@ -1,0 +1,384 @@
+// A seeded randomised differential test: hundreds of random pipelines, each compared with the same
+// operations applied to an Array. Reproduce a failure with `SLUICE_SEED=<seed> swift test --filter Differential`.
+import Foundation
+import Testing
+import Sluice
+import SluiceTestSupport
+
+@Suite(.timeLimit(.minutes(2)))
+struct DifferentialTests {
+    /// How many random pipelines one run checks (`SLUICE_PIPELINES` overrides).
+    static let defaultCount = 300
+    static let defaultSeed: UInt64 = 0x51_1C_E0_00
+
+    @Test func randomPipelinesMatchTheSameOperationsOnAnArray() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["SLUICE_SEED"].flatMap { UInt64($0) } ?? Self.defaultSeed
+        let count = environment["SLUICE_PIPELINES"].flatMap { Int($0) } ?? Self.defaultCount
+        var shapes = (ordered: 0, multiset: 0, regrouped: 0)
+        for i in 0..<count {
+            // Each pipeline has its own seed: `SLUICE_SEED=<seed>` replays it as the first one.
+            let seed = base &+ UInt64(i)
+            var rng = SplitMix64(seed: seed)
+            let scenario = Scenario.random(&rng)
+            let pipeline = scenario.pipeline()
+            let description = "\(scenario) — stages \(pipeline.stages)"
+            // Every tenth pipeline runs twice: a pipeline is a reusable value.
+            let runs = i % 10 == 0 ? 2 : 1
+            var outputs: [[Value]] = []
+            do {
+                for _ in 0..<runs {
+                    outputs.append(try await withDeadline(seconds: 30) { try await pipeline.collect() })
+                }
+            } catch {
+                Issue.record("\(error) — seed \(seed): \(description)")
+                return
+            }
+            let expected = scenario.reference()
+            switch scenario.comparison {
+            case .exact: shapes.ordered += 1
+            case .multiset: shapes.multiset += 1
+            case .regrouped: shapes.regrouped += 1
+            }
+            for actual in outputs {
+                Self.compare(actual, expected, scenario.comparison, "seed \(seed): \(description)")
+            }
+        }
+        // The generator really produces all three kinds of comparison.
+        if count >= Self.defaultCount {
+            #expect(shapes.ordered > 0 && shapes.multiset > 0 && shapes.regrouped > 0, "\(shapes)")
+        }
+    }
+
+    static func compare(_ actual: [Value], _ expected: [Value], _ comparison: Comparison, _ context: String) {
+        switch comparison {
+        case .exact:
+            #expect(actual == expected, "\(context)")
+        case .multiset:
+            #expect(actual.sorted() == expected.sorted(), "\(context)")
+        case .regrouped:
+            // A batch after a stage that reorders groups different items together: compare what
+            // survives regrouping — every leaf, the number of outputs and the batch sizes.
+            #expect(actual.flatMap(\.leaves).sorted() == expected.flatMap(\.leaves).sorted(), "leaves — \(context)")
+            #expect(actual.count == expected.count, "count — \(context)")
+            #expect(actual.map(\.size).sorted() == expected.map(\.size).sorted(), "batch sizes — \(context)")
+        }
+    }
+
+    /// The comparison itself must be able to fail: a pipeline that drops an item is caught.
+    @Test func theReferenceCatchesADifference() async throws {
+        let scenario = Scenario(source: .array, input: [1, 2, 3], stages: [
+            Stage(operation: .map(async: false, k: 1), workers: nil, buffer: nil, unordered: false),
+        ])
+        let wrong = try await (scenario.pipeline() | op.filter { (v: Value) in v != .int(15) }).collect()
+        #expect(wrong != scenario.reference())
+        #expect(try await scenario.pipeline().collect() == scenario.reference())
+    }
+
+    // MARK: values and operations
+
+    /// What flows through a random pipeline: an integer, or a batch of values.
+    indirect enum Value: Hashable, Comparable, Sendable, CustomStringConvertible {
+        case int(Int)
+        case list([Value])
+
+        static func < (a: Value, b: Value) -> Bool {
+            switch (a, b) {
+            case (.int(let x), .int(let y)): x < y
+            case (.int, .list): true
+            case (.list, .int): false
+            case (.list(let xs), .list(let ys)): xs.lexicographicallyPrecedes(ys)
+            }
+        }
+
+        var leaves: [Int] {
+            switch self {
+            case .int(let x): [x]
+            case .list(let xs): xs.flatMap(\.leaves)
+            }
+        }
+
+        /// Items in a batch (`-1` for an integer).
+        var size: Int {
+            if case .list(let xs) = self { return xs.count }
+            return -1
+        }
+
+        var description: String {
+            switch self {
+            case .int(let x): "\(x)"
+            case .list(let xs): "\(xs)"
+            }
+        }
+    }
+
+    // The operations act on every leaf of a batch, never on its grouping (a filter keeps every
+    // batch, a flatMap unpacks it): so after a reordering stage the leaves stay comparable.
+
+    static func bump(_ v: Value, _ k: Int) -> Value {
+        switch v {
+        case .int(let x): .int((x * 7 + k) % 1009)
+        case .list(let xs): .list(xs.map { bump($0, k) })
+        }
+    }
+
+    static func keep(_ v: Value, _ k: Int) -> Bool {
+        if case .int(let x) = v { return (x + k) % 3 != 0 }
+        return true
+    }
+
+    static func compact(_ v: Value, _ k: Int) -> Value? {
+        if case .int(let x) = v, (x + k) % 4 == 0 { return nil }
+        return bump(v, k)
+    }
+
+    /// 0–3 items for an integer; a batch's own items for a batch.
+    static func expand(_ v: Value, _ k: Int) -> [Value] {
+        switch v {
+        case .int(let x): (0..<((x + k) % 4)).map { .int((x * 3 + k + $0) % 1009) }
+        case .list(let xs): xs
+        }
+    }
+
+    /// Lets other tasks run for some items, so completion order differs from input order.
+    static func jitter(_ v: Value, _ k: Int) async {
+        if (v.leaves.first ?? 0) % 3 == k % 3 { await Task.yield() }
+    }
+
+    /// An `AsyncSequence` of fixed items that yields now and then.
+    struct Drip: AsyncSequence, Sendable {
+        typealias Element = Value
+        let items: [Value]
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            let items: [Value]
+            var index = 0
+
+            mutating func next() async -> Value? {
+                guard index < items.count else { return nil }
+                defer { index += 1 }
+                if index % 3 == 2 { await Task.yield() }
+                return items[index]
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(items: items) }
+    }
+
+    // MARK: scenarios
+
+    enum Expansion: String { case array, asyncArray, asyncStream, drip }
+
+    enum Operation: CustomStringConvertible {
+        case map(async: Bool, k: Int)
+        case filter(async: Bool, k: Int)
+        case compactMap(async: Bool, k: Int)
+        case flatMap(Expansion, k: Int)
+        /// `grouped`: options apply to `batch | map(wrap)` as one fragment.
+        case batch(size: Int, grouped: Bool)
+
+        var description: String {
+            switch self {
+            case .map(let a, let k): "map(\(a ? "async" : "sync"), k: \(k))"
+            case .filter(let a, let k): "filter(\(a ? "async" : "sync"), k: \(k))"
+            case .compactMap(let a, let k): "compactMap(\(a ? "async" : "sync"), k: \(k))"
+            case .flatMap(let e, let k): "flatMap(\(e.rawValue), k: \(k))"
+            case .batch(let n, let g): "batch(\(n)\(g ? ", grouped" : ""))"
+            }
+        }
+
+        var isBatch: Bool {
+            if case .batch = self { return true }
+            return false
+        }
+    }
+
+    struct Stage: CustomStringConvertible {
+        var operation: Operation
+        var workers: Int?
+        var buffer: Int?
+        var unordered: Bool
+
+        /// Emits in completion order with several workers: the output order is not determined.
+        var reorders: Bool { unordered && (workers ?? 1) > 1 }
+
+        var description: String {
+            var text = operation.description
+            if let workers { text += ".workers(\(workers))" }
+            if let buffer { text += ".buffer(\(buffer))" }
+            if unordered { text += ".unordered()" }
+            return text
+        }
+
+        func flow() -> Flow<Value, Value> {
+            switch operation {
+            case .batch(let size, grouped: true):
+                let batch: Flow<Value, [Value]> = op.batch(size)
+                return configured(batch | op.map { (xs: [Value]) in Value.list(xs) })
+            case .batch(let size, grouped: false):
+                let batch: Flow<Value, [Value]> = op.batch(size)
+                return configured(batch) | op.map { (xs: [Value]) in Value.list(xs) }
+            default:
+                return configured(plainFlow())
+            }
+        }
+
+        private func configured<B>(_ flow: Flow<Value, B>) -> Flow<Value, B> {
+            var flow = flow
+            if let workers { flow = flow.workers(workers) }
+            if let buffer { flow = flow.buffer(BufferSize(capacity: buffer)) }
+            if unordered { flow = flow.unordered() }
+            return flow
+        }
+
+        private func plainFlow() -> Flow<Value, Value> {
+            switch operation {
+            case .map(false, let k):
+                op.map { (v: Value) in bump(v, k) }
+            case .map(true, let k):
+                op.map { (v: Value) async in
+                    await jitter(v, k)
+                    return bump(v, k)
+                }
+            case .filter(false, let k):
+                op.filter { (v: Value) in keep(v, k) }
+            case .filter(true, let k):
+                op.filter { (v: Value) async in
+                    await jitter(v, k)
+                    return keep(v, k)
+                }
+            case .compactMap(false, let k):
+                op.compactMap { (v: Value) in compact(v, k) }
+            case .compactMap(true, let k):
+                op.compactMap { (v: Value) async in
+                    await jitter(v, k)
+                    return compact(v, k)
+                }
+            case .flatMap(.array, let k):
+                op.flatMap { (v: Value) in expand(v, k) }
+            case .flatMap(.asyncArray, let k):
+                op.flatMap { (v: Value) async in
+                    await jitter(v, k)
+                    return expand(v, k)
+                }
+            case .flatMap(.asyncStream, let k):
+                op.flatMap { (v: Value) -> AsyncStream<Value> in
+                    let items = expand(v, k)
+                    return AsyncStream { c in
+                        for x in items { c.yield(x) }
+                        c.finish()
+                    }
+                }
+            case .flatMap(.drip, let k):
+                op.flatMap { (v: Value) async in Drip(items: expand(v, k)) }
+            case .batch:
+                preconditionFailure("batch is built in flow()")
+            }
+        }
+
+        func apply(_ xs: [Value]) -> [Value] {
+            switch operation {
+            case .map(_, let k): xs.map { bump($0, k) }
+            case .filter(_, let k): xs.filter { keep($0, k) }
+            case .compactMap(_, let k): xs.compactMap { compact($0, k) }
+            case .flatMap(_, let k): xs.flatMap { expand($0, k) }
+            case .batch(let n, _):
+                stride(from: 0, to: xs.count, by: n).map { .list(Array(xs[$0..<min($0 + n, xs.count)])) }
+            }
+        }
+    }
+
+    enum SourceKind: String { case array, asyncSequence, deferred }
+
+    enum Comparison { case exact, multiset, regrouped }
+
+    struct Scenario: CustomStringConvertible {
+        var source: SourceKind
+        var input: [Int]
+        var stages: [Stage]
+
+        var description: String {
+            "\(source.rawValue) source of \(input.count) | " + stages.map(\.description).joined(separator: " | ")
+        }
+
+        /// Ordered runs must match exactly. A reordering stage makes the run a multiset; a batch
+        /// after one also regroups the items.
+        var comparison: Comparison {
+            guard let shuffle = stages.firstIndex(where: \.reorders) else { return .exact }
+            return stages[(shuffle + 1)...].contains { $0.operation.isBatch } ? .regrouped : .multiset
+        }
+
+        func pipeline() -> Pipeline<Value> {
+            let values = input.map(Value.int)
+            var pipeline: Pipeline<Value> = switch source {
+            case .array: Pipeline(values)
+            case .asyncSequence: Pipeline(Drip(items: values))
+            case .deferred: Pipeline<Value> { values }
+            }
+            for stage in stages { pipeline = pipeline | stage.flow() }
+            return pipeline
+        }
+
+        func reference() -> [Value] {
+            stages.reduce(input.map(Value.int)) { xs, stage in stage.apply(xs) }
+        }
+
+        static func random(_ rng: inout SplitMix64) -> Scenario {
+            // Mostly up to 200 items; sometimes more than one default buffer (256) or batch (1024).
+            let size = switch rng.next(upTo: 20) {
+            case 0, 1: 0
+            case 2, 3: 1
+            case 4, 5: 2 + rng.next(upTo: 8)
+            case 6: 200 + rng.next(upTo: 2_000)
+            default: rng.next(upTo: 201)
+            }
+            let input = (0..<size).map { _ in rng.next(upTo: 1000) }
+            let source: SourceKind = switch rng.next(upTo: 10) {
+            case 0..<6: .array
+            case 6..<9: .asyncSequence
+            default: .deferred
+            }
+            let stages = (0..<(1 + rng.next(upTo: 6))).map { _ in randomStage(&rng) }
+            return Scenario(source: source, input: input, stages: stages)
+        }
+
+        static func randomStage(_ rng: inout SplitMix64) -> Stage {
+            let k = rng.next(upTo: 100)
+            let async = rng.next(upTo: 2) == 0
+            let operation: Operation = switch rng.next(upTo: 9) {
+            case 0, 1: .map(async: async, k: k)
+            case 2, 3: .filter(async: async, k: k)
+            case 4: .compactMap(async: async, k: k)
+            case 5, 6:
+                .flatMap([.array, .asyncArray, .asyncStream, .drip][rng.next(upTo: 4)], k: k)
+            default: .batch(size: 1 + rng.next(upTo: 5), grouped: rng.next(upTo: 2) == 0)
+            }
+            // A batch keeps state across items: more than one worker is a precondition failure.
+            let workers: Int? = if operation.isBatch {
+                rng.next(upTo: 3) == 0 ? 1 : nil
+            } else {
+                rng.next(upTo: 2) == 0 ? nil : 1 + rng.next(upTo: 8)
+            }
+            let buffer: Int? = rng.next(upTo: 2) == 0 ? nil : rng.next(upTo: 9)
+            let unordered = rng.next(upTo: 3) == 0
+            return Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered)
+        }
+    }
+
+    /// SplitMix64: a small, fast, seeded generator.
+    struct SplitMix64: RandomNumberGenerator {
+        private var state: UInt64
+        init(seed: UInt64) { state = seed }
+
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+
+        /// A number in `0..<n`.
+        mutating func next(upTo n: Int) -> Int { Int(next() % UInt64(n)) }
+    }
+}
