@@ -40,9 +40,7 @@ public enum FlowBuilder<Input: Sendable> {
     /// `if` without `else`: the body must keep the element type.
     public static func buildOptional<T>(_ flow: Flow<T, T>?) -> Flow<T, T> { flow ?? Flow() }
 
-    /// `if`/`else` and `switch`: every branch must produce the same element type.
-    public static func buildEither<I, O>(first: Flow<I, O>) -> Flow<I, O> { first }
-    public static func buildEither<I, O>(second: Flow<I, O>) -> Flow<I, O> { second }
+    // `if`/`else` and `switch`: see FlowEither.swift (every branch must produce the same type).
 
     /// `for`: each iteration's stages run one after the other; they must keep the element type.
     public static func buildArray<T>(_ flows: [Flow<T, T>]) -> Flow<T, T> {
