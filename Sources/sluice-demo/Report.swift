@@ -1,5 +1,4 @@
-// Aggregates incidents and prints the summary and the per-stage timing table.
-import Synchronization
+// Aggregates incidents and prints the summary.
 
 struct Report {
     var batches = 0
@@ -32,43 +31,6 @@ struct Report {
           top paths:  \(paths)
           slowest:    \(slowest.path) took \(slowest.millis) ms
         """
-    }
-}
-
-/// Busy time per stage, summed over all its workers (so a 32-worker stage can work for longer
-/// than the run took).
-final class StageTimers: Sendable {
-    private let names: [String]
-    private let totals: Mutex<[String: Duration]>
-
-    init(_ names: [String]) {
-        self.names = names
-        totals = Mutex(Dictionary(uniqueKeysWithValues: names.map { ($0, Duration.zero) }))
-    }
-
-    func time<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
-        let start = ContinuousClock.now
-        defer { add(stage, ContinuousClock.now - start) }
-        return try body()
-    }
-
-    func time<T>(_ stage: String, _ body: () async throws -> T) async rethrows -> T {
-        let start = ContinuousClock.now
-        defer { add(stage, ContinuousClock.now - start) }
-        return try await body()
-    }
-
-    private func add(_ stage: String, _ d: Duration) {
-        totals.withLock { $0[stage, default: .zero] += d }
-    }
-
-    func table(elapsed: Duration) -> String {
-        let t = totals.withLock { $0 }
-        var lines = ["  stage        worked"]
-        for name in names where t[name] != nil {
-            lines.append("  " + name.padding(12) + " " + format(t[name]!))
-        }
-        return lines.joined(separator: "\n")
     }
 }
 

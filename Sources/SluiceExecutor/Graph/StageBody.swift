@@ -31,11 +31,14 @@ package struct StageContext {
     @usableFromInline package var run: RunState
     /// The worker's lifecycle: bodies register per-worker setup and teardown here.
     package var scope: WorkerScope
+    /// This worker's counters for the stage when the run is measured (`nil`: no metrics, no cost).
+    package var meter: StageCounters?
 
-    package init(name: String, run: RunState, scope: WorkerScope = WorkerScope()) {
+    package init(name: String, run: RunState, scope: WorkerScope = WorkerScope(), meter: StageCounters? = nil) {
         self.name = name
         self.run = run
         self.scope = scope
+        self.meter = meter
     }
 }
 
@@ -106,7 +109,8 @@ extension StageBody {
 
 /// Composes a chain of nodes, back to front, in front of a typed tail sink.
 package enum SinkComposer {
-    package static func sync<In, Out>(_ nodes: [StageNode], tail: SyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, as: In.Type = In.self) -> SyncSink<In> {
+    package static func sync<In, Out>(_ nodes: [StageNode], tail: SyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, probe: WorkerProbe? = nil, as: In.Type = In.self) -> SyncSink<In> {
+        if let probe { return probe.sync(nodes, tail: tail, run: run, scope: scope) }  // a measured run
         var sink: Any = tail
         for node in nodes.reversed() {
             sink = node.body.erasedSyncSink(sink, context: StageContext(name: qualified(node.name, prefix), run: run, scope: scope))
@@ -114,7 +118,8 @@ package enum SinkComposer {
         return sink as! SyncSink<In>
     }
 
-    package static func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, as: In.Type = In.self) -> AsyncSink<In> {
+    package static func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, probe: WorkerProbe? = nil, as: In.Type = In.self) -> AsyncSink<In> {
+        if let probe { return probe.async(nodes, tail: tail, run: run, scope: scope) }  // a measured run
         var sink: Any = tail
         for node in nodes.reversed() {
             let context = StageContext(name: qualified(node.name, prefix), run: run, scope: scope)

@@ -49,7 +49,7 @@ package struct Plan: Sendable {
             let capacity = node.options.buffer ?? Plan.defaultBuffer
             segments.append(Segment(
                 nodes: [node], workers: node.options.workers ?? 1, ordered: node.options.ordered,
-                capacity: capacity, isSynchronous: node.body.isFusible,
+                capacity: capacity, isSynchronous: node.body.isFusible && node.executorPreference == nil,
                 takeLimit: 1, outboxLimit: Plan.handOverLimit(capacity),
                 executorPreference: node.executorPreference))
         }

@@ -30,22 +30,31 @@ package enum Executor {
         isolation: isolated (any Actor)? = #isolation,
         consume: (RunOutput<Output>) async throws -> Result
     ) async throws -> Result {
+        let (source, metrics) = MetricsRecorder.unwrap(source)  // a measured run carries its recorder
         let plan = Plan(nodes: nodes, synchronousSource: source.isSynchronous)
+        metrics?.begin(plan)
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self, isolation: isolation) { group in
-            let run = RunState()
+            let run = RunState(metrics: metrics)
+            metrics?.startProgress(in: &group)
             let output: Channel<Output> = launch(plan, source: source, group: &group, run: run)
             let result: Result
             do {
-                result = try await consume(RunOutput(channel: output, run: run, limit: plan.consumerLimit))
+                // A cancelled caller stops the run at once (not when `consume` next resumes), so no
+                // stage body starts after the cancellation — e.g. no new call on a blocking pool.
+                result = try await withTaskCancellationHandler {
+                    try await consume(RunOutput(channel: output, run: run, limit: plan.consumerLimit))
+                } onCancel: { run.stop() }
             } catch {
                 run.stop()
                 group.cancelAll()
                 try? await group.waitForAll()
+                await metrics?.end()
                 throw run.failure ?? error
             }
             run.stop()
             group.cancelAll()
             try? await group.waitForAll()
+            await metrics?.end()
             return result
         }
     }
@@ -99,7 +108,8 @@ package enum Executor {
             sequencer = s
         }
         let worker = SegmentWorker<First.Input, Last.Output>(
-            segment: segment, input: workerInput, output: output, sequencer: sequencer, run: run)
+            segment: segment, input: workerInput, output: output, sequencer: sequencer, run: run,
+            meter: run.metrics?.segment(stages: segment.nodes.count, output: output))
         for _ in 0..<segment.workers {
             group.addTask(executorPreference: segment.executorPreference) { await worker.runReportingFailure() }
         }

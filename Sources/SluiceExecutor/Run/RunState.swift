@@ -8,7 +8,12 @@ package final class RunState: Sendable {
     @usableFromInline let stopped = Atomic<Bool>(false)
     private let state = Lock<(failure: (any Error)?, cancellers: [@Sendable () -> Void])>((nil, []))
 
-    package init() {}
+    /// Set when the run is measured (`PipelineMetrics`); `nil` costs nothing.
+    package let metrics: MetricsRecorder?
+
+    package init(metrics: MetricsRecorder? = nil) {
+        self.metrics = metrics
+    }
 
     /// True once the run is stopping: no stage body may start after this.
     @inlinable

@@ -22,6 +22,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     let output: Channel<Output>
     let sequencer: Sequencer<Output>?
     let run: RunState
+    /// Set when the run is measured: each worker takes a probe from it.
+    var meter: SegmentMeter? = nil
 
     /// Runs until the input ends; reports its own failure to the run instead of throwing.
     func runReportingFailure() async {
@@ -52,8 +54,9 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         var inbox: [Input] = []
         inbox.reserveCapacity(segment.takeLimit)
         let limit = segment.outboxLimit
+        let probe = meter?.makeProbe()
 
-        if segment.isSynchronous, let kernel: ChunkKernel<Input, Output> = SinkComposer.kernel(segment.nodes, run: run, scope: scope) {
+        if segment.isSynchronous, probe == nil, let kernel: ChunkKernel<Input, Output> = SinkComposer.kernel(segment.nodes, run: run, scope: scope) {
             // The fast path: every stage has a specialized chunk kernel.
             try await scope.start()
             while let first = try await nextChunk(&reader, &inbox, outbox) {
@@ -66,15 +69,17 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             try kernel.finish(&outbox.items)
         } else if segment.isSynchronous {
             let sink: SyncSink<Input> = SinkComposer.sync(
-                segment.nodes, tail: SyncSink(push: { outbox.items.append($0) }, finish: {}), run: run, scope: scope)
+                segment.nodes, tail: SyncSink(push: { outbox.items.append($0) }, finish: {}), run: run, scope: scope, probe: probe)
             try await scope.start()
             while let first = try await nextChunk(&reader, &inbox, outbox) {
                 outbox.chunkStart = first
+                let busy = probe?.startBusy()
                 for x in inbox {
                     if run.isStopped { throw CancellationError() }
                     try sink.push(x)
                     if outbox.items.count >= limit { try await flushFull(outbox) }
                 }
+                probe?.endBusy(since: busy)
                 try await completeChunk(outbox, count: inbox.count)
             }
             try sink.finish()
@@ -87,13 +92,15 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                         if outbox.items.count >= limit { try await flushFull(outbox) }
                     },
                     finish: {}),
-                run: run, scope: scope)
+                run: run, scope: scope, probe: probe)
             try await scope.start()
             while let first = try await nextChunk(&reader, &inbox, outbox) {
                 outbox.chunkStart = first
                 for x in inbox {
                     if run.isStopped { throw CancellationError() }
+                    let busy = probe?.startBusy()
                     try await sink.push(x)
+                    probe?.endBusy(since: busy)
                     // An async body may suspend on the next item: hand this item's outputs over now,
                     // so the next stage works on them meanwhile (DESIGN §3.4).
                     if sequencer == nil && !outbox.items.isEmpty { try await output.send(&outbox.items) }

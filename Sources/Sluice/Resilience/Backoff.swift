@@ -1,0 +1,101 @@
+// `Backoff`: how long a retry waits before the next attempt — fixed or exponential, capped, jittered.
+
+/// The wait before each retry.
+///
+/// ```swift
+/// Backoff.none                                                    // retry at once
+/// Backoff.fixed(.milliseconds(200))                               // 200 ms, 200 ms, …
+/// Backoff.exponential(initial: .milliseconds(100), max: .seconds(2))   // 100, 200, 400, … 2000 ms
+/// Backoff.exponential(initial: .milliseconds(100), max: .seconds(2), jitter: 0.2)  // each ±20 %, never above 2 s
+/// ```
+///
+/// Values are checked by `retry(_:clock:when:)`, which knows the stage's name for the message.
+public struct Backoff: Sendable, Hashable, CustomStringConvertible {
+    enum Shape: Sendable, Hashable {
+        case fixed(Duration)
+        case exponential(initial: Duration, multiplier: Double, max: Duration)
+    }
+
+    let shape: Shape
+    /// The fraction by which each delay is randomly varied: the delay is multiplied by a factor
+    /// drawn uniformly from `1 - jitter ... 1 + jitter` (then capped by `max`).
+    public let jitter: Double
+
+    /// No wait between attempts.
+    public static let none = Backoff(shape: .fixed(.zero), jitter: 0)
+
+    /// The same delay before every retry, optionally jittered.
+    ///
+    /// ```swift
+    /// .retry(.attempts(5, backoff: .fixed(.milliseconds(250), jitter: 0.1)))
+    /// ```
+    public static func fixed(_ delay: Duration, jitter: Double = 0) -> Backoff {
+        Backoff(shape: .fixed(delay), jitter: jitter)
+    }
+
+    /// `initial` before the first retry, then `multiplier` times the previous delay, never more than
+    /// `max` (jitter included).
+    ///
+    /// ```swift
+    /// .retry(.attempts(6, backoff: .exponential(initial: .milliseconds(100), max: .seconds(2), jitter: 0.2)))
+    /// ```
+    public static func exponential(initial: Duration, multiplier: Double = 2, max: Duration, jitter: Double = 0) -> Backoff {
+        Backoff(shape: .exponential(initial: initial, multiplier: multiplier, max: max), jitter: jitter)
+    }
+
+    /// The delay before retry number `retry` (1 = the wait after the first attempt failed).
+    /// With jitter, each call draws a new random factor.
+    ///
+    /// ```swift
+    /// Backoff.exponential(initial: .seconds(1), max: .seconds(5)).delay(beforeRetry: 3)   // 4 seconds
+    /// ```
+    public func delay(beforeRetry retry: Int) -> Duration {
+        let base: Duration, cap: Duration?
+        switch shape {
+        case .fixed(let delay):
+            base = delay
+            cap = nil
+        case .exponential(let initial, let multiplier, let max):
+            base = Self.grown(initial, by: multiplier, times: Swift.max(0, retry - 1), cap: max)
+            cap = max
+        }
+        guard jitter > 0, base > .zero else { return base }
+        let jittered = base * Double.random(in: (1 - jitter)...(1 + jitter))
+        return cap.map { Swift.min(jittered, $0) } ?? jittered
+    }
+
+    /// `initial × multiplier^times`, at most `cap`; exact for whole multipliers.
+    private static func grown(_ initial: Duration, by multiplier: Double, times: Int, cap: Duration) -> Duration {
+        var delay = initial
+        for _ in 0..<times {
+            if multiplier == 1 { break }
+            // Past cap / multiplier the next delay is the cap (and multiplying could overflow).
+            if delay >= cap / multiplier { return cap }
+            let whole = multiplier.rounded() == multiplier && multiplier <= 1024
+            delay = whole ? delay * Int(multiplier) : delay * multiplier
+        }
+        return Swift.min(delay, cap)
+    }
+
+    /// Checks the values; the messages name `stage`.
+    func validate(stage: String) {
+        precondition(jitter >= 0 && jitter <= 1, "jitter must be in 0...1, got \(jitter) (stage '\(stage)')")
+        switch shape {
+        case .fixed(let delay):
+            precondition(delay >= .zero, "delay must be >= 0, got \(delay) (stage '\(stage)')")
+        case .exponential(let initial, let multiplier, let max):
+            precondition(initial >= .zero, "initial delay must be >= 0, got \(initial) (stage '\(stage)')")
+            precondition(multiplier >= 1 && multiplier.isFinite, "multiplier must be >= 1, got \(multiplier) (stage '\(stage)')")
+            precondition(max >= initial, "max delay must be >= initial delay (\(initial)), got \(max) (stage '\(stage)')")
+        }
+    }
+
+    /// `fixed(0.2 seconds)`, `exponential(0.1 seconds ×2, max 2.0 seconds, jitter 0.2)`.
+    public var description: String {
+        let j = jitter > 0 ? ", jitter \(jitter)" : ""
+        switch shape {
+        case .fixed(let delay): return "fixed(\(delay)\(j))"
+        case .exponential(let initial, let multiplier, let max): return "exponential(\(initial) ×\(multiplier), max \(max)\(j))"
+        }
+    }
+}

@@ -1,0 +1,48 @@
+// One item's trip through a stage's policies, and the layer type that retry, timeout and
+// middleware all share: a function that gets the item and the rest of the chain (`next`).
+import SluiceExecutor
+
+/// What the layers around a stage share while they handle one item. Created per item by
+/// `PolicyBody`; used by one task at a time (the worker, or a timeout's child while the worker
+/// waits for it).
+package final class Invocation {
+    /// The stage's name, for failures and events.
+    package let stage: String
+    /// The run, so a retry stops waiting when the run stops.
+    package let run: RunState
+    /// Calls of the stage's body so far: the `attempts` of the final `StageFailure`.
+    package var attempts = 0
+    /// The failure the stage's body reported in the latest attempt (its stage and item name the
+    /// final failure; `nil` when the latest attempt ended another way, e.g. by a timeout).
+    package var bodyFailure: StageFailure?
+    /// Reports a retry to the metrics and the stage's observers.
+    package let onRetry: ((_ attempt: Int, _ delay: Duration, _ error: any Error) async -> Void)?
+
+    package init(stage: String, run: RunState, onRetry: ((Int, Duration, any Error) async -> Void)?) {
+        self.stage = stage
+        self.run = run
+        self.onRetry = onRetry
+    }
+}
+
+/// One layer around a stage's per-item call. `next` runs the layers inside this one and, at the
+/// bottom, the stage's body; it returns the outputs the stage produced for the item (one for
+/// `map`, zero or one for `filter`, any number for `flatMap`). A layer may call `next` once
+/// (middleware), several times (retry), in a child task (timeout), or not at all (short-circuit).
+package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
+    package typealias Next = (Input) async throws -> [Output]
+    package let wrap: @Sendable (Input, Invocation, Next) async throws -> [Output]
+
+    package init(_ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
+        self.wrap = wrap
+    }
+}
+
+/// Carries a value that is not `Sendable` into a child task that runs while its owner waits.
+///
+/// Safe only under that discipline, which `timeout` keeps: the owner creates the child, then does
+/// nothing but await the task group, and the group does not return before the child has ended.
+/// So the value is used by one task at a time, and task creation and completion order the uses.
+struct HandOff<Value>: @unchecked Sendable {
+    let value: Value
+}

@@ -1,0 +1,43 @@
+// `.around { item, next in … }`: user middleware around a stage's work on each item.
+import SluiceExecutor
+
+/// A function around a stage's work on one item: it gets the item and `next` (the rest of the
+/// stage: inner middleware, then the stage's body) and returns the stage's outputs for the item —
+/// one for `map`, none or one for `filter` and `compactMap`, any number for `flatMap`.
+///
+/// ```swift
+/// let cached: Middleware<URL, Page> = { url, next in
+///     if let page = cache[url] { return [page] }        // short-circuit: the body is not called
+///     let pages = try await next(url)
+///     for page in pages { cache[url] = page }
+///     return pages
+/// }
+/// ```
+public typealias Middleware<Input, Output> = @Sendable (_ item: Input, _ next: (Input) async throws -> [Output]) async throws -> [Output]
+
+extension FlowComponent {
+    /// Wraps the stage's work on each item in `middleware`, which may change the item before
+    /// calling `next`, change the outputs or the error after it, call it again, or not call it at
+    /// all (short-circuit).
+    ///
+    /// Modifiers nest in the order written: a later one wraps the earlier ones. So
+    /// `.around(a).around(b)` runs `b` outermost, and `.around(log).retry(…)` logs every attempt
+    /// while `.retry(…).around(log)` logs each item once. `next` throws the error the stage's closure
+    /// threw (not yet a `StageFailure`); what the middleware throws fails the item — wrapped in a
+    /// `StageFailure` with the stage, the item and the attempts — or is retried by an outer `retry`.
+    ///
+    /// ```swift
+    /// op.map(parse).around { line, next in
+    ///     try await next(line.trimmingCharacters(in: .whitespaces))      // change the input
+    /// }
+    /// Map(fetch).around { url, next in
+    ///     do { return try await next(url) }
+    ///     catch let error as URLError where error.code == .notFound { return [] }   // drop 404s
+    /// }
+    /// ```
+    public func around(_ middleware: @escaping Middleware<Input, Output>) -> Flow<Input, Output> {
+        modifyingPolicies("around") { body, _ in
+            body.layers.append(InvocationLayer { x, _, next in try await middleware(x, next) })
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// `.observe { event in … }`: per-item events of a stage, for logs, metrics and traces.
+import SluiceExecutor
+
+/// Receives a stage's events. It cannot throw, so it cannot break the run; it may be async (the
+/// worker awaits it, so keep it quick or hand the event off).
+///
+/// ```swift
+/// let log: StageObserver<URL> = { event in print(event) }
+/// ```
+public typealias StageObserver<Item: Sendable> = @Sendable (StageEvent<Item>) async -> Void
+
+extension FlowComponent {
+    /// Calls `observer` for every item the stage handles: `started`, each `retried`, then
+    /// `succeeded`, `failed` or `cancelled` (see `StageEvent`).
+    ///
+    /// Observers see the stage as a whole, wherever `observe` is written among `around`, `retry`
+    /// and `timeout`: `started` comes before the outermost layer, the outcome after it. Several
+    /// observers are called in the order they were added, one after the other.
+    ///
+    /// ```swift
+    /// op.map(fetch).retry(.attempts(3)).observe { event in
+    ///     switch event.kind {
+    ///     case .succeeded(let duration, _): latency.record(duration)
+    ///     case .failed(let failure, _): log.error("\(failure)")
+    ///     default: break
+    ///     }
+    /// }
+    /// Map(fetch).observe { print($0) }
+    /// ```
+    public func observe(_ observer: @escaping StageObserver<Input>) -> Flow<Input, Output> {
+        modifyingPolicies("observe") { body, _ in
+            body.observers.append(observer)
+        }
+    }
+}

@@ -1,0 +1,120 @@
+// The body of a stage with policies: it calls the stage's own body once per item through the
+// chain of layers (middleware, retry, timeout) and reports each item to the stage's observers.
+import SluiceExecutor
+
+/// Wraps any non-sequential body (a single stage or a fragment acting as one stage).
+///
+/// Per item, the inner body runs with a collecting downstream, so the layers surround exactly the
+/// stage's own work — never the hand-over to the next stage — and a retried attempt emits nothing
+/// until it succeeds: with policies, a stage's outputs for one item leave together (a `flatMap`
+/// expansion is gathered, all-or-nothing per attempt).
+///
+/// Layers are listed innermost first: the modifier written last is the outermost layer.
+/// Observers sit outside every layer. A stage with policies is never fused (it runs on the async
+/// path), so stages without policies pay nothing for this.
+package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBodyProtocol {
+    package var inner: any StageBody
+    package var layers: [InvocationLayer<Input, Output>] = []
+    package var observers: [@Sendable (StageEvent<Input>) async -> Void] = []
+    /// Set for railway stages: failure values are failed attempts, and the final failure is a value.
+    package var railway: RailwayAdapter<Input, Output>?
+
+    package init(inner: any StageBody, railway: RailwayAdapter<Input, Output>?) {
+        self.inner = inner
+        self.railway = railway
+    }
+
+    /// The stages of a wrapped fragment, so that `stages` still describes them.
+    package var nodes: [StageNode] { (inner as? any GroupBodyProtocol)?.nodes ?? [] }
+
+    package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
+        let collected = Outputs<Output>()
+        let body = inner.erasedAsyncSink(
+            AsyncSink<Output>(push: { collected.items.append($0) }, finish: {}), context: context) as! AsyncSink<Input>
+        let railway = self.railway
+        let call = chain(body: body, collected: collected)
+        let report = Reporter(stage: context.name, observers: observers, meter: context.meter)
+        let name = context.name, run = context.run, push = downstream.push
+
+        return AsyncSink(
+            push: { x in
+                if let railway, railway.isPassing(x) {
+                    // A failure travelling down the railway: the stage's closure never sees it.
+                    try await body.push(x)
+                    for y in collected.take() { try await push(y) }
+                    return
+                }
+                let invocation = Invocation(stage: name, run: run, onRetry: report.onRetry(item: x))
+                let start = await report.started(x)
+                let outputs: [Output]
+                do {
+                    outputs = try await call(x, invocation)
+                    await report.succeeded(x, since: start, attempts: invocation.attempts)
+                } catch let cancellation as CancellationError {
+                    await report.cancelled(x, since: start)
+                    throw cancellation
+                } catch {
+                    let failure = StageFailure(error, item: x, invocation: invocation)
+                    await report.failed(x, failure, since: start)
+                    guard let railway else { throw failure }
+                    outputs = [railway.output(failure)]
+                }
+                for y in outputs { try await push(y) }
+            },
+            finish: {
+                try await body.finish()
+                for y in collected.take() { try await push(y) }
+                try await downstream.finish()
+            })
+    }
+
+    /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.
+    private func chain(body: AsyncSink<Input>, collected: Outputs<Output>) -> (Input, Invocation) async throws -> [Output] {
+        let railway = self.railway
+        var call: (Input, Invocation) async throws -> [Output] = { x, invocation in
+            invocation.attempts += 1
+            invocation.bodyFailure = nil
+            _ = collected.take()
+            do {
+                try await body.push(x)
+            } catch let failure as StageFailure {
+                // Layers and predicates see the error the stage's closure threw.
+                invocation.bodyFailure = failure
+                throw failure.underlying
+            }
+            let outputs = collected.take()
+            if let railway, let failure = outputs.lazy.compactMap(railway.failure).first {
+                invocation.bodyFailure = failure
+                throw failure.underlying
+            }
+            return outputs
+        }
+        for layer in layers {
+            let next = call
+            call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
+        }
+        return call
+    }
+}
+
+/// The outputs the inner body produced for the current attempt (one per worker).
+final class Outputs<Element> {
+    var items: [Element] = []
+
+    func take() -> [Element] {
+        defer { items.removeAll(keepingCapacity: true) }
+        return items
+    }
+}
+
+extension StageFailure {
+    /// The failure a stage with policies reports: where the body failed (when it did), the error
+    /// that came out of the layers, and the attempts made.
+    init<Item: Sendable>(_ error: any Error, item: Item, invocation: Invocation) {
+        self.init(
+            stage: invocation.bodyFailure?.stage ?? invocation.stage,
+            item: invocation.bodyFailure?.item ?? item,
+            underlying: error,
+            attempts: Swift.max(1, invocation.attempts))
+    }
+}

@@ -1,0 +1,46 @@
+// Sends a stage's per-item events to its observers, and counts retries when the run is measured.
+import SluiceExecutor
+
+/// Sends one worker's events of one stage to its observers, and counts retries when measured.
+struct Reporter<Input: Sendable> {
+    let stage: String
+    let observers: [StageObserver<Input>]
+    let meter: StageCounters?
+
+    private func send(_ item: Input, _ kind: StageEvent<Input>.Kind) async {
+        let event = StageEvent(stage: stage, item: item, kind: kind)
+        for observer in observers { await observer(event) }
+    }
+
+    /// Reports the start; returns when it was (only measured when someone listens).
+    func started(_ item: Input) async -> ContinuousClock.Instant? {
+        guard !observers.isEmpty else { return nil }
+        let now = ContinuousClock.now
+        await send(item, .started)
+        return now
+    }
+
+    func succeeded(_ item: Input, since start: ContinuousClock.Instant?, attempts: Int) async {
+        guard let start else { return }
+        await send(item, .succeeded(duration: start.duration(to: .now), attempts: attempts))
+    }
+
+    func failed(_ item: Input, _ failure: StageFailure, since start: ContinuousClock.Instant?) async {
+        guard let start else { return }
+        await send(item, .failed(failure, duration: start.duration(to: .now)))
+    }
+
+    func cancelled(_ item: Input, since start: ContinuousClock.Instant?) async {
+        guard let start else { return }
+        await send(item, .cancelled(duration: start.duration(to: .now)))
+    }
+
+    /// What the retry layer calls before it waits, or `nil` when nobody needs to know.
+    func onRetry(item: Input) -> ((Int, Duration, any Error) async -> Void)? {
+        if observers.isEmpty && meter == nil { return nil }
+        return { attempt, delay, error in
+            meter?.countRetry()
+            await send(item, .retried(attempt: attempt, delay: delay, error: error))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+// `.retry(...)`: try an item again when the stage fails on it, with backoff, in both front ends.
+import SluiceExecutor
+
+extension FlowComponent {
+    /// Retries an item the stage fails on, up to `policy.maxAttempts` attempts in total, waiting
+    /// `policy.backoff` (measured on `clock`) before each retry.
+    ///
+    /// - Only errors for which `shouldRetry` returns true are retried (all of them by default; it
+    ///   sees the error the closure threw, or a `TimeoutError`). `CancellationError` never is, and
+    ///   nothing is retried once the run is stopping.
+    /// - Each worker retries its own item; the stage's other workers keep going meanwhile.
+    /// - When the last attempt fails, the stage fails with a `StageFailure` whose `attempts` says
+    ///   how many were made (on the railway — `tryMap`, `thenMap`, … — that failure is the item).
+    /// - An attempt's outputs leave the stage only when it succeeds, so a retried item is never
+    ///   emitted twice.
+    /// - Modifiers nest in the order written: `.timeout(…)` before `.retry(…)` limits each attempt;
+    ///   after it, it limits the item's attempts and waits together.
+    ///
+    /// ```swift
+    /// op.map(fetch)
+    ///     .timeout(.seconds(2))                    // per attempt
+    ///     .retry(.attempts(3, backoff: .exponential(initial: .milliseconds(100), max: .seconds(2), jitter: 0.2)),
+    ///            when: { $0 is URLError || $0 is TimeoutError })
+    ///     .workers(8)
+    /// Map(fetch).retry(.attempts(3))                // the same modifier in the builder
+    /// ```
+    public func retry(
+        _ policy: RetryPolicy,
+        clock: some Clock<Duration> = ContinuousClock(),
+        when shouldRetry: @escaping @Sendable (any Error) -> Bool = { _ in true }
+    ) -> Flow<Input, Output> {
+        modifyingPolicies("retry") { body, stage in
+            precondition(policy.maxAttempts >= 1, "attempts must be >= 1, got \(policy.maxAttempts) (stage '\(stage)')")
+            policy.backoff.validate(stage: stage)
+            body.layers.append(RetryLayer.make(policy, clock: clock, when: shouldRetry))
+        }
+    }
+}
+
+/// The retry loop, as a layer: call `next` until it succeeds, the policy is exhausted, or the
+/// error is not one to retry.
+enum RetryLayer {
+    static func make<Input, Output, C: Clock<Duration>>(
+        _ policy: RetryPolicy, clock: C, when shouldRetry: @escaping @Sendable (any Error) -> Bool
+    ) -> InvocationLayer<Input, Output> {
+        InvocationLayer { x, invocation, next in
+            var attempt = 1
+            while true {
+                do {
+                    return try await next(x)
+                } catch {
+                    if error is CancellationError || Task.isCancelled || invocation.run.isStopped { throw error }
+                    guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
+                    let delay = policy.backoff.delay(beforeRetry: attempt)
+                    await invocation.onRetry?(attempt, delay, error)
+                    if delay > .zero { try await clock.sleep(for: delay) }
+                    if invocation.run.isStopped { throw CancellationError() }
+                    attempt += 1
+                }
+            }
+        }
+    }
+}

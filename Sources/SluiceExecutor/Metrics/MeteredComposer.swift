@@ -1,0 +1,83 @@
+// Builds a measured worker's sink chain: `SinkComposer`'s chain with a counting wrapper in front of
+// each stage. Used only when the run is measured, so unmeasured runs keep the bare chain.
+
+extension WorkerProbe {
+    /// The synchronous chain of `nodes` in front of `tail`, counting each stage's inputs, the last
+    /// stage's outputs and failures.
+    package func sync<In, Out>(_ nodes: [StageNode], tail: SyncSink<Out>, run: RunState, scope: WorkerScope, as: In.Type = In.self) -> SyncSink<In> {
+        let push = tail.push
+        var sink: Any = SyncSink<Out>(push: { [self] y in countOutput(); try push(y) }, finish: tail.finish)
+        for (i, node) in nodes.enumerated().reversed() {
+            let context = StageContext(name: node.name, run: run, scope: scope, meter: stages[i])
+            sink = node.body.meteredSyncSink(sink, context: context, probe: self)
+        }
+        return sink as! SyncSink<In>
+    }
+
+    /// The asynchronous chain of `nodes` in front of `tail`, counting like `sync`.
+    package func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, run: RunState, scope: WorkerScope, as: In.Type = In.self) -> AsyncSink<In> {
+        let push = tail.push
+        var sink: Any = AsyncSink<Out>(push: { [self] y in countOutput(); try await push(y) }, finish: tail.finish)
+        for (i, node) in nodes.enumerated().reversed() {
+            let context = StageContext(name: node.name, run: run, scope: scope, meter: stages[i])
+            sink = node.body.meteredAsyncSink(sink, context: context, probe: self, fused: node.isFusible)
+        }
+        return sink as! AsyncSink<In>
+    }
+}
+
+extension StageBody {
+    /// True when the stage's items may be railway failures: then failures it *produces* (from an
+    /// input that was not already one) are counted as its failures.
+    var carriesFailures: Bool { Output.self is any CarriesFailure.Type }
+
+    func meteredSyncSink(_ downstream: Any, context: StageContext, probe: WorkerProbe) -> Any {
+        let counters = context.meter!, railway = carriesFailures
+        var next = downstream as! SyncSink<Output>
+        if railway {
+            let push = next.push
+            next.push = { y in
+                if Self.isProducedFailure(y, counters) { counters.countFailure() }
+                try push(y)
+            }
+        }
+        let sink = makeSyncSink(next, context: context)
+        let push = sink.push
+        return SyncSink<Input>(
+            push: { x in
+                counters.countInput()
+                if railway { Self.notePassing(x, counters) }
+                do { try push(x) } catch { probe.sawError(error, in: counters); throw error }
+            },
+            finish: sink.finish)
+    }
+
+    func meteredAsyncSink(_ downstream: Any, context: StageContext, probe: WorkerProbe, fused: Bool) -> Any {
+        let counters = context.meter!, railway = carriesFailures
+        var next = downstream as! AsyncSink<Output>
+        if railway {
+            let push = next.push
+            next.push = { y in
+                if Self.isProducedFailure(y, counters) { counters.countFailure() }
+                try await push(y)
+            }
+        }
+        let sink = (fused ? erasedAsyncFromSync(next, context: context) : makeAsyncSink(next, context: context)) as! AsyncSink<Input>
+        let push = sink.push
+        return AsyncSink<Input>(
+            push: { x in
+                counters.countInput()
+                if railway { Self.notePassing(x, counters) }
+                do { try await push(x) } catch { probe.sawError(error, in: counters); throw error }
+            },
+            finish: sink.finish)
+    }
+
+    private static func notePassing(_ x: Input, _ counters: StageCounters) {
+        counters.passing.store((x as? any CarriesFailure)?.carriedFailure != nil, ordering: .relaxed)
+    }
+
+    private static func isProducedFailure(_ y: Output, _ counters: StageCounters) -> Bool {
+        !counters.passing.load(ordering: .relaxed) && (y as? any CarriesFailure)?.carriedFailure != nil
+    }
+}

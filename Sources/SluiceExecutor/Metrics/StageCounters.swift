@@ -1,0 +1,36 @@
+// One worker's counters for one stage of a measured run: written by that worker, read by snapshots.
+import Synchronization
+
+/// Counters of one stage in one worker. The worker is the only writer of `inputs` (its own
+/// increment is a relaxed load and store, no read-modify-write); snapshots read at any time.
+package final class StageCounters: Sendable {
+    /// Items that entered the stage.
+    package let inputs = Atomic<Int>(0)
+    /// Items the stage failed on (thrown, or turned into a railway failure value).
+    package let failures = Atomic<Int>(0)
+    /// Retries made (one per extra attempt).
+    package let retries = Atomic<Int>(0)
+    /// Railway stages: whether the item being handled arrived as a failure (it then only passes).
+    package let passing = Atomic<Bool>(false)
+
+    package init() {}
+
+    @inline(__always)
+    package func countInput() {
+        inputs.store(inputs.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+    }
+
+    package func countFailure() {
+        failures.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    package func countRetry() {
+        retries.wrappingAdd(1, ordering: .relaxed)
+    }
+}
+
+/// A value that may be a failure travelling as an item (the railway's `Result<T, StageFailure>`).
+/// Lets a measured run count railway failures without knowing the railway.
+package protocol CarriesFailure {
+    var carriedFailure: StageFailure? { get }
+}

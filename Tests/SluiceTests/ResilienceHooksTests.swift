@@ -1,0 +1,138 @@
+// Observers: the per-item event order for success, failure, retry and cancellation, with one
+// worker and with four; several observers; async observers; railway items that only pass.
+import Sluice
+import SluiceTestSupport
+import Testing
+
+@Suite struct ResilienceHooksTests {
+    /// Events per item, in the order each item's events were delivered.
+    static func byItem(_ events: [StageEvent<Int>]) -> [Int: [String]] {
+        events.reduce(into: [:]) { $0[$1.item, default: []].append(label($1)) }
+    }
+
+    @Test func successIsStartedThenSucceeded() async throws {
+        let events = Recorder<StageEvent<Int>>()
+        let out = try await (Pipeline([1, 2]) | op.map { $0 * 2 }.named("double").observe { events.record($0) }).collect()
+        #expect(out == [2, 4])
+        #expect(events.all.map(label) == ["started", "succeeded(1)", "started", "succeeded(1)"])
+        #expect(events.all.map(\.item) == [1, 1, 2, 2])
+        #expect(events.all.allSatisfy { $0.stage == "double" })
+        if case .succeeded(let duration, _) = events.all[1].kind { #expect(duration >= .zero) }
+    }
+
+    @Test func failureIsStartedThenFailed() async throws {
+        let events = Recorder<StageEvent<Int>>()
+        let p = Pipeline([1]) | op.map { (_: Int) throws -> Int in throw Permanent() }.observe { events.record($0) }
+        let thrown = await #expect(throws: StageFailure.self) { try await p.collect() }
+        #expect(events.all.map(label) == ["started", "failed(1)"])
+        guard case .failed(let failure, _) = events.all.last?.kind else { return }
+        #expect(failure.underlying is Permanent && failure.item as? Int == 1)
+        #expect(thrown?.underlying is Permanent)
+    }
+
+    @Test func retriesAreReportedBetweenStartAndOutcome() async throws {
+        let clock = TestClock()
+        let attempts = Attempts()
+        let events = Recorder<StageEvent<Int>>()
+        let p = Pipeline([1, 2]) | op.map { (x: Int) throws -> Int in
+            let n = attempts.next(x)
+            if x == 1 && n < 3 { throw Transient() }   // succeeds on attempt 3
+            if x == 2 { throw Transient() }            // never succeeds
+            return x
+        }
+        .retry(.attempts(3, backoff: .exponential(initial: .seconds(1), max: .seconds(10))), clock: clock)
+        .observe { events.record($0) }
+        let result = Task { try await p.collect() }
+        try await withDeadline {
+            await advanceThroughSleeps(clock, count: 4)
+            await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(Self.byItem(events.all) == [
+            1: ["started", "retried(1)", "retried(2)", "succeeded(3)"],
+            2: ["started", "retried(1)", "retried(2)", "failed(3)"],
+        ])
+        let delays = events.all.compactMap { event -> Duration? in
+            if case .retried(_, let delay, let error) = event.kind, error is Transient { return delay }
+            return nil
+        }
+        #expect(delays == [.seconds(1), .seconds(2), .seconds(1), .seconds(2)])
+    }
+
+    @Test func eachItemsOrderHoldsWithFourWorkers() async throws {
+        let attempts = Attempts()
+        let events = Recorder<StageEvent<Int>>()
+        let p = Pipeline(0..<40) | op.map { (x: Int) async throws -> Int in
+            if x % 2 == 1 && attempts.next(x) == 1 { throw Transient() }
+            return x
+        }.retry(.attempts(2)).workers(4).observe { events.record($0) }
+        #expect(try await p.collect() == Array(0..<40))
+        let byItem = Self.byItem(events.all)
+        #expect(byItem.count == 40)
+        for x in 0..<40 {
+            let expected = x % 2 == 1 ? ["started", "retried(1)", "succeeded(2)"] : ["started", "succeeded(1)"]
+            #expect(byItem[x] == expected, "item \(x)")
+        }
+    }
+
+    @Test func anItemInterruptedByTheRunStoppingIsCancelled() async throws {
+        let events = Recorder<StageEvent<Int>>()
+        let started = Counter()
+        let never = Gate()
+        let p = Pipeline([0, 1]) | op.map { (x: Int) async throws -> Int in
+            if x == 1 {
+                started.increment()
+                try await never.wait()
+            }
+            await started.wait(atLeast: 1)
+            throw Permanent()
+        }.workers(2).observe { events.record($0) }
+        _ = try await withDeadline {
+            await #expect(throws: StageFailure.self) { try await p.collect() }
+        }
+        #expect(Self.byItem(events.all) == [0: ["started", "failed(1)"], 1: ["started", "cancelled"]])
+    }
+
+    @Test func observersAreCalledInOrderAndMayBeAsync() async throws {
+        actor Log {
+            var lines: [String] = []
+            func add(_ line: String) { lines.append(line) }
+        }
+        let log = Log()
+        let flow = op.map { (x: Int) in x }
+            .observe { await log.add("A \(label($0))") }
+            .observe { await log.add("B \(label($0))") }
+        _ = try await flow.run(1)
+        #expect(await log.lines == ["A started", "B started", "A succeeded(1)", "B succeeded(1)"])
+    }
+
+    @Test func observersSeeTheStageAsAWholeWhereverTheyAreWritten() async throws {
+        let attempts = Attempts()
+        let events = Recorder<StageEvent<Int>>()
+        // `observe` written before `retry` still sees one item, not one per attempt.
+        let flow = op.map { (x: Int) throws -> Int in
+            if attempts.next(x) == 1 { throw Transient() }
+            return x
+        }.observe { events.record($0) }.retry(.attempts(2))
+        _ = try await flow.run(3)
+        #expect(events.all.map(label) == ["started", "retried(1)", "succeeded(2)"])
+    }
+
+    @Test func failuresPassingOnTheRailwayAreNotEvents() async throws {
+        let events = Recorder<StageEvent<Result<Int, StageFailure>>>()
+        let p = Pipeline([1, 2]) | op.tryMap { (x: Int) throws -> Int in
+            if x == 1 { throw Permanent() }
+            return x
+        } | op.thenMap { (x: Int) in x * 10 }.observe { events.record($0) }
+        let results = try await p.collect()
+        #expect(results.count == 2)
+        #expect(events.all.count == 2)   // item 2 only: started, succeeded
+        #expect(events.all.allSatisfy { (try? $0.item.get()) == 2 })
+    }
+
+    @Test func eventsDescribeThemselves() {
+        let started = StageEvent(stage: "fetch", item: 42, kind: .started)
+        #expect(started.description == "[fetch] 42 started")
+        let retried = StageEvent(stage: "fetch", item: 42, kind: .retried(attempt: 1, delay: .seconds(1), error: TimeoutError(limit: .seconds(2))))
+        #expect(retried.description == "[fetch] 42 attempt 1 failed: timed out after 2.0 seconds; retrying in 1.0 seconds")
+    }
+}

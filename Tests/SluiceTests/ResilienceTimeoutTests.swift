@@ -1,0 +1,138 @@
+// Timeout: expiry in virtual time, cancellation of the expired attempt, retry after a timeout,
+// the two orders of timeout and retry, and what a timeout cannot interrupt.
+import Sluice
+import SluiceTestSupport
+import Synchronization
+import Testing
+
+@Suite struct ResilienceTimeoutTests {
+    @Test func anExpiredAttemptIsCancelledAndFailsWithTimeoutError() async throws {
+        let clock = TestClock()
+        let never = Gate()
+        let cancelled = Counter()
+        let p = Pipeline([5]) | op.map { (x: Int) async throws -> Int in
+            do { try await never.wait() } catch { cancelled.increment(); throw error }
+            return x
+        }.timeout(.seconds(2), clock: clock).named("slow")
+        let result = Task { try await p.collect() }
+        let failure = try await withDeadline {
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(2))
+            return await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
+        #expect(failure?.stage == "slow")
+        #expect(failure?.item as? Int == 5)
+        #expect(failure?.attempts == 1)
+        #expect(cancelled.value == 1)
+        #expect(clock.sleeps == [.seconds(2)])
+    }
+
+    @Test func workThatFinishesInTimeIsUnaffected() async throws {
+        let clock = TestClock()
+        let p = Pipeline(0..<20) | op.map { (x: Int) async in x + 1 }.timeout(.seconds(1), clock: clock).workers(3)
+        #expect(try await p.collect() == Array(1...20))
+        #expect(clock.sleepers == 0)   // every timer was cancelled
+    }
+
+    @Test func aTimedOutAttemptIsRetried() async throws {
+        let clock = TestClock()
+        let attempts = Attempts()
+        let never = Gate()
+        let p = Pipeline([1]) | op.map { (x: Int) async throws -> Int in
+            if attempts.next(x) == 1 { try await never.wait() }
+            return x * 10
+        }
+        .timeout(.seconds(2), clock: clock)                                  // per attempt
+        .retry(.attempts(3, backoff: .fixed(.seconds(1))), clock: clock)
+        let result = Task { try await p.collect() }
+        let values = try await withDeadline {
+            await clock.waitForSleepers(1)      // attempt 1's timer
+            clock.advance(by: .seconds(2))
+            await clock.waitForSleepers(1)      // the backoff
+            clock.advance(by: .seconds(1))
+            return try await result.value
+        }
+        #expect(values == [10])
+        #expect(attempts.count(1) == 2)
+        #expect(Array(clock.sleeps.prefix(2)) == [.seconds(2), .seconds(1)])
+    }
+
+    @Test func aTimeoutAroundRetryLimitsAllAttemptsTogether() async throws {
+        let clock = TestClock()
+        let calls = Counter()
+        let p = Pipeline([1]) | op.map { (_: Int) throws -> Int in
+            calls.increment()
+            throw Transient()
+        }
+        .retry(.attempts(10, backoff: .fixed(.seconds(1))), clock: clock)
+        .timeout(.milliseconds(2500), clock: clock)                          // for the whole item
+        let result = Task { try await p.collect() }
+        let failure = try await withDeadline {
+            for _ in 0..<2 {
+                await clock.waitForSleepers(2)  // the overall timer and a backoff
+                clock.advance(by: .seconds(1))
+            }
+            await clock.waitForSleepers(2)
+            clock.advance(by: .milliseconds(500))
+            return await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(failure?.underlying is TimeoutError)
+        #expect(failure?.attempts == 3)
+        #expect(calls.value == 3)
+    }
+
+    @Test func synchronousWorkIsNotPreempted() async throws {
+        let clock = TestClock()
+        let started = Counter(), sawCancellation = Counter(), ended = Counter()
+        let release = Atomic<Bool>(false)
+        let p = Pipeline([1]) | op.map { (x: Int) -> Int in
+            started.increment()
+            // Stands for blocking work: it only notices cancellation if it checks, and it goes
+            // on as long as it likes.
+            while !Task.isCancelled {}
+            sawCancellation.increment()
+            while !release.load(ordering: .acquiring) {}
+            return x
+        }.timeout(.seconds(1), clock: clock)
+        let result = Task {
+            defer { ended.increment() }
+            return try await p.collect()
+        }
+        let failure = try await withDeadline {
+            await started.wait(atLeast: 1)
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(1))
+            await sawCancellation.wait(atLeast: 1)     // the timeout fired and cancelled the work…
+            await yieldRepeatedly()
+            #expect(ended.value == 0)                 // …but the stage waits for it to return
+            release.store(true, ordering: .releasing)
+            return await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(failure?.underlying is TimeoutError)  // its result is discarded
+    }
+
+    @Test func cancellingTheCallerIsNotATimeout() async throws {
+        let clock = TestClock()
+        let never = Gate()
+        let p = Pipeline([1]) | op.map { (x: Int) async throws -> Int in
+            try await never.wait()
+            return x
+        }.timeout(.seconds(5), clock: clock).retry(.attempts(3), clock: clock)
+        let task = Task { try await p.collect() }
+        try await withDeadline {
+            await clock.waitForSleepers(1)
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+        }
+        #expect(clock.sleeps == [.seconds(5)])   // no second attempt
+    }
+
+    @Test func builderAndPipeStylesAgree() async throws {
+        let clock = TestClock()
+        let piped = op.map { (x: Int) async in x * 2 }.timeout(.seconds(1), clock: clock).retry(.attempts(2)).workers(2)
+        let built = Flow<Int, Int> { Map { (x: Int) async in x * 2 }.timeout(.seconds(1), clock: clock).retry(.attempts(2)).workers(2) }
+        #expect(piped.stages == built.stages)
+        #expect(try await piped(1...5).collect() == built(1...5).collect())
+    }
+}
