@@ -1,31 +1,24 @@
 // swift-tools-version: 6.1
 // Sluice benchmarks: a package of their own, so the library has no benchmark dependencies.
-// package-benchmark and swift-async-algorithms (the peer baselines) are dependencies of this package only.
+// ordo-one/benchmark (formerly package-benchmark) and swift-async-algorithms (the peer baselines) are dependencies of this package only.
 //
 //   swift package --package-path Benchmarks benchmark                  # whole suite
 //   swift package --package-path Benchmarks benchmark --filter "W1.*"  # one workload
-//   SLUICE_VARIANTS=1 swift package --package-path Benchmarks benchmark  # include the Sluice variants
 import PackageDescription
 
-import class Foundation.ProcessInfo
-
-var swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-// The Sluice variants (SluiceVariants.swift) are compiled only with SLUICE_VARIANTS set, until the
-// library they are written against exists.
-if ProcessInfo.processInfo.environment["SLUICE_VARIANTS"] != nil {
-    swiftSettings.append(.define("SLUICE_VARIANTS"))
-}
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "SluiceBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
         // `name:` keeps `package: "Sluice"` valid whatever the checkout directory is called.
+        .package(name: "Sluice", path: ".."),
         // Only the malloc interposer trait (malloc counts, peak memory). The default traits also
         // enable "RuntimeInterposer", which pulls swift-runtime-interposer in on Linux + Swift 6.3
         // for ARC counters we do not use.
         .package(
-            url: "https://github.com/ordo-one/package-benchmark",
+            url: "https://github.com/ordo-one/benchmark",
             from: "1.38.1",
             traits: ["MallocInterposer"]
         ),
@@ -35,13 +28,14 @@ let package = Package(
         .executableTarget(
             name: "SluiceBenchmarks",
             dependencies: [
-                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Sluice", package: "Sluice"),
+                .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
             path: "Benchmarks/SluiceBenchmarks",
             swiftSettings: swiftSettings,
             plugins: [
-                .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
             ]
         ),
     ]

@@ -1,11 +1,6 @@
 // The Sluice implementations of the workloads, written against the public API of DESIGN.md §2.
 //
-// Guarded by SLUICE_VARIANTS until the library exists. Build them with
-//     SLUICE_VARIANTS=1 swift package --package-path Benchmarks benchmark
-// (Package.swift defines the flag when that environment variable is set), or remove the guard and
-// the `#else` stub below once Sluice compiles.
 
-#if SLUICE_VARIANTS
 import Benchmark
 import Sluice
 
@@ -39,12 +34,14 @@ enum SluiceVariants {
         let n = W1TinyStages.count
         let config = Benchmark.Configuration.workload(maxIterations: 10, maxDuration: .seconds(3))
         Benchmark("W1 tiny stages: Sluice (fusable)", configuration: config) { _ in
-            verify(try await w1Fused(n), equals: W1TinyStages.expected, "W1 Sluice fusable")
+            let result = try await onChosenExecutor { try await w1Fused(n) }
+            verify(result, equals: W1TinyStages.expected, "W1 Sluice fusable")
         } setup: {
             _ = W1TinyStages.expected
         }
         Benchmark("W1 tiny stages: Sluice, buffer(64) per stage", configuration: config) { _ in
-            verify(try await w1TaskPerStage(n), equals: W1TinyStages.expected, "W1 Sluice buffer(64)")
+            let result = try await onChosenExecutor { try await w1TaskPerStage(n) }
+            verify(result, equals: W1TinyStages.expected, "W1 Sluice buffer(64)")
         } setup: {
             _ = W1TinyStages.expected
         }
@@ -65,7 +62,8 @@ enum SluiceVariants {
     static func registerW2() {
         let config = Benchmark.Configuration.workload(maxIterations: 20, maxDuration: .seconds(3))
         Benchmark("W2 fan-out I/O: Sluice workers(64)", configuration: config) { _ in
-            verify(try await w2(W2FanOutIO.count), equals: W2FanOutIO.expected, "W2 Sluice workers(64)")
+            let result = try await onChosenExecutor { try await w2(W2FanOutIO.count) }
+            verify(result, equals: W2FanOutIO.expected, "W2 Sluice workers(64)")
         }
     }
 
@@ -79,10 +77,8 @@ enum SluiceVariants {
         let config = Benchmark.Configuration.workload(warmup: 0, maxIterations: 3, maxDuration: .seconds(10))
         for workers in [1, 2] {
             Benchmark("W3 CPU fan-out: Sluice workers(\(workers))", configuration: config) { _ in
-                verify(
-                    try await w3(W3CPUFanOut.count, workers: workers),
-                    equals: W3CPUFanOut.expected,
-                    "W3 Sluice workers(\(workers))")
+                let result = try await onChosenExecutor { try await w3(W3CPUFanOut.count, workers: workers) }
+                verify(result, equals: W3CPUFanOut.expected, "W3 Sluice workers(\(workers))")
             }
         }
     }
@@ -91,7 +87,7 @@ enum SluiceVariants {
 
     /// The source is the fast producer; the consumer stage hashes; 64 items at most between them.
     static func w4(_ n: Int) async throws -> Int {
-        try await (Pipeline(0..<n) | op.map(W4Backpressure.consume).buffer(W4Backpressure.bound))
+        try await (Pipeline(0..<n) | op.map(W4Backpressure.consume).buffer(.init(capacity: W4Backpressure.bound)))
             .reduce(0, &+)
     }
 
@@ -106,7 +102,8 @@ enum SluiceVariants {
         ]
         for (n, label, config) in variants {
             Benchmark("W4 backpressure \(label): Sluice buffer(64)", configuration: config) { _ in
-                verify(try await w4(n), equals: W4Backpressure.expected(n), "W4 Sluice buffer(64)")
+                let result = try await onChosenExecutor { try await w4(n) }
+                verify(result, equals: W4Backpressure.expected(n), "W4 Sluice buffer(64)")
             } setup: {
                 _ = W4Backpressure.expected(n)
             }
@@ -136,16 +133,12 @@ enum SluiceVariants {
         let n = W5OrderedCost.count
         let config = Benchmark.Configuration.workload(maxIterations: 20, maxDuration: .seconds(3))
         Benchmark("W5 ordered cost: Sluice workers(8), ordered", configuration: config) { _ in
-            verify(try await w5Ordered(n), equals: W5OrderedCost.expectedOrdered, "W5 Sluice ordered")
+            let result = try await onChosenExecutor { try await w5Ordered(n) }
+            verify(result, equals: W5OrderedCost.expectedOrdered, "W5 Sluice ordered")
         }
         Benchmark("W5 ordered cost: Sluice workers(8).unordered()", configuration: config) { _ in
-            verify(try await w5Unordered(n), equals: W5OrderedCost.expectedSum, "W5 Sluice unordered")
+            let result = try await onChosenExecutor { try await w5Unordered(n) }
+            verify(result, equals: W5OrderedCost.expectedSum, "W5 Sluice unordered")
         }
     }
 }
-#else
-enum SluiceVariants {
-    /// Stub until the Sluice library exists; see the comment at the top of this file.
-    static func register() {}
-}
-#endif

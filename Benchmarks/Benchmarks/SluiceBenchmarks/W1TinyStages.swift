@@ -14,7 +14,7 @@ enum W1TinyStages {
 
     static func register() {
         let config = Benchmark.Configuration.workload(maxIterations: 20, maxDuration: .seconds(3))
-        let slowConfig = Benchmark.Configuration.workload(maxIterations: 5, maxDuration: .seconds(5))
+        let slowConfig = Benchmark.Configuration.workload(warmup: 0, maxIterations: 3, maxDuration: .seconds(8))
 
         Benchmark("W1 tiny stages: plain loop", configuration: config) { _ in
             verify(plainLoop(identity(count)), equals: expected, "W1 plain loop")
@@ -22,17 +22,20 @@ enum W1TinyStages {
             _ = expected
         }
         Benchmark("W1 tiny stages: AsyncSequence chain, one task", configuration: config) { _ in
-            verify(await asyncSequenceChain(count), equals: expected, "W1 AsyncSequence chain")
+            let result = await onChosenExecutor { await asyncSequenceChain(count) }
+            verify(result, equals: expected, "W1 AsyncSequence chain")
         } setup: {
             _ = expected
         }
         Benchmark("W1 tiny stages: AsyncStream, task per stage", configuration: slowConfig) { _ in
-            verify(await asyncStreamPerStage(count), equals: expected, "W1 AsyncStream per stage")
+            let result = await onChosenExecutor { await asyncStreamPerStage(count) }
+            verify(result, equals: expected, "W1 AsyncStream per stage")
         } setup: {
             _ = expected
         }
         Benchmark("W1 tiny stages: AsyncChannel, task per stage", configuration: slowConfig) { _ in
-            verify(await asyncChannelPerStage(count), equals: expected, "W1 AsyncChannel per stage")
+            let result = await onChosenExecutor { await asyncChannelPerStage(count) }
+            verify(result, equals: expected, "W1 AsyncChannel per stage")
         } setup: {
             _ = expected
         }

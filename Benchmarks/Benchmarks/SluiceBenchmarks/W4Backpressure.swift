@@ -41,12 +41,14 @@ enum W4Backpressure {
                 _ = expected(n)
             }
             Benchmark("W4 backpressure \(label): AsyncChannel", configuration: config) { _ in
-                verify(await asyncChannel(n), equals: expected(n), "W4 AsyncChannel")
+                let result = await onChosenExecutor { await asyncChannel(n) }
+                verify(result, equals: expected(n), "W4 AsyncChannel")
             } setup: {
                 _ = expected(n)
             }
             Benchmark("W4 backpressure \(label): AsyncStream unbounded (no backpressure)", configuration: config) { _ in
-                verify(await unboundedAsyncStream(n), equals: expected(n), "W4 AsyncStream unbounded")
+                let result = await onChosenExecutor { await unboundedAsyncStream(n) }
+                verify(result, equals: expected(n), "W4 AsyncStream unbounded")
             } setup: {
                 _ = expected(n)
             }

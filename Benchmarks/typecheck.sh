@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Type-checking cost of long Sluice chains (DESIGN.md §4): a regression here makes user code slow to
+# compile or fail with "unable to type-check this expression in reasonable time".
+#
+# Builds the root package's Sluice module, then type-checks three generated files against it:
+#   empty.swift    `import Sluice` only: the baseline (module loading, process start-up)
+#   pipe20.swift   Pipeline(0..<10) | 20 `op` stages with annotated closures
+#   builder20.swift  Flow<Int, Int> { 20 builder stages using $0 }
+# and prints, per chain, the type-check time of the function holding it
+# (-debug-time-function-bodies) and the wall time of swiftc minus the empty file's.
+#
+# Usage:  Benchmarks/typecheck.sh
+# Environment:
+#   TYPECHECK_RUNS=3           runs per file; the minimum wall time is reported
+#   TYPECHECK_LIMIT_MS=…       fail when a chain's function-body time exceeds this many ms
+#   TYPECHECK_SCRATCH_PATH=…   SwiftPM scratch path for the root build (default: $ROOT/.build)
+#   SWIFTC=…                   the compiler (default: swiftc)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+RUNS="${TYPECHECK_RUNS:-3}"
+LIMIT_MS="${TYPECHECK_LIMIT_MS:-}"
+SCRATCH="${TYPECHECK_SCRATCH_PATH:-$ROOT/.build}"
+SWIFTC="${SWIFTC:-swiftc}"
+STAGES=20
+
+die() { echo "typecheck.sh: $*" >&2; exit 1; }
+now_ns() { date +%s%N; }
+
+command -v "$SWIFTC" >/dev/null || die "no '$SWIFTC' on PATH"
+
+# 1. Build the library (only the Sluice target and what it depends on).
+echo "Building Sluice (swift build --package-path $ROOT --target Sluice) …"
+if ! swift build --package-path "$ROOT" --scratch-path "$SCRATCH" --target Sluice >"${TMPDIR:-/tmp}/sluice-typecheck-build.log" 2>&1; then
+    tail -n 30 "${TMPDIR:-/tmp}/sluice-typecheck-build.log" >&2
+    die "the root package does not build (full log: ${TMPDIR:-/tmp}/sluice-typecheck-build.log)"
+fi
+BIN="$(swift build --package-path "$ROOT" --scratch-path "$SCRATCH" --show-bin-path)"
+
+# 2. Find the directory holding Sluice.swiftmodule (SwiftPM ≥ 6 puts modules in <bin>/Modules).
+MODULE_DIR=""
+for candidate in "$BIN/Modules" "$BIN"; do
+    if [ -e "$candidate/Sluice.swiftmodule" ]; then MODULE_DIR="$candidate"; break; fi
+done
+if [ -z "$MODULE_DIR" ]; then
+    found="$(find "$BIN" -maxdepth 3 -name 'Sluice.swiftmodule' -print -quit 2>/dev/null || true)"
+    [ -n "$found" ] && MODULE_DIR="$(dirname "$found")"
+fi
+[ -n "$MODULE_DIR" ] || die "no Sluice.swiftmodule under $BIN"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sluice-typecheck.XXXXXX")"
+status=0
+# Keep the generated sources when something failed, so the diagnostics' paths stay readable.
+trap 'if [ "$status" -eq 0 ]; then rm -rf "$WORK"; else echo "Generated sources kept in $WORK" >&2; fi' EXIT
+
+# 3. Generate the sources.
+cat >"$WORK/empty.swift" <<'EOF'
+import Sluice
+EOF
+
+{
+    echo 'import Sluice'
+    echo
+    echo 'func pipeChain() {'
+    echo '    let pipeline = Pipeline(0..<10)'
+    for i in $(seq 1 "$STAGES"); do
+        if [ $((i % 2)) -eq 1 ]; then
+            echo "        | op.map { (x: Int) -> Int in x + $i }"
+        else
+            echo "        | op.filter { (x: Int) -> Bool in x > -$i }"
+        fi
+    done
+    echo '    _ = pipeline'
+    echo '}'
+} >"$WORK/pipe20.swift"
+
+{
+    echo 'import Sluice'
+    echo
+    echo 'func builderChain() {'
+    echo '    let flow = Flow<Int, Int> {'
+    for i in $(seq 1 "$STAGES"); do
+        if [ $((i % 2)) -eq 1 ]; then
+            echo "        Map { \$0 + $i }"
+        else
+            echo "        Filter { \$0 > -$i }"
+        fi
+    done
+    echo '    }'
+    echo '    _ = flow'
+    echo '}'
+} >"$WORK/builder20.swift"
+
+# 4. Type-check. Prints "<min wall ms> <function-body ms>"; on failure prints the diagnostics.
+typecheck() {
+    local file="$1" best="" body="0" start end ms out
+    for _ in $(seq 1 "$RUNS"); do
+        start="$(now_ns)"
+        if ! out="$("$SWIFTC" -typecheck -parse-as-library -swift-version 6 \
+            -I "$MODULE_DIR" -module-cache-path "$WORK/module-cache" \
+            -Xfrontend -debug-time-function-bodies "$file" 2>&1)"; then
+            echo "FAILED"
+            echo "$out" | grep -v -E '^[0-9.]+ms\s' | head -n 20 >&2
+            return 0
+        fi
+        end="$(now_ns)"
+        ms=$(( (end - start) / 1000000 ))
+        if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then
+            best="$ms"
+            # Lines look like "12.34ms\t/path/file.swift:3:6\tglobal function pipeChain()".
+            body="$(echo "$out" | awk -v f="$(basename "$file")" \
+                '$1 ~ /ms$/ && index($0, f) { sub(/ms$/, "", $1); total += $1 } END { printf "%.1f", total + 0 }')"
+        fi
+    done
+    echo "$best $body"
+}
+
+echo "Module dir: $MODULE_DIR"
+echo "Type-checking ($RUNS runs each, minimum wall time) …"
+read -r base_ms _ <<<"$(typecheck "$WORK/empty.swift")"
+if [ "$base_ms" = "FAILED" ]; then status=1; die "even an empty file importing Sluice fails to type-check"; fi
+echo "  empty file importing Sluice: ${base_ms} ms wall (baseline)"
+
+for name in pipe20 builder20; do
+    result="$(typecheck "$WORK/$name.swift")"
+    if [ "$result" = "FAILED" ]; then
+        echo "  $name: FAILED to type-check (diagnostics above)"
+        status=1
+        continue
+    fi
+    read -r wall_ms body_ms <<<"$result"
+    printf '  %-10s %3d stages: %8s ms function body, %6d ms wall over baseline\n' \
+        "$name" "$STAGES" "$body_ms" "$((wall_ms - base_ms))"
+    if [ -n "$LIMIT_MS" ] && awk -v b="$body_ms" -v l="$LIMIT_MS" 'BEGIN { exit !(b > l) }'; then
+        echo "  $name: over the limit of $LIMIT_MS ms"
+        status=1
+    fi
+done
+exit "$status"
