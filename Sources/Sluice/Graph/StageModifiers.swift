@@ -18,7 +18,7 @@ extension FlowComponent {
         }
     }
 
-    /// Sets the capacity of the stage's output channel (default 256): `0` is a rendezvous,
+    /// Sets the capacity of the stage's output channel (default 512): `0` is a rendezvous,
     /// `.unbounded` removes the bound.
     ///
     /// ```swift
