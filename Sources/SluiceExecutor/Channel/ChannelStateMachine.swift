@@ -32,7 +32,9 @@ package struct ChannelStateMachine<Element, Continuation> {
     package private(set) var producers: Int
     private var queue = ItemQueue<Element>()
     private var parked: [ParkedSender] = []
-    private var receivers: [(id: WaiterID, continuation: Continuation)] = []
+    // Continuations only (no ids, no tuples): this code runs unspecialized per batch, and every
+    // generic type it touches costs a metadata lookup.
+    private var receivers: [Continuation] = []
     /// Items ever handed to receivers: the sequence number of the next item out.
     package private(set) var dequeued = 0
 
@@ -135,7 +137,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         if taken > 0 {
             dequeued += taken
             // Items left over and other receivers waiting: pass the word on.
-            if !queue.isEmpty || !parked.isEmpty { wake += wakeReceivers() }
+            if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake += wakeReceivers() }
             return .items(first: first, count: taken, wake: wake)
         }
         precondition(wake.isEmpty)
@@ -146,7 +148,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// to resume at once if something changed in between.
     package mutating func wait(id: WaiterID, continuation: Continuation) -> Continuation? {
         if phase != .open || !queue.isEmpty || !parked.isEmpty { return continuation }
-        receivers.append((id, continuation))
+        receivers.append(continuation)
         return nil
     }
 
@@ -179,20 +181,24 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     private mutating func takeAllReceivers() -> [Continuation] {
-        let all = receivers.map(\.continuation)
-        receivers.removeAll()
+        var all: [Continuation] = []
+        swap(&all, &receivers)
         return all
     }
 
     /// Wakes as many receivers as there are items to share (one per waiter, oldest first);
     /// each woken receiver takes what it can when it runs.
     private mutating func wakeReceivers() -> [Continuation] {
-        guard !receivers.isEmpty else { return [] }
+        if receivers.isEmpty { return [] }
         let available = queue.count + (parked.isEmpty ? 0 : 1)
-        guard available > 0 else { return [] }
-        let n = Swift.min(receivers.count, available)
-        let woken = receivers.prefix(n).map(\.continuation)
-        receivers.removeFirst(n)
+        if available == 0 { return [] }
+        if available >= receivers.count {
+            var all: [Continuation] = []
+            swap(&all, &receivers)
+            return all
+        }
+        let woken = Array(receivers[..<available])
+        receivers.removeFirst(available)
         return woken
     }
 }

@@ -1,0 +1,49 @@
+// The two spellings of a map with a per-worker resource: `op.map(using:teardown:_:)` and
+// `Map(using:teardown:_:)`. One overload each: a synchronous body converts to the async one.
+import SluiceExecutor
+
+extension op {
+    /// One output per input, computed with a resource each worker owns: a client, a parser, a
+    /// database handle. Each worker calls `create` once before its first item and `teardown` once
+    /// when it ends — after the last item, on an error, or on cancellation.
+    ///
+    /// ```swift
+    /// op.map(using: { try await DatabaseClient.connect() },
+    ///        teardown: { await $0.close() }) { client, id in
+    ///     try await client.fetchRow(id)
+    /// }
+    /// .workers(4)       // four connections, each used by one worker, one item at a time
+    /// ```
+    ///
+    /// - `create` may be async and may throw; a throw fails the run with a `StageFailure` naming
+    ///   the stage (its `item` is `nil`).
+    /// - The resource never leaves its worker, so it need not be `Sendable`; the closures must be
+    ///   `@Sendable` because the stage is shared between runs and workers.
+    /// - Per worker, not per thread: a worker may resume on another thread after a suspension.
+    public static func map<Resource, A, B>(
+        using create: @escaping @Sendable () async throws -> Resource,
+        teardown: @escaping @Sendable (Resource) async -> Void = { _ in },
+        _ transform: @escaping @Sendable (Resource, A) async throws -> B
+    ) -> Flow<A, B> {
+        Flow(.map(using: create, teardown: teardown, transform))
+    }
+}
+
+extension Map {
+    /// One output per input, computed with a resource each worker owns (builder style; the same
+    /// stage as `op.map(using:teardown:_:)`).
+    ///
+    /// ```swift
+    /// Flow<String, Row> {
+    ///     Map(using: { CSVParser() }) { parser, line in try parser.parse(line) }
+    ///         .workers(2)
+    /// }
+    /// ```
+    public init<Resource>(
+        using create: @escaping @Sendable () async throws -> Resource,
+        teardown: @escaping @Sendable (Resource) async -> Void = { _ in },
+        _ transform: @escaping @Sendable (Resource, Input) async throws -> Output
+    ) {
+        flow = op.map(using: create, teardown: teardown, transform)
+    }
+}

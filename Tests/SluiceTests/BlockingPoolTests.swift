@@ -1,0 +1,127 @@
+// BlockingPool: runs jobs on its own threads, is shared, and stops deterministically (shutdown or release).
+import Foundation
+import Sluice
+import SluiceTestSupport
+import Testing
+
+@Suite struct BlockingPoolTests {
+    @Test func runsTasksThatPreferItOnItsOwnThreads() async {
+        let pool = BlockingPool(threads: 2)
+        defer { pool.shutdown() }
+        let onPool = await withTaskExecutorPreference(pool) { pool.core.ownsCurrentThread }
+        #expect(onPool)
+        #expect(!pool.core.ownsCurrentThread)
+    }
+
+    @Test func startsItsThreadsBeforeInitReturns() {
+        let name = Blocking.uniquePoolName("blkstart")
+        let pool = BlockingPool(threads: 3, name: name)
+        defer { pool.shutdown() }
+        #expect(pool.threads == 3)
+        #expect(pool.name == name)
+        #expect(pool.liveThreads == 3)
+        if let n = Blocking.osThreads(named: name) { #expect(n == 3) }
+    }
+
+    @Test func shutdownJoinsEveryThread() async throws {
+        let name = Blocking.uniquePoolName("blkshut")
+        let pool = BlockingPool(threads: 4, name: name)
+        let sum = try await (Pipeline(0..<100) | op.map { (x: Int) in x }.workers(4).blocking(on: pool)).reduce(0, +)
+        #expect(sum == 4950)
+        pool.shutdown()
+        #expect(pool.liveThreads == 0)
+        // The OS threads are gone too.
+        #expect(Blocking.waitUntilNoOSThreads(named: name))
+        pool.shutdown()   // idempotent
+        #expect(pool.liveThreads == 0)
+    }
+
+    @Test func releasingThePoolStopsItsThreads() async throws {
+        let name = Blocking.uniquePoolName("blkrel")
+        let core = try await runOnceAndRelease(name: name)
+        // The pool is gone; its deinit stopped and joined the threads.
+        #expect(core.liveThreads == 0)
+        #expect(Blocking.waitUntilNoOSThreads(named: name))
+    }
+
+    /// Creates a pool, uses it in a pipeline, and drops every reference to it before returning.
+    private func runOnceAndRelease(name: String) async throws -> PoolThreads {
+        var pool: BlockingPool? = BlockingPool(threads: 3, name: name)
+        weak let weakPool = pool
+        let core = pool!.core
+        let flow = op.map { (x: Int) in x + 1 }.workers(3).blocking(on: pool!)
+        #expect(try await flow(0..<10).collect() == Array(1...10))
+        #expect(core.liveThreads == 3)
+        pool = nil
+        _ = consume flow
+        #expect(weakPool == nil)
+        return core
+    }
+
+    @Test func twoPipelinesShareOnePoolsThreads() async throws {
+        // 3 + 3 workers on a 4-thread pool: at most min(6, 4) = 4 blocking calls at once.
+        let pool = BlockingPool(threads: 4)
+        defer { pool.shutdown() }
+        let inFlight = HighWater(), entered = Counter()
+        let release = DispatchSemaphore(value: 0)
+        let flow = op.map { (x: Int) -> Int in
+            inFlight.enter()
+            entered.increment()
+            release.waitOrFail()
+            inFlight.leave()
+            return x
+        }.workers(3).blocking(on: pool)
+        try await withDeadline {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { let n = try await flow(0..<10).count(); #expect(n == 10) }
+                group.addTask { let n = try await flow(0..<10).count(); #expect(n == 10) }
+                await entered.wait(atLeast: 4)
+                #expect(inFlight.current == 4)
+                for _ in 0..<20 { release.signal() }
+                try await group.waitForAll()
+            }
+        }
+        #expect(inFlight.max == 4)
+        #expect(entered.value == 20)
+    }
+
+    @Test func jobsAfterShutdownRunElsewhereInsteadOfHanging() async throws {
+        let pool = BlockingPool(threads: 1)
+        pool.shutdown()
+        let onPool = await withTaskExecutorPreference(pool) { pool.core.ownsCurrentThread }
+        #expect(!onPool)
+        let flow = op.map { (x: Int) in x * 2 }.workers(2).blocking(on: pool)
+        #expect(try await flow([1, 2, 3]).collect() == [2, 4, 6])
+    }
+
+    @Test func theJobQueueIsFirstInFirstOutAcrossCompactions() {
+        var queue = JobQueue<Int>()
+        var expected = 0, next = 0
+        for round in 0..<50 {
+            for _ in 0..<(round % 7 + 3) { queue.append(next); next += 1 }
+            for _ in 0..<(round % 5 + 1) {
+                #expect(queue.popFirst() == expected)
+                expected += 1
+            }
+        }
+        #expect(queue.count == next - expected)
+        while let x = queue.popFirst() {
+            #expect(x == expected)
+            expected += 1
+        }
+        #expect(expected == next && queue.isEmpty)
+    }
+
+    @Test func rejectsFewerThanOneThread() async {
+        await #expect(processExitsWith: .failure) {
+            _ = BlockingPool(threads: 0)
+        }
+    }
+
+    @Test func shutdownFromItsOwnThreadIsRejected() async {
+        await #expect(processExitsWith: .failure) {
+            let pool = BlockingPool(threads: 1)
+            await withTaskExecutorPreference(pool) { pool.shutdown() }
+        }
+    }
+}
