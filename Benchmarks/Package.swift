@@ -25,6 +25,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
     ],
     targets: [
+        // The same workloads outside package-benchmark (which takes one of two threads): ratios for
+        // Docs/Performance.md in one run. `swift run --package-path Benchmarks -c release sluice-throughput`
+        .executableTarget(
+            name: "sluice-throughput",
+            dependencies: [
+                .product(name: "Sluice", package: "Sluice"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            path: "Throughput",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "SluiceBenchmarks",
             dependencies: [

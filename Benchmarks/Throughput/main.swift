@@ -1,0 +1,162 @@
+// sluice-throughput: the workloads of the benchmark suite outside package-benchmark's harness
+// (which blocks one of the two cooperative threads, see README.md), each with its baselines, in one
+// process, printing the ratios of Docs/Performance.md. Best of `rounds` runs per implementation.
+//
+//   swift run --package-path Benchmarks -c release sluice-throughput [rounds]
+import AsyncAlgorithms
+import Sluice
+
+let rounds = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 5
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+/// Best wall time of `rounds` runs; every run must return `expected`.
+func best(_ label: String, expected: Int, _ body: () async throws -> Int) async rethrows -> Double {
+    var fastest = Double.infinity
+    for _ in 0..<rounds {
+        let start = ContinuousClock.now
+        let result = try await body()
+        fastest = min(fastest, seconds(ContinuousClock.now - start))
+        precondition(result == expected, "\(label): checksum \(result), expected \(expected)")
+    }
+    return fastest
+}
+
+func rate(_ n: Int, _ s: Double) -> String { "\(Double(Int(Double(n) / s / 1e5)) / 10) M items/s" }
+func ratio(_ a: Double, _ b: Double) -> String { "\(Double(Int(a / b * 100)) / 100)×" }
+
+@inline(never) func hash(_ x: Int, rounds: Int) -> Int {
+    var h = UInt64(truncatingIfNeeded: x) &+ 0x9E37_79B9_7F4A_7C15
+    for _ in 0..<rounds { h ^= h >> 33; h &*= 0xFF51_AFD7_ED55_8CCD; h ^= h >> 29 }
+    return Int(truncatingIfNeeded: h & 0xFFFF)
+}
+
+struct CountingRange: AsyncSequence, Sendable {
+    let n: Int
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var i = 0
+        let n: Int
+        mutating func next() async -> Int? {
+            guard i < n else { return nil }
+            defer { i += 1 }
+            return i
+        }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(n: n) }
+}
+
+func w1() async throws {
+    let n = 1_000_000
+    var expected = 0
+    for x in 0..<n where (x * 2) % 3 == 0 { expected += x * 2 + 1 }
+    let loop = await best("loop", expected: expected) {
+        var s = 0
+        for x in 0..<n { let y = x * 2; if y % 3 == 0 { s += y + 1 } }
+        return s
+    }
+    let chain = try await best("AsyncSequence chain", expected: expected) {
+        await CountingRange(n: n).map { $0 * 2 }.filter { $0 % 3 == 0 }.map { $0 + 1 }.reduce(0, +)
+    }
+    let channels = try await best("AsyncChannel per stage", expected: expected) {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            let c1 = AsyncChannel<Int>(), c2 = AsyncChannel<Int>(), c3 = AsyncChannel<Int>()
+            group.addTask { for x in 0..<n { await c1.send(x * 2) }; c1.finish(); return 0 }
+            group.addTask { for await x in c1 where x % 3 == 0 { await c2.send(x) }; c2.finish(); return 0 }
+            group.addTask { for await x in c2 { await c3.send(x + 1) }; c3.finish(); return 0 }
+            var s = 0
+            for await x in c3 { s += x }
+            try await group.waitForAll()
+            return s
+        }
+    }
+    let streams = try await best("AsyncStream per stage", expected: expected) {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            let (s1, k1) = AsyncStream.makeStream(of: Int.self)
+            let (s2, k2) = AsyncStream.makeStream(of: Int.self)
+            let (s3, k3) = AsyncStream.makeStream(of: Int.self)
+            group.addTask { for x in 0..<n { k1.yield(x * 2) }; k1.finish(); return 0 }
+            group.addTask { for await x in s1 where x % 3 == 0 { k2.yield(x) }; k2.finish(); return 0 }
+            group.addTask { for await x in s2 { k3.yield(x + 1) }; k3.finish(); return 0 }
+            var s = 0
+            for await x in s3 { s += x }
+            try await group.waitForAll()
+            return s
+        }
+    }
+    let fused = try await best("Sluice default", expected: expected) {
+        let p = Pipeline(0..<n) | op.map { $0 * 2 } | op.filter { $0 % 3 == 0 } | op.map { $0 + 1 }
+        return try await p.reduce(0, +)
+    }
+    let perStage = try await best("Sluice buffer(64) per stage", expected: expected) {
+        let p = Pipeline(0..<n) | op.map { $0 * 2 }.buffer(64) | op.filter { $0 % 3 == 0 }.buffer(64) | op.map { $0 + 1 }.buffer(64)
+        return try await p.reduce(0, +)
+    }
+    print("W1 tiny stages (1 M items)")
+    print("  plain loop \(rate(n, loop)); AsyncSequence chain \(rate(n, chain)); AsyncStream/stage \(rate(n, streams)); AsyncChannel/stage \(rate(n, channels))")
+    print("  Sluice default \(rate(n, fused)) = \(ratio(chain, fused)) the AsyncSequence chain   (target ≥ 10×)")
+    print("  Sluice buffer(64)/stage \(rate(n, perStage)) = \(ratio(channels, perStage)) AsyncChannel (target ≥ 150×), \(ratio(streams, perStage)) AsyncStream (target ≥ 50×)")
+}
+
+func w3() async throws {
+    let n = 20_000, work = 5_500
+    var expected = 0
+    for x in 0..<n { expected &+= hash(x, rounds: work) }
+    let loop = await best("loop", expected: expected) {
+        var s = 0
+        for x in 0..<n { s &+= hash(x, rounds: work) }
+        return s
+    }
+    let one = try await best("workers(1)", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { hash($0, rounds: work) }.workers(1)).reduce(0, &+)
+    }
+    let two = try await best("workers(2)", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { hash($0, rounds: work) }.workers(2)).reduce(0, &+)
+    }
+    print("W3 CPU fan-out (\(n) items × ~20 µs)")
+    print("  workers(1) time = \(ratio(one, loop)) the loop's (target ≤ 1.05×); workers(2) speed = \(ratio(loop, two)) the loop's (target ≥ 1.85×)")
+}
+
+func w4() async throws {
+    let n = 5_000_000
+    var expected = 0
+    for x in 0..<n { expected &+= hash(x, rounds: 16) }
+    let channel = try await best("AsyncChannel", expected: expected) {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            let c = AsyncChannel<Int>()
+            group.addTask { for x in 0..<n { await c.send(x) }; c.finish(); return 0 }
+            var s = 0
+            for await x in c { s &+= hash(x, rounds: 16) }
+            try await group.waitForAll()
+            return s
+        }
+    }
+    let sluice = try await best("Sluice", expected: expected) {
+        let p = Pipeline(0..<n) | op.map { $0 }.buffer(64)
+        return try await p.reduce(into: 0) { $0 &+= hash($1, rounds: 16) }
+    }
+    print("W4 backpressure (5 M items, bound 64)")
+    print("  Sluice \(rate(n, sluice)) = \(ratio(channel, sluice)) AsyncChannel (target ≥ 60×)")
+}
+
+func w5() async throws {
+    let n = 2_000
+    let expected = (0..<n).reduce(0, +)
+    let ordered = try await best("ordered", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { (x: Int) async throws -> Int in
+            try await Task.sleep(for: .microseconds(200)); return x
+        }.workers(8)).reduce(0, +)
+    }
+    let unordered = try await best("unordered", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { (x: Int) async throws -> Int in
+            try await Task.sleep(for: .microseconds(200)); return x
+        }.workers(8).unordered()).reduce(0, +)
+    }
+    print("W5 ordered cost (workers(8), 200 µs each)")
+    print("  ordered throughput = \(ratio(unordered, ordered)) unordered (target ≥ 0.9×)")
+}
+
+print("sluice-throughput: best of \(rounds) runs each")
+try await w1()
+try await w3()
+try await w4()
+try await w5()
