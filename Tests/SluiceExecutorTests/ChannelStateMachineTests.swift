@@ -26,7 +26,8 @@ final class ChannelHarness {
         return nextID
     }
 
-    private func record(_ continuations: [Int], _ location: SourceLocation) {
+    private func record(_ continuations: some Sequence<Int>, _ location: SourceLocation) {
+        let continuations = Array(continuations)
         woken = continuations
         for c in continuations {
             #expect(!resumed.contains(c), "continuation \(c) returned twice", sourceLocation: location)

@@ -32,6 +32,9 @@ package struct ChannelStateMachine<Element, Continuation> {
     package private(set) var producers: Int
     private var queue = ItemQueue<Element>()
     private var parked: [ParkedSender] = []
+    /// An emptied batch array kept for the next parked sender: parking moves the sender's array
+    /// into the channel and hands this one back, so steady-state hand-overs allocate nothing.
+    private var spare: [Element] = []
     // Continuations only (no ids, no tuples): this code runs unspecialized per batch, and every
     // generic type it touches costs a metadata lookup.
     private var receivers: [Continuation] = []
@@ -54,7 +57,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     package enum SendAction {
         /// Every item fit; resume these receivers (with `.retry`).
-        case done(wake: [Continuation])
+        case done(wake: Wakeups<Continuation>)
         /// Some items did not fit: the caller must suspend and then call `park`.
         case mustPark
         /// The channel is cancelled: the items are dropped and the sender stops.
@@ -74,7 +77,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         if n == batch.count {
             queue.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
-            return .done(wake: urgent || queue.count >= wakeThreshold ? wakeReceivers() : [])
+            return .done(wake: urgent || queue.count >= wakeThreshold ? wakeReceivers() : Wakeups())
         }
         queue.append(contentsOf: batch[..<n])
         batch.removeFirst(n)
@@ -84,15 +87,15 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// Parks the rest of a sender's batch (after `send` said `.mustPark`). Returns the
     /// continuations to resume: receivers that can now take the parked items, or — when the
     /// channel was cancelled in between — the sender itself.
-    package mutating func park(id: WaiterID, items batch: inout [Element], continuation: Continuation) -> (receivers: [Continuation], sender: Continuation?) {
+    package mutating func park(id: WaiterID, items batch: inout [Element], continuation: Continuation) -> (receivers: Wakeups<Continuation>, sender: Continuation?) {
         guard phase == .open else {
             batch.removeAll(keepingCapacity: true)
-            return ([], continuation)
+            return (Wakeups(), continuation)
         }
-        var items = ItemQueue<Element>()
-        items.append(contentsOf: batch)
-        batch.removeAll(keepingCapacity: true)
-        parked.append(ParkedSender(id: id, items: items, continuation: continuation))
+        var storage = spare
+        spare = []
+        swap(&storage, &batch)
+        parked.append(ParkedSender(id: id, items: ItemQueue(adopting: storage), continuation: continuation))
         return (wakeReceivers(), nil)
     }
 
@@ -100,7 +103,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     package enum ReceiveAction {
         /// Took `count` items (sequence numbers `first..<first+count`); resume these senders.
-        case items(first: Int, count: Int, wake: [Continuation])
+        case items(first: Int, count: Int, wake: Wakeups<Continuation>)
         /// Nothing now: suspend and call `wait`.
         case mustWait
         /// All producers finished and everything was taken.
@@ -116,20 +119,20 @@ package struct ChannelStateMachine<Element, Continuation> {
         }
         let first = dequeued
         var taken = queue.take(upTo: limit, into: &buffer)
-        var wake: [Continuation] = []
+        var wake = Wakeups<Continuation>()
         // Refill the queue from parked senders, then hand parked items straight to this receiver.
         while !parked.isEmpty {
             if taken < limit && queue.isEmpty {
                 taken += parked[0].items.take(upTo: limit - taken, into: &buffer)
             } else if capacity == Int.max || queue.count < capacity {
-                var moved: [Element] = []
-                parked[0].items.take(upTo: capacity == Int.max ? Int.max : capacity - queue.count, into: &moved)
-                queue.append(contentsOf: moved)
+                parked[0].items.move(upTo: capacity == Int.max ? Int.max : capacity - queue.count, into: &queue)
             } else {
                 break
             }
             if parked[0].items.isEmpty {
-                if let c = parked.removeFirst().continuation { wake.append(c) }
+                var done = parked.removeFirst()
+                spare = done.items.releaseStorage()
+                if let c = done.continuation { wake.append(c) }
             } else if taken >= limit && (capacity != Int.max && queue.count >= capacity) {
                 break
             }
@@ -137,7 +140,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         if taken > 0 {
             dequeued += taken
             // Items left over and other receivers waiting: pass the word on.
-            if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake += wakeReceivers() }
+            if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake.append(contentsOf: wakeReceivers()) }
             return .items(first: first, count: taken, wake: wake)
         }
         precondition(wake.isEmpty)
@@ -153,8 +156,8 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// The sender is about to wait for something else: wake receivers for whatever is queued.
-    package mutating func poke() -> [Continuation] {
-        phase == .cancelled ? [] : wakeReceivers()
+    package mutating func poke() -> Wakeups<Continuation> {
+        phase == .cancelled ? Wakeups() : wakeReceivers()
     }
 
     // MARK: lifecycle
@@ -188,17 +191,49 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     /// Wakes as many receivers as there are items to share (one per waiter, oldest first);
     /// each woken receiver takes what it can when it runs.
-    private mutating func wakeReceivers() -> [Continuation] {
-        if receivers.isEmpty { return [] }
+    private mutating func wakeReceivers() -> Wakeups<Continuation> {
+        var woken = Wakeups<Continuation>()
+        if receivers.isEmpty { return woken }
         let available = queue.count + (parked.isEmpty ? 0 : 1)
-        if available == 0 { return [] }
-        if available >= receivers.count {
-            var all: [Continuation] = []
-            swap(&all, &receivers)
-            return all
-        }
-        let woken = Array(receivers[..<available])
-        receivers.removeFirst(available)
+        // Oldest first; `removeFirst` keeps the array's storage, so nothing is allocated.
+        for _ in 0..<Swift.min(available, receivers.count) { woken.append(receivers.removeFirst()) }
         return woken
     }
 }
+
+/// The continuations an operation must resume. Almost always none or one: the first is stored
+/// inline, so the common case allocates nothing (an array would, for every wake-up).
+package struct Wakeups<Continuation>: Sequence {
+    private var first: Continuation?
+    private var rest: [Continuation] = []
+
+    package init() {}
+
+    package var isEmpty: Bool { first == nil }
+
+    package mutating func append(_ continuation: Continuation) {
+        if first == nil { first = continuation } else { rest.append(continuation) }
+    }
+
+    package mutating func append(contentsOf other: Wakeups<Continuation>) {
+        for c in other { append(c) }
+    }
+
+    package struct Iterator: IteratorProtocol {
+        var first: Continuation?
+        var rest: IndexingIterator<[Continuation]>
+
+        package mutating func next() -> Continuation? {
+            if let f = first {
+                first = nil
+                return f
+            }
+            return rest.next()
+        }
+    }
+
+    package func makeIterator() -> Iterator { Iterator(first: first, rest: rest.makeIterator()) }
+}
+
+extension Wakeups: Sendable where Continuation: Sendable {}
+extension Wakeups.Iterator: Sendable where Continuation: Sendable {}

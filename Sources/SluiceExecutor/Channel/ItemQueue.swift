@@ -8,6 +8,11 @@ package struct ItemQueue<Element> {
 
     package init() {}
 
+    /// A queue holding `storage`'s items, taking over the array (no copy).
+    package init(adopting storage: [Element]) {
+        self.storage = storage
+    }
+
     package var count: Int { storage.count - head }
     package var isEmpty: Bool { head == storage.count }
 
@@ -32,6 +37,27 @@ package struct ItemQueue<Element> {
             head = 0
         }
         return n
+    }
+
+    /// Moves up to `limit` items, oldest first, onto the end of `other` (no temporary array).
+    package mutating func move(upTo limit: Int, into other: inout ItemQueue<Element>) {
+        let n = Swift.min(limit, count)
+        if n == 0 { return }
+        other.storage.append(contentsOf: storage[head..<(head + n)])
+        head += n
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        }
+    }
+
+    /// Empties the queue and hands back its array (capacity kept), for reuse.
+    package mutating func releaseStorage() -> [Element] {
+        var released: [Element] = []
+        swap(&released, &storage)
+        released.removeAll(keepingCapacity: true)
+        head = 0
+        return released
     }
 
     package mutating func removeAll() {
