@@ -1,5 +1,6 @@
 // Synchronous tests of the channel's state machine: every transition, with Ints standing in for
 // continuations, and a harness that fails the test if any continuation is returned twice.
+import SluiceTestSupport
 import Testing
 @testable import SluiceExecutor
 
@@ -584,21 +585,4 @@ final class ChannelHarness {
         _ = h.cancel()
         #expect(h.suspended.isEmpty)
     }
-}
-
-/// SplitMix64: a tiny seeded generator for reproducible randomised tests.
-struct TestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in `0..<n`.
-    mutating func next(upTo n: Int) -> Int { Int(next() % UInt64(n)) }
 }

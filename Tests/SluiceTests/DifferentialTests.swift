@@ -19,7 +19,7 @@ struct DifferentialTests {
         for i in 0..<count {
             // Each pipeline has its own seed: `SLUICE_SEED=<seed>` replays it as the first one.
             let seed = base &+ UInt64(i)
-            var rng = SplitMix64(seed: seed)
+            var rng = TestRandom(seed: seed)
             let scenario = Scenario.random(&rng)
             let pipeline = scenario.pipeline()
             let description = "\(scenario) — stages \(pipeline.stages)"
@@ -323,7 +323,7 @@ struct DifferentialTests {
             stages.reduce(input.map(Value.int)) { xs, stage in stage.apply(xs) }
         }
 
-        static func random(_ rng: inout SplitMix64) -> Scenario {
+        static func random(_ rng: inout TestRandom) -> Scenario {
             // Mostly up to 200 items; sometimes more than one default buffer (256) or batch (1024).
             let size = switch rng.next(upTo: 20) {
             case 0, 1: 0
@@ -342,7 +342,7 @@ struct DifferentialTests {
             return Scenario(source: source, input: input, stages: stages)
         }
 
-        static func randomStage(_ rng: inout SplitMix64) -> Stage {
+        static func randomStage(_ rng: inout TestRandom) -> Stage {
             let k = rng.next(upTo: 100)
             let async = rng.next(upTo: 2) == 0
             let operation: Operation = switch rng.next(upTo: 9) {
@@ -363,22 +363,5 @@ struct DifferentialTests {
             let unordered = rng.next(upTo: 3) == 0
             return Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered)
         }
-    }
-
-    /// SplitMix64: a small, fast, seeded generator.
-    struct SplitMix64: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// A number in `0..<n`.
-        mutating func next(upTo n: Int) -> Int { Int(next() % UInt64(n)) }
     }
 }
