@@ -62,15 +62,9 @@ import Testing
         // 3 + 3 workers on a 4-thread pool: at most min(6, 4) = 4 blocking calls at once.
         let pool = BlockingPool(threads: 4)
         defer { pool.shutdown() }
-        let inFlight = HighWater(), entered = Counter()
-        let release = DispatchSemaphore(value: 0)
-        let flow = op.map { (x: Int) -> Int in
-            inFlight.enter()
-            entered.increment()
-            release.waitOrFail()
-            inFlight.leave()
-            return x
-        }.workers(3).blocking(on: pool)
+        let calls = GatedBlockingCalls()
+        let (inFlight, entered, release) = (calls.inFlight, calls.entered, calls.release)
+        let flow = calls.flow(workers: 3, on: pool)
         try await withDeadline {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { let n = try await flow(0..<10).count(); #expect(n == 10) }

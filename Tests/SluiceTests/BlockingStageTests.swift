@@ -47,15 +47,9 @@ import Testing
     @Test func workersBoundTheCallsInFlightOnABiggerPool() async throws {
         let pool = BlockingPool(threads: 8)
         defer { pool.shutdown() }
-        let inFlight = HighWater(), entered = Counter()
-        let release = DispatchSemaphore(value: 0)
-        let flow = op.map { (x: Int) -> Int in
-            inFlight.enter()
-            entered.increment()
-            release.waitOrFail()
-            inFlight.leave()
-            return x
-        }.workers(3).blocking(on: pool)
+        let calls = GatedBlockingCalls()
+        let (inFlight, entered, release) = (calls.inFlight, calls.entered, calls.release)
+        let flow = calls.flow(workers: 3, on: pool)
         try await withDeadline {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { let out = try await flow(0..<12).collect(); #expect(out == Array(0..<12)) }

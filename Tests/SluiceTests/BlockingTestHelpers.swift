@@ -2,6 +2,8 @@
 // process's OS threads carrying a given name.
 import Dispatch
 import Foundation
+import Sluice
+import SluiceTestSupport
 import Testing
 
 extension DispatchSemaphore {
@@ -45,5 +47,23 @@ enum Blocking {
     /// A pool name no other test uses (at most 15 bytes, the OS limit for thread names).
     static func uniquePoolName(_ prefix: String) -> String {
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max) % 100_000)"
+    }
+}
+
+/// A blocking stage whose calls count themselves in flight and then wait until the test signals
+/// `release` (once per call): the in-flight maximum is a count, not a timing.
+struct GatedBlockingCalls: Sendable {
+    let inFlight = HighWater()
+    let entered = Counter()
+    let release = DispatchSemaphore(value: 0)
+
+    func flow(workers: Int, on pool: BlockingPool) -> Flow<Int, Int> {
+        op.map { (x: Int) -> Int in
+            inFlight.enter()
+            entered.increment()
+            release.waitOrFail()
+            inFlight.leave()
+            return x
+        }.workers(workers).blocking(on: pool)
     }
 }
