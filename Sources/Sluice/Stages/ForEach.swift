@@ -1,5 +1,44 @@
-// `forEach`: a side effect per item; the item passes on unchanged.
+// `op.forEach` and `ForEach`: the stage in both front ends, its body and its chunk kernel.
 import SluiceExecutor
+
+extension op {
+    /// A side effect per item; the item passes on unchanged.
+    ///
+    /// ```swift
+    /// op.forEach { (x: Int) in print(x) }
+    /// ```
+    @inlinable
+    public static func forEach<A>(_ action: @escaping @Sendable (A) throws -> Void) -> Flow<A, A> {
+        forEachFlow(action, kernel: Kernels.forEach(action))
+    }
+
+    /// An asynchronous side effect per item; the item passes on unchanged.
+    ///
+    /// ```swift
+    /// op.forEach { (row: Row) in try await log.write(row) }
+    /// ```
+    public static func forEach<A>(_ action: @escaping @Sendable (A) async throws -> Void) -> Flow<A, A> {
+        Flow(.forEach(Transform.async(action)))
+    }
+}
+
+/// A side effect per item; the item passes on unchanged (same stage as `op.forEach`).
+///
+/// ```swift
+/// Flow<Int, Int> { ForEach { print($0) } }
+/// ```
+public struct ForEach<Element: Sendable>: FlowComponent {
+    public let flow: Flow<Element, Element>
+
+    @inlinable
+    public init(_ action: @escaping @Sendable (Element) throws -> Void) {
+        flow = op.forEach(action)
+    }
+
+    public init(_ action: @escaping @Sendable (Element) async throws -> Void) {
+        flow = op.forEach(action)
+    }
+}
 
 package struct ForEachBody<A: Sendable>: StageBody {
     package var action: Transform<A, Void>

@@ -1,6 +1,55 @@
-// `flatMap`: 0…N outputs per input, streamed: each sub-item goes downstream (and may wait for
-// room there) before the next one is produced, so an expansion is never buffered whole.
+// `op.flatMap` and `FlatMap`: the stage in both front ends, its body and its chunk kernel.
 import SluiceExecutor
+
+extension op {
+    /// 0…N outputs per input; the sequence is streamed item by item.
+    ///
+    /// ```swift
+    /// op.flatMap { (line: String) in line.split(separator: " ") }
+    /// ```
+    public static func flatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) throws -> S) -> Flow<A, S.Element> {
+        Flow(.flatMap(Transform.sync(transform)))
+    }
+
+    /// 0…N outputs per input from an asynchronously computed sequence.
+    ///
+    /// ```swift
+    /// op.flatMap { (page: Page) in try await page.links() }
+    /// ```
+    public static func flatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, S.Element> {
+        Flow(.flatMap(Transform.async(transform)))
+    }
+
+    /// 0…N outputs per input from an `AsyncSequence`, streamed as it produces them.
+    ///
+    /// ```swift
+    /// op.flatMap { (file: URL) in file.lines }
+    /// ```
+    public static func flatMap<A, S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, S.Element> {
+        Flow(.flatMap(async: transform))
+    }
+}
+
+/// 0…N outputs per input, streamed (same stage as `op.flatMap`).
+///
+/// ```swift
+/// Flow<String, Substring> { FlatMap { $0.split(separator: " ") } }
+/// ```
+public struct FlatMap<Input: Sendable, Output: Sendable>: FlowComponent {
+    public let flow: Flow<Input, Output>
+
+    public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) throws -> S) where S.Element == Output {
+        flow = op.flatMap(transform)
+    }
+
+    public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Output {
+        flow = op.flatMap(transform)
+    }
+
+    public init<S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Output {
+        flow = op.flatMap(transform)
+    }
+}
 
 /// The closure returns a `Sequence`, synchronously or asynchronously.
 package struct FlatMapSequenceBody<A: Sendable, S: Sequence>: StageBody where S.Element: Sendable {

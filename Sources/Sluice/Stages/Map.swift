@@ -1,5 +1,48 @@
-// `map`: one output per input.
+// `op.map` and `Map`: the stage in both front ends, its body and its chunk kernel.
 import SluiceExecutor
+
+extension op {
+    /// One output per input.
+    ///
+    /// ```swift
+    /// op.map { (x: Int) in x * 2 }
+    /// op.map(\Page.url)
+    /// ```
+    @inlinable
+    public static func map<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, B> {
+        mapFlow(transform, kernel: Kernels.map(transform))
+    }
+
+    /// One output per input, computed asynchronously.
+    ///
+    /// ```swift
+    /// op.map { (url: URL) in try await fetch(url) }.workers(8)
+    /// ```
+    public static func map<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, B> {
+        Flow(.map(Transform.async(transform)))
+    }
+}
+
+/// One output per input (builder style; same stage as `op.map`).
+///
+/// ```swift
+/// Flow<Int, String> {
+///     Map { $0 * 2 }
+///     Map { (x: Int) in String(x) }
+/// }
+/// ```
+public struct Map<Input: Sendable, Output: Sendable>: FlowComponent {
+    public let flow: Flow<Input, Output>
+
+    @inlinable
+    public init(_ transform: @escaping @Sendable (Input) throws -> Output) {
+        flow = op.map(transform)
+    }
+
+    public init(_ transform: @escaping @Sendable (Input) async throws -> Output) {
+        flow = op.map(transform)
+    }
+}
 
 package struct MapBody<A: Sendable, B: Sendable>: StageBody {
     package var transform: Transform<A, B>

@@ -1,5 +1,30 @@
-// `batch(n)`: groups consecutive items into arrays of up to n; never emits an empty batch.
+// `op.batch` and `Batch`: the stage in both front ends, its body and its chunk kernel.
 import SluiceExecutor
+
+extension op {
+    /// Groups consecutive items into arrays of `size` (the last may be shorter; never empty).
+    ///
+    /// ```swift
+    /// Pipeline(1...5) | op.batch(2)     // [1, 2], [3, 4], [5]
+    /// ```
+    public static func batch<A>(_ size: Int) -> Flow<A, [A]> {
+        Flow(.batch(size, of: A.self))
+    }
+}
+
+/// Groups consecutive items into arrays of up to `size` (same stage as `op.batch`).
+/// After a stage that changed the element type, spell it: `Batch<String>(10)`.
+///
+/// ```swift
+/// Flow<Int, [Int]> { Batch(100) }
+/// ```
+public struct Batch<Element: Sendable>: FlowComponent {
+    public let flow: Flow<Element, [Element]>
+
+    public init(_ size: Int) {
+        flow = op.batch(size)
+    }
+}
 
 package struct BatchBody<A: Sendable>: StageBody {
     package var size: Int

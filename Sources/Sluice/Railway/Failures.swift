@@ -1,5 +1,16 @@
-// `Failures`: the builder component for `op.failures()` (keeps only the failures).
+// `op.failures` and `Failures`: the railway stage in both front ends.
 import SluiceExecutor
+
+extension op {
+    /// Keeps the failures; drops the successes.
+    ///
+    /// ```swift
+    /// let failed = try await (Pipeline(urls) | op.tryMap(fetch) | op.failures()).collect()
+    /// ```
+    public static func failures<T>() -> Flow<Result<T, StageFailure>, StageFailure> {
+        Flow(.failures(of: T.self))
+    }
+}
 
 /// Keeps the failures; drops the successes (same stage as `op.failures()`).
 /// Spell the success type: `Failures<Page>()`.

@@ -1,27 +1,7 @@
-// Entering the railway in the pipe style: `op.tryMap` and `op.tryFlatMap`.
+// `op.tryFlatMap` and `TryFlatMap`: the railway stage in both front ends.
 import SluiceExecutor
 
 extension op {
-    /// One output per input, as a `Result`: a thrown error becomes `.failure(StageFailure)` (naming
-    /// the stage and the item) instead of failing the run. `CancellationError` still ends the run.
-    ///
-    /// ```swift
-    /// let pages = Pipeline(urls) | op.tryMap { (url: URL) in try fetch(url) }.named("fetch")
-    /// // Pipeline<Result<Page, StageFailure>>
-    /// ```
-    public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, Result<B, StageFailure>> {
-        Flow(.tryMap(Transform.sync(transform)))
-    }
-
-    /// One output per input, computed asynchronously, as a `Result` (see the synchronous form).
-    ///
-    /// ```swift
-    /// op.tryMap { (url: URL) in try await fetch(url) }.workers(8).named("fetch")
-    /// ```
-    public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, Result<B, StageFailure>> {
-        Flow(.tryMap(Transform.async(transform)))
-    }
-
     /// 0…N successes per input, streamed; if the closure throws, one failure instead.
     ///
     /// ```swift
@@ -50,5 +30,27 @@ extension op {
     /// ```
     public static func tryFlatMap<A, S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, Result<S.Element, StageFailure>> {
         Flow(.tryFlatMap(async: transform))
+    }
+}
+
+/// 0…N successes per input, streamed; an error becomes one failure after the successes already
+/// emitted (same stage as `op.tryFlatMap`).
+///
+/// ```swift
+/// Flow<Page, Result<URL, StageFailure>> { TryFlatMap { try $0.links() } }
+/// ```
+public struct TryFlatMap<Input: Sendable, Success: Sendable>: FlowComponent {
+    public let flow: Flow<Input, Result<Success, StageFailure>>
+
+    public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) throws -> S) where S.Element == Success {
+        flow = op.tryFlatMap(transform)
+    }
+
+    public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Success {
+        flow = op.tryFlatMap(transform)
+    }
+
+    public init<S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Success {
+        flow = op.tryFlatMap(transform)
     }
 }

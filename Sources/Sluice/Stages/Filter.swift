@@ -1,5 +1,44 @@
-// `filter`: keeps the items the predicate accepts.
+// `op.filter` and `Filter`: the stage in both front ends, its body and its chunk kernel.
 import SluiceExecutor
+
+extension op {
+    /// Keeps the items for which `isIncluded` returns true.
+    ///
+    /// ```swift
+    /// op.filter { (x: Int) in x.isMultiple(of: 3) }
+    /// ```
+    @inlinable
+    public static func filter<A>(_ isIncluded: @escaping @Sendable (A) throws -> Bool) -> Flow<A, A> {
+        filterFlow(isIncluded, kernel: Kernels.filter(isIncluded))
+    }
+
+    /// Keeps the items for which the asynchronous `isIncluded` returns true.
+    ///
+    /// ```swift
+    /// op.filter { (url: URL) in await robots.allows(url) }
+    /// ```
+    public static func filter<A>(_ isIncluded: @escaping @Sendable (A) async throws -> Bool) -> Flow<A, A> {
+        Flow(.filter(Transform.async(isIncluded)))
+    }
+}
+
+/// Keeps the items the predicate accepts (builder style; same stage as `op.filter`).
+///
+/// ```swift
+/// Flow<Int, Int> { Filter { $0 > 0 } }
+/// ```
+public struct Filter<Element: Sendable>: FlowComponent {
+    public let flow: Flow<Element, Element>
+
+    @inlinable
+    public init(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) {
+        flow = op.filter(isIncluded)
+    }
+
+    public init(_ isIncluded: @escaping @Sendable (Element) async throws -> Bool) {
+        flow = op.filter(isIncluded)
+    }
+}
 
 package struct FilterBody<A: Sendable>: StageBody {
     package var predicate: Transform<A, Bool>

@@ -1,5 +1,44 @@
-// `compactMap`: one output per input, or none when the transform returns nil.
+// `op.compactMap` and `CompactMap`: the stage in both front ends, its body and its chunk kernel.
 import SluiceExecutor
+
+extension op {
+    /// One output per input, or none when `transform` returns nil.
+    ///
+    /// ```swift
+    /// op.compactMap { (s: String) in Int(s) }
+    /// ```
+    @inlinable
+    public static func compactMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B?) -> Flow<A, B> {
+        compactMapFlow(transform, kernel: Kernels.compactMap(transform))
+    }
+
+    /// One output per input, or none when the asynchronous `transform` returns nil.
+    ///
+    /// ```swift
+    /// op.compactMap { (id: Int) in try await lookup(id) }
+    /// ```
+    public static func compactMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B?) -> Flow<A, B> {
+        Flow(.compactMap(Transform.async(transform)))
+    }
+}
+
+/// One output per input, or none when the transform returns nil (same stage as `op.compactMap`).
+///
+/// ```swift
+/// Flow<String, Int> { CompactMap { Int($0) } }
+/// ```
+public struct CompactMap<Input: Sendable, Output: Sendable>: FlowComponent {
+    public let flow: Flow<Input, Output>
+
+    @inlinable
+    public init(_ transform: @escaping @Sendable (Input) throws -> Output?) {
+        flow = op.compactMap(transform)
+    }
+
+    public init(_ transform: @escaping @Sendable (Input) async throws -> Output?) {
+        flow = op.compactMap(transform)
+    }
+}
 
 package struct CompactMapBody<A: Sendable, B: Sendable>: StageBody {
     package var transform: Transform<A, B?>

@@ -1,5 +1,16 @@
-// `Successes`: the builder component for `op.successes()` (leaves the railway, drops failures).
+// `op.successes` and `Successes`: the railway stage in both front ends.
 import SluiceExecutor
+
+extension op {
+    /// Keeps the successes, unwrapped; drops the failures.
+    ///
+    /// ```swift
+    /// let rows = try await (Pipeline(urls) | op.tryMap(fetch) | op.successes()).collect()
+    /// ```
+    public static func successes<T>() -> Flow<Result<T, StageFailure>, T> {
+        Flow(.successes(of: T.self))
+    }
+}
 
 /// Keeps the successes, unwrapped; drops the failures (same stage as `op.successes()`).
 /// Spell the success type: `Successes<Page>()`.

@@ -1,4 +1,4 @@
-// Leaving the railway in the pipe style: recover, keep only successes, keep only failures.
+// `op.recover` and `Recover`: the railway stage in both front ends.
 import SluiceExecutor
 
 extension op {
@@ -20,22 +20,25 @@ extension op {
     public static func recover<T>(_ transform: @escaping @Sendable (StageFailure) async throws -> T) -> Flow<Result<T, StageFailure>, T> {
         Flow(.recover(Transform.async(transform)))
     }
+}
 
-    /// Keeps the successes, unwrapped; drops the failures.
-    ///
-    /// ```swift
-    /// let rows = try await (Pipeline(urls) | op.tryMap(fetch) | op.successes()).collect()
-    /// ```
-    public static func successes<T>() -> Flow<Result<T, StageFailure>, T> {
-        Flow(.successes(of: T.self))
+/// Replaces each failure with a value and unwraps the successes; a throwing handler fails the run
+/// (same stage as `op.recover`).
+///
+/// ```swift
+/// Flow<URL, Page> {
+///     TryMap { try fetch($0) }
+///     Recover { (_: StageFailure) in Page.empty }
+/// }
+/// ```
+public struct Recover<Success: Sendable>: FlowComponent {
+    public let flow: Flow<Result<Success, StageFailure>, Success>
+
+    public init(_ transform: @escaping @Sendable (StageFailure) throws -> Success) {
+        flow = op.recover(transform)
     }
 
-    /// Keeps the failures; drops the successes.
-    ///
-    /// ```swift
-    /// let failed = try await (Pipeline(urls) | op.tryMap(fetch) | op.failures()).collect()
-    /// ```
-    public static func failures<T>() -> Flow<Result<T, StageFailure>, StageFailure> {
-        Flow(.failures(of: T.self))
+    public init(_ transform: @escaping @Sendable (StageFailure) async throws -> Success) {
+        flow = op.recover(transform)
     }
 }

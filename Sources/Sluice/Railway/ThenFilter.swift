@@ -1,0 +1,44 @@
+// `op.thenFilter` and `ThenFilter`: the railway stage in both front ends.
+import SluiceExecutor
+
+extension op {
+    /// Keeps the successes `isIncluded` accepts; failures always pass. A thrown error turns the
+    /// item into a failure.
+    ///
+    /// ```swift
+    /// op.thenFilter { (page: Page) in page.isHTML }
+    /// ```
+    public static func thenFilter<A>(_ isIncluded: @escaping @Sendable (A) throws -> Bool) -> Flow<Result<A, StageFailure>, Result<A, StageFailure>> {
+        Flow(.thenFilter(Transform.sync(isIncluded)))
+    }
+
+    /// Keeps the successes the asynchronous `isIncluded` accepts; failures always pass.
+    ///
+    /// ```swift
+    /// op.thenFilter { (url: URL) in try await robots.allows(url) }
+    /// ```
+    public static func thenFilter<A>(_ isIncluded: @escaping @Sendable (A) async throws -> Bool) -> Flow<Result<A, StageFailure>, Result<A, StageFailure>> {
+        Flow(.thenFilter(Transform.async(isIncluded)))
+    }
+}
+
+/// Keeps the successes the predicate accepts; failures always pass (same stage as
+/// `op.thenFilter`).
+///
+/// ```swift
+/// Flow<URL, Result<Page, StageFailure>> {
+///     TryMap { try fetch($0) }
+///     ThenFilter { (page: Page) in page.isHTML }
+/// }
+/// ```
+public struct ThenFilter<Success: Sendable>: FlowComponent {
+    public let flow: Flow<Result<Success, StageFailure>, Result<Success, StageFailure>>
+
+    public init(_ isIncluded: @escaping @Sendable (Success) throws -> Bool) {
+        flow = op.thenFilter(isIncluded)
+    }
+
+    public init(_ isIncluded: @escaping @Sendable (Success) async throws -> Bool) {
+        flow = op.thenFilter(isIncluded)
+    }
+}

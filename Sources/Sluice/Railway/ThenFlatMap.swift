@@ -1,0 +1,58 @@
+// `op.thenFlatMap` and `ThenFlatMap`: the railway stage in both front ends.
+import SluiceExecutor
+
+extension op {
+    /// Expands each success into 0…N successes, streamed; failures pass unchanged. A thrown error
+    /// turns the item into one failure.
+    ///
+    /// ```swift
+    /// op.thenFlatMap { (page: Page) in page.links }
+    /// ```
+    public static func thenFlatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) throws -> S) -> Flow<Result<A, StageFailure>, Result<S.Element, StageFailure>> {
+        Flow(.thenFlatMap(Transform.sync(transform)))
+    }
+
+    /// Expands each success into an asynchronously computed sequence; failures pass unchanged.
+    ///
+    /// ```swift
+    /// op.thenFlatMap { (page: Page) in try await page.loadLinks() }
+    /// ```
+    public static func thenFlatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<Result<A, StageFailure>, Result<S.Element, StageFailure>> {
+        Flow(.thenFlatMap(Transform.async(transform)))
+    }
+
+    /// Expands each success into an `AsyncSequence`, streamed; failures pass unchanged. If
+    /// iterating throws, the successes already emitted stay and one failure follows.
+    ///
+    /// ```swift
+    /// op.thenFlatMap { (file: URL) in file.lines }
+    /// ```
+    public static func thenFlatMap<A, S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<Result<A, StageFailure>, Result<S.Element, StageFailure>> {
+        Flow(.thenFlatMap(async: transform))
+    }
+}
+
+/// Expands each success into 0…N successes, streamed; failures pass unchanged (same stage as
+/// `op.thenFlatMap`).
+///
+/// ```swift
+/// Flow<URL, Result<URL, StageFailure>> {
+///     TryMap { try fetch($0) }
+///     ThenFlatMap { (page: Page) in page.links }
+/// }
+/// ```
+public struct ThenFlatMap<Success: Sendable, NewSuccess: Sendable>: FlowComponent {
+    public let flow: Flow<Result<Success, StageFailure>, Result<NewSuccess, StageFailure>>
+
+    public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Success) throws -> S) where S.Element == NewSuccess {
+        flow = op.thenFlatMap(transform)
+    }
+
+    public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Success) async throws -> S) where S.Element == NewSuccess {
+        flow = op.thenFlatMap(transform)
+    }
+
+    public init<S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (Success) async throws -> S) where S.Element == NewSuccess {
+        flow = op.thenFlatMap(transform)
+    }
+}

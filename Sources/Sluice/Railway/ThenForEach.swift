@@ -1,0 +1,44 @@
+// `op.thenForEach` and `ThenForEach`: the railway stage in both front ends.
+import SluiceExecutor
+
+extension op {
+    /// A side effect per success; every item passes on. A thrown error turns the item into a
+    /// failure.
+    ///
+    /// ```swift
+    /// op.thenForEach { (row: Row) in try audit.append(row) }
+    /// ```
+    public static func thenForEach<A>(_ action: @escaping @Sendable (A) throws -> Void) -> Flow<Result<A, StageFailure>, Result<A, StageFailure>> {
+        Flow(.thenForEach(Transform.sync(action)))
+    }
+
+    /// An asynchronous side effect per success; every item passes on.
+    ///
+    /// ```swift
+    /// op.thenForEach { (row: Row) in try await index.add(row) }
+    /// ```
+    public static func thenForEach<A>(_ action: @escaping @Sendable (A) async throws -> Void) -> Flow<Result<A, StageFailure>, Result<A, StageFailure>> {
+        Flow(.thenForEach(Transform.async(action)))
+    }
+}
+
+/// A side effect per success; every item passes on, and a thrown error turns the item into a
+/// failure (same stage as `op.thenForEach`).
+///
+/// ```swift
+/// Flow<URL, Result<Page, StageFailure>> {
+///     TryMap { try fetch($0) }
+///     ThenForEach { (page: Page) in try archive.save(page) }
+/// }
+/// ```
+public struct ThenForEach<Success: Sendable>: FlowComponent {
+    public let flow: Flow<Result<Success, StageFailure>, Result<Success, StageFailure>>
+
+    public init(_ action: @escaping @Sendable (Success) throws -> Void) {
+        flow = op.thenForEach(action)
+    }
+
+    public init(_ action: @escaping @Sendable (Success) async throws -> Void) {
+        flow = op.thenForEach(action)
+    }
+}

@@ -1,0 +1,44 @@
+// `op.tryMap` and `TryMap`: the railway stage in both front ends.
+import SluiceExecutor
+
+extension op {
+    /// One output per input, as a `Result`: a thrown error becomes `.failure(StageFailure)` (naming
+    /// the stage and the item) instead of failing the run. `CancellationError` still ends the run.
+    ///
+    /// ```swift
+    /// let pages = Pipeline(urls) | op.tryMap { (url: URL) in try fetch(url) }.named("fetch")
+    /// // Pipeline<Result<Page, StageFailure>>
+    /// ```
+    public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, Result<B, StageFailure>> {
+        Flow(.tryMap(Transform.sync(transform)))
+    }
+
+    /// One output per input, computed asynchronously, as a `Result` (see the synchronous form).
+    ///
+    /// ```swift
+    /// op.tryMap { (url: URL) in try await fetch(url) }.workers(8).named("fetch")
+    /// ```
+    public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, Result<B, StageFailure>> {
+        Flow(.tryMap(Transform.async(transform)))
+    }
+}
+
+/// One output per input, as a `Result`: a thrown error becomes a `.failure` instead of failing the
+/// run (same stage as `op.tryMap`).
+///
+/// ```swift
+/// Flow<URL, Result<Page, StageFailure>> {
+///     TryMap { try fetch($0) }.workers(8).named("fetch")
+/// }
+/// ```
+public struct TryMap<Input: Sendable, Success: Sendable>: FlowComponent {
+    public let flow: Flow<Input, Result<Success, StageFailure>>
+
+    public init(_ transform: @escaping @Sendable (Input) throws -> Success) {
+        flow = op.tryMap(transform)
+    }
+
+    public init(_ transform: @escaping @Sendable (Input) async throws -> Success) {
+        flow = op.tryMap(transform)
+    }
+}
