@@ -10,14 +10,10 @@ struct PlusOneBody: StageBody {
 
     var isFusible: Bool { true }
 
-    func makeSyncSink(_ downstream: SyncSink<Int>, context: StageContext) -> SyncSink<Int> {
-        let push = downstream.push
-        return SyncSink(push: { try push($0 + 1) }, finish: downstream.finish)
-    }
-
-    func makeAsyncSink(_ downstream: AsyncSink<Int>, context: StageContext) -> AsyncSink<Int> {
-        let push = downstream.push
-        return AsyncSink(push: { try await push($0 + 1) }, finish: downstream.finish)
+    func makeKernel(context: StageContext) -> ChunkKernel<Int, Int>? {
+        ChunkKernel { input, output in
+            for x in input { output.append(x + 1) }
+        }
     }
 }
 
@@ -51,15 +47,15 @@ struct TwiceBody: StageBody {
 
 @Suite struct PlanTests {
     static func sync(_ name: String, workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true) -> StageNode {
-        StageNode(kind: "map", name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: PlusOneBody())
+        StageNode(kind: .map, name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: PlusOneBody())
     }
 
     static func async(_ name: String, workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true) -> StageNode {
-        StageNode(kind: "map", name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: AsyncPlusOneBody())
+        StageNode(kind: .map, name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: AsyncPlusOneBody())
     }
 
     static func twice(_ name: String) -> StageNode {
-        StageNode(kind: "flatMap", name: name, body: TwiceBody())
+        StageNode(kind: .flatMap, name: name, body: TwiceBody())
     }
 
     /// The segments as lists of stage names.

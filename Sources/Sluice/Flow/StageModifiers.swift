@@ -50,10 +50,6 @@ extension FlowComponent {
             precondition(!name.isEmpty, "name must not be empty (stage '\(node.name)')")
             node.name = name
             node.isNamed = true
-            if var group = node.body as? GroupBody<Input, Output> {
-                group.prefix = name
-                node.body = group
-            }
         }
     }
 }
@@ -66,9 +62,9 @@ extension Flow {
             node = nodes[0]
         } else {
             node = StageNode(
-                kind: "group", options: StageOptions(),
+                kind: .group, options: StageOptions(),
                 isSequential: nodes.contains(where: \.isSequential),
-                body: GroupBody<Input, Output>(nodes: nodes, prefix: nil))
+                body: GroupBody<Input, Output>(nodes: nodes))
         }
         change(&node)
         return Flow(node)

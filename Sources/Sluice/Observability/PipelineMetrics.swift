@@ -68,18 +68,8 @@ extension Pipeline {
     /// let count = try await (Pipeline(lines) | op.map(parse) | op.filter(isValid)).metrics(metrics).count()
     /// ```
     public func metrics(_ metrics: PipelineMetrics) -> Pipeline<Element> {
-        Pipeline(source: Self.metered(source, metrics.recorder), nodes: nodes)
-    }
-
-    private static func metered<S: SourceBody>(_ source: S, _ recorder: MetricsRecorder) -> any SourceBody {
-        if let metered = source as? any MeteredSourceBody {
-            return meteredAgain(metered.base, recorder)
-        }
-        return MeteredSource(source, recorder: recorder)
-    }
-
-    /// A pipeline measured twice reports to the latest metrics only.
-    private static func meteredAgain<S: SourceBody>(_ base: S, _ recorder: MetricsRecorder) -> any SourceBody {
-        MeteredSource(base, recorder: recorder)
+        var measured = self
+        measured.options.metrics = metrics.recorder
+        return measured
     }
 }

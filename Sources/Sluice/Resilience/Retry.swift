@@ -49,12 +49,12 @@ enum RetryLayer {
                 do {
                     return try await next(x)
                 } catch {
-                    if error is CancellationError || Task.isCancelled || invocation.run.isStopped { throw error }
+                    if error is CancellationError || Task.isCancelled || invocation.stop.isSet { throw error }
                     guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
                     let delay = policy.backoff.delay(beforeRetry: attempt)
                     await invocation.onRetry?(attempt, delay, error)
                     if delay > .zero { try await clock.sleep(for: delay) }
-                    if invocation.run.isStopped { throw CancellationError() }
+                    if invocation.stop.isSet { throw CancellationError() }
                     attempt += 1
                 }
             }

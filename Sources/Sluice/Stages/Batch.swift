@@ -61,29 +61,6 @@ package struct BatchBody<A: Sendable>: StageBody {
             })
     }
 
-    package func makeSyncSink(_ downstream: SyncSink<[A]>, context: StageContext) -> SyncSink<A> {
-        let size = self.size, pending = Pending(), push = downstream.push, finish = downstream.finish
-        pending.items.reserveCapacity(size)
-        return SyncSink(
-            push: { x in
-                pending.items.append(x)
-                if pending.items.count == size {
-                    let full = pending.items
-                    pending.items = []
-                    pending.items.reserveCapacity(size)
-                    try push(full)
-                }
-            },
-            finish: {
-                if !pending.items.isEmpty {
-                    let rest = pending.items
-                    pending.items = []
-                    try push(rest)
-                }
-                try finish()
-            })
-    }
-
     package func makeAsyncSink(_ downstream: AsyncSink<[A]>, context: StageContext) -> AsyncSink<A> {
         let size = self.size, pending = Pending(), push = downstream.push, finish = downstream.finish
         return AsyncSink(
@@ -109,6 +86,6 @@ package struct BatchBody<A: Sendable>: StageBody {
 extension StageNode {
     package static func batch<A: Sendable>(_ size: Int, of: A.Type) -> StageNode {
         precondition(size >= 1, "batch size must be >= 1, got \(size) (stage 'batch')")
-        return StageNode(kind: "batch", isSequential: true, body: BatchBody<A>(size: size))
+        return StageNode(kind: .batch, isSequential: true, body: BatchBody<A>(size: size))
     }
 }

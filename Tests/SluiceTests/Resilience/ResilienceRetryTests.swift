@@ -40,7 +40,7 @@ import Testing
     @Test func onlyTheStageWithPoliciesLeavesTheFusedPath() {
         let flow = op.map { (x: Int) in x + 1 } | op.map { (x: Int) in x * 2 }.retry(.attempts(2)) | op.map { $0 - 1 } | op.filter { $0 > 0 }
         let plan = Plan(nodes: flow.nodes, synchronousSource: true)
-        #expect(plan.segments.map { $0.nodes.map(\.kind) } == [["map"], ["map"], ["map", "filter"]])
+        #expect(plan.segments.map { $0.nodes.map(\.kind) } == [[.map], [.map], [.map, .filter]])
         #expect(plan.segments.map(\.isSynchronous) == [true, false, true])
         #expect(flow.stages.map(\.kind) == ["map", "map", "map", "filter"])   // the description is unchanged
     }
