@@ -1,5 +1,6 @@
 // `BlockingPool`: dedicated threads for blocking calls, usable as a Swift `TaskExecutor` so that a
 // stage's workers run there instead of on the cooperative pool.
+import SluiceExecutor
 
 /// A fixed set of dedicated OS threads for work that blocks a thread: file and socket I/O through
 /// blocking APIs, C libraries, `sleep`, waiting on a lock or a semaphore.
@@ -50,7 +51,7 @@ public final class BlockingPool: TaskExecutor {
     ///
     /// - Precondition: `threads >= 1`.
     public init(threads: Int, name: String = "sluice-blocking") {
-        precondition(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
+        require(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
         self.threads = threads
         self.core = PoolThreads(name: name)
         core.start(count: threads, executor: asUnownedTaskExecutor())
@@ -82,8 +83,8 @@ public final class BlockingPool: TaskExecutor {
     ///
     /// - Precondition: not called from one of the pool's own threads (it would wait for itself).
     public func shutdown() {
-        precondition(!core.ownsCurrentThread,
-                     "shutdown() called on a thread of BlockingPool '\(name)': it would wait for itself")
+        require(!core.ownsCurrentThread,
+                "shutdown() called on a thread of BlockingPool '\(name)': it would wait for itself")
         core.stop()
     }
 

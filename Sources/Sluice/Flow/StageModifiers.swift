@@ -11,9 +11,9 @@ extension FlowComponent {
     /// ```
     public func workers(_ count: Int) -> Flow<Input, Output> {
         flow.modifyingStage { node in
-            precondition(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
-            precondition(count == 1 || !node.isSequential,
-                         "workers must be 1 for stage '\(node.name)', got \(count): it groups consecutive items")
+            require(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
+            require(count == 1 || !node.isSequential,
+                    "workers must be 1 for stage '\(node.name)', got \(count): it groups consecutive items")
             node.options.workers = count
         }
     }
@@ -26,7 +26,7 @@ extension FlowComponent {
     /// ```
     public func buffer(_ size: BufferSize) -> Flow<Input, Output> {
         flow.modifyingStage { node in
-            precondition(size.capacity >= 0, "buffer must be >= 0, got \(size.capacity) (stage '\(node.name)')")
+            require(size.capacity >= 0, "buffer must be >= 0, got \(size.capacity) (stage '\(node.name)')")
             node.options.buffer = size.capacity
         }
     }
@@ -47,7 +47,7 @@ extension FlowComponent {
     /// ```
     public func named(_ name: String) -> Flow<Input, Output> {
         flow.modifyingStage { node in
-            precondition(!name.isEmpty, "name must not be empty (stage '\(node.name)')")
+            require(!name.isEmpty, "name must not be empty (stage '\(node.name)')")
             node.name = name
             node.isNamed = true
             if var group = node.body as? GroupBody<Input, Output> {

@@ -1,4 +1,5 @@
 // `Backoff`: how long a retry waits before the next attempt — fixed or exponential, capped, jittered.
+import SluiceExecutor
 
 /// The wait before each retry.
 ///
@@ -79,14 +80,14 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
 
     /// Checks the values; the messages name `stage`.
     func validate(stage: String) {
-        precondition(jitter >= 0 && jitter <= 1, "jitter must be in 0...1, got \(jitter) (stage '\(stage)')")
+        require(jitter >= 0 && jitter <= 1, "jitter must be in 0...1, got \(jitter) (stage '\(stage)')")
         switch shape {
         case .fixed(let delay):
-            precondition(delay >= .zero, "delay must be >= 0, got \(delay) (stage '\(stage)')")
+            require(delay >= .zero, "delay must be >= 0, got \(delay) (stage '\(stage)')")
         case .exponential(let initial, let multiplier, let max):
-            precondition(initial >= .zero, "initial delay must be >= 0, got \(initial) (stage '\(stage)')")
-            precondition(multiplier >= 1 && multiplier.isFinite, "multiplier must be >= 1, got \(multiplier) (stage '\(stage)')")
-            precondition(max >= initial, "max delay must be >= initial delay (\(initial)), got \(max) (stage '\(stage)')")
+            require(initial >= .zero, "initial delay must be >= 0, got \(initial) (stage '\(stage)')")
+            require(multiplier >= 1 && multiplier.isFinite, "multiplier must be >= 1, got \(multiplier) (stage '\(stage)')")
+            require(max >= initial, "max delay must be >= initial delay (\(initial)), got \(max) (stage '\(stage)')")
         }
     }
 

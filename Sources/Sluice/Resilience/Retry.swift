@@ -30,7 +30,7 @@ extension FlowComponent {
         when shouldRetry: @escaping @Sendable (any Error) -> Bool = { _ in true }
     ) -> Flow<Input, Output> {
         modifyingPolicies("retry") { body, stage in
-            precondition(policy.maxAttempts >= 1, "attempts must be >= 1, got \(policy.maxAttempts) (stage '\(stage)')")
+            require(policy.maxAttempts >= 1, "attempts must be >= 1, got \(policy.maxAttempts) (stage '\(stage)')")
             policy.backoff.validate(stage: stage)
             body.layers.append(RetryLayer.make(policy, clock: clock, when: shouldRetry))
         }

@@ -21,7 +21,7 @@ extension FlowComponent {
     /// ```
     public func timeout(_ limit: Duration, clock: some Clock<Duration> = ContinuousClock()) -> Flow<Input, Output> {
         modifyingPolicies("timeout") { body, stage in
-            precondition(limit > .zero, "timeout must be > 0, got \(limit) (stage '\(stage)')")
+            require(limit > .zero, "timeout must be > 0, got \(limit) (stage '\(stage)')")
             body.layers.append(TimeoutLayer.make(limit, clock: clock))
         }
     }
