@@ -12,6 +12,7 @@ extension FlowComponent {
     public func workers(_ count: Int) -> Flow<Input, Output> {
         flow.modifyingStage { node in
             require(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
+            require(count <= Plan.maxWorkers, "workers must be <= \(Plan.maxWorkers), got \(count) (stage '\(node.name)')")
             require(count == 1 || !node.isSequential,
                     "workers must be 1 for stage '\(node.name)', got \(count): it groups consecutive items")
             node.options.workers = count

@@ -53,7 +53,7 @@ enum RetryLayer {
                     guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
                     let delay = policy.backoff.delay(beforeRetry: attempt)
                     await invocation.onRetry?(attempt, delay, error)
-                    if delay > .zero { try await clock.sleep(for: delay) }
+                    if delay > .zero { try await clock.sleep(for: Swift.min(delay, .longestWait)) }
                     if invocation.run.isStopped { throw CancellationError() }
                     attempt += 1
                 }

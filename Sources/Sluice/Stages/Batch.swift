@@ -35,6 +35,10 @@ package struct BatchBody<A: Sendable>: StageBody {
 
     package var isFusible: Bool { true }
 
+    /// Capacity reserved for a batch up front: at most this many items, so that a huge `size`
+    /// (`batch(Int.max)`, "everything in one array") does not try to allocate it all at once.
+    static var reservation: Int { 1024 }
+
     /// The batch being filled, one per worker.
     final class Pending {
         var items: [A] = []
@@ -49,7 +53,7 @@ package struct BatchBody<A: Sendable>: StageBody {
                     if pending.items.count == size {
                         output.append(pending.items)
                         pending.items = []
-                        pending.items.reserveCapacity(size)
+                        pending.items.reserveCapacity(Swift.min(size, Self.reservation))
                     }
                 }
             },
@@ -63,14 +67,14 @@ package struct BatchBody<A: Sendable>: StageBody {
 
     package func makeSyncSink(_ downstream: SyncSink<[A]>, context: StageContext) -> SyncSink<A> {
         let size = self.size, pending = Pending(), push = downstream.push, finish = downstream.finish
-        pending.items.reserveCapacity(size)
+        pending.items.reserveCapacity(Swift.min(size, Self.reservation))
         return SyncSink(
             push: { x in
                 pending.items.append(x)
                 if pending.items.count == size {
                     let full = pending.items
                     pending.items = []
-                    pending.items.reserveCapacity(size)
+                    pending.items.reserveCapacity(Swift.min(size, Self.reservation))
                     try push(full)
                 }
             },
