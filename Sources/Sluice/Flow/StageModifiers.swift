@@ -3,7 +3,8 @@ import SluiceExecutor
 
 extension FlowComponent {
     /// Runs the stage with `count` concurrent workers (default 1). On a multi-stage fragment, each
-    /// worker runs the whole fragment.
+    /// worker runs the whole fragment. `count` must be in `1...10_000` (each worker is a long-lived
+    /// task with its own chunks; more is far beyond useful concurrency), and `1` on `batch`.
     ///
     /// ```swift
     /// op.map(fetch).workers(8)
@@ -20,7 +21,7 @@ extension FlowComponent {
     }
 
     /// Sets the capacity of the stage's output channel (default 512): `0` is a rendezvous,
-    /// `.unbounded` removes the bound.
+    /// `.unbounded` removes the bound. Negative sizes are rejected.
     ///
     /// ```swift
     /// op.map(parse).buffer(32)

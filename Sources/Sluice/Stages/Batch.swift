@@ -3,6 +3,7 @@ import SluiceExecutor
 
 extension op {
     /// Groups consecutive items into arrays of `size` (the last may be shorter; never empty).
+    /// `size` must be >= 1; `Int.max` collects everything into one array.
     ///
     /// ```swift
     /// Pipeline(1...5) | op.batch(2)     // [1, 2], [3, 4], [5]
