@@ -191,6 +191,21 @@ struct TwiceBody: StageBody {
         #expect(bounds == bounds.sorted() && Set(bounds).count == bounds.count, "\(bounds)")
     }
 
+    /// Huge values used to trap on overflow (`buffer(Int.max - 1)`, `workers(Int.max / 4)`): the
+    /// bound saturates at `Int.max` instead.
+    @Test func theInFlightBoundSaturates() {
+        let hugeBuffer = [Self.sync("a"), Self.async("x", buffer: Int.max - 1)]
+        #expect(Plan(nodes: hugeBuffer, synchronousSource: true).inFlightBound == Int.max)
+        let hugeWorkers = [Self.async("x", workers: Int.max / 4)]
+        #expect(Plan(nodes: hugeWorkers, synchronousSource: false).inFlightBound == Int.max)
+        let many = (0..<4).map { Self.async("x\($0)", buffer: Int.max / 3) }
+        #expect(Plan(nodes: many, synchronousSource: false).inFlightBound == Int.max)
+        // Without overflow, the bound is the plain sum.
+        let small = Plan(nodes: [Self.async("x", buffer: 7)], synchronousSource: false)
+        let s = small.segments[0]
+        #expect(small.inFlightBound == 2 * small.sourceCapacity + s.workers * (s.takeLimit + s.outboxLimit) + 7 + small.consumerLimit)
+    }
+
     @Test func theInFlightBoundCountsEveryBuffer() {
         // The bound is at least the sum of the channel capacities: each can be full at once.
         let nodes = [Self.async("x", buffer: 10), Self.async("y", workers: 2, buffer: 20), Self.sync("z", buffer: 30)]

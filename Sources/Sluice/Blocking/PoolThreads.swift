@@ -7,6 +7,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SluiceExecutor
 
 /// N threads that run jobs from one queue until stopped. Once stopped, the queue is drained, the
 /// threads exit and no job is accepted any more.
@@ -112,7 +113,7 @@ package final class PoolThreads: Sendable {
             Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().run()
             return nil
         }, context)
-        precondition(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
+        require(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
         return thread!
         #else
         var thread = pthread_t()
@@ -120,7 +121,7 @@ package final class PoolThreads: Sendable {
             Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().run()
             return nil
         }, context)
-        precondition(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
+        require(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
         return thread
         #endif
     }

@@ -44,7 +44,7 @@ public final class PipelineMetrics: Sendable {
         clock: some Clock<Duration> = ContinuousClock(),
         _ progress: @escaping @Sendable (MetricsSnapshot) async -> Void
     ) {
-        precondition(interval > .zero, "progress interval must be > 0, got \(interval)")
+        require(interval > .zero, "progress interval must be > 0, got \(interval)")
         recorder = MetricsRecorder(progress: .init(
             interval: interval, sleep: { try await clock.sleep(for: $0) }, report: progress))
     }

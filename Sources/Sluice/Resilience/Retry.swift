@@ -30,7 +30,7 @@ extension FlowComponent {
         when shouldRetry: @escaping @Sendable (any Error) -> Bool = { _ in true }
     ) -> Flow<Input, Output> {
         modifyingPolicies("retry") { body, stage in
-            precondition(policy.maxAttempts >= 1, "attempts must be >= 1, got \(policy.maxAttempts) (stage '\(stage)')")
+            require(policy.maxAttempts >= 1, "attempts must be >= 1, got \(policy.maxAttempts) (stage '\(stage)')")
             policy.backoff.validate(stage: stage)
             body.layers.append(RetryLayer.make(policy, clock: clock, when: shouldRetry))
         }
@@ -53,7 +53,7 @@ enum RetryLayer {
                     guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
                     let delay = policy.backoff.delay(beforeRetry: attempt)
                     await invocation.onRetry?(attempt, delay, error)
-                    if delay > .zero { try await clock.sleep(for: delay) }
+                    if delay > .zero { try await clock.sleep(for: Swift.min(delay, .longestWait)) }
                     if invocation.stop.isSet { throw CancellationError() }
                     attempt += 1
                 }

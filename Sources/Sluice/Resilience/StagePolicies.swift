@@ -7,8 +7,8 @@ extension FlowComponent {
     /// Stages that group consecutive items (`batch`) have no per-item call to wrap.
     func modifyingPolicies(_ modifier: String, _ change: (inout PolicyBody<Input, Output>, _ stage: String) -> Void) -> Flow<Input, Output> {
         flow.modifyingStage { node in
-            precondition(!node.isSequential,
-                         "\(modifier) cannot apply to stage '\(node.name)': it groups consecutive items, there is no per-item call to wrap")
+            require(!node.isSequential,
+                    "\(modifier) cannot apply to stage '\(node.name)': it groups consecutive items, there is no per-item call to wrap")
             var body = node.body as? PolicyBody<Input, Output>
                 ?? PolicyBody(inner: node.body, railway: RailwayAdapter(kind: node.kind))
             change(&body, node.name)

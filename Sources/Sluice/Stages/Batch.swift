@@ -3,6 +3,7 @@ import SluiceExecutor
 
 extension op {
     /// Groups consecutive items into arrays of `size` (the last may be shorter; never empty).
+    /// `size` must be >= 1; `Int.max` collects everything into one array.
     ///
     /// ```swift
     /// Pipeline(1...5) | op.batch(2)     // [1, 2], [3, 4], [5]
@@ -35,6 +36,10 @@ package struct BatchBody<A: Sendable>: StageBody {
 
     package var isFusible: Bool { true }
 
+    /// Capacity reserved for a batch up front: at most this many items, so that a huge `size`
+    /// (`batch(Int.max)`, "everything in one array") does not try to allocate it all at once.
+    static var reservation: Int { 1024 }
+
     /// The batch being filled, one per worker.
     final class Pending {
         var items: [A] = []
@@ -49,7 +54,7 @@ package struct BatchBody<A: Sendable>: StageBody {
                     if pending.items.count == size {
                         output.append(pending.items)
                         pending.items = []
-                        pending.items.reserveCapacity(size)
+                        pending.items.reserveCapacity(Swift.min(size, Self.reservation))
                     }
                 }
             },
@@ -85,7 +90,7 @@ package struct BatchBody<A: Sendable>: StageBody {
 
 extension StageNode {
     package static func batch<A: Sendable>(_ size: Int, of: A.Type) -> StageNode {
-        precondition(size >= 1, "batch size must be >= 1, got \(size) (stage 'batch')")
+        require(size >= 1, "batch size must be >= 1, got \(size) (stage 'batch')")
         return StageNode(kind: .batch, isSequential: true, body: BatchBody<A>(size: size))
     }
 }
