@@ -89,6 +89,12 @@ final class SequencerHarness {
         return (out, all)
     }
 
+    func cut(at start: Int, sourceLocation: SourceLocation = #_sourceLocation) -> [Int] {
+        let all = machine.cut(at: start)
+        record(all, sourceLocation)
+        return all
+    }
+
     func cancel(sourceLocation: SourceLocation = #_sourceLocation) -> [Int] {
         let all = machine.cancel()
         record(all, sourceLocation)
@@ -181,6 +187,54 @@ struct SequencerTests {
         #expect(items == [1])
         #expect(woken == [waiter])
         #expect(h.machine.hasTurn(start: 2))
+    }
+
+    // MARK: cuts (a failing chunk)
+
+    @Test func aCutAbandonsLaterChunksAndWakesTheirWaitersOnce() {
+        let h = SequencerHarness(window: 4)
+        #expect(!h.complete(start: 3, end: 4, items: [3]))          // deposited, after the cut
+        #expect(!h.complete(start: 1, end: 2, items: [1]))          // deposited, before the cut
+        let later = h.waitForTurn(start: 4)
+        let failing = h.waitForTurn(start: 2)
+        let woken = h.cut(at: 2)
+        #expect(woken == [later], "only chunks after the cut are woken")
+        #expect(h.machine.isAbandoned(start: 3) && h.machine.isAbandoned(start: 4))
+        #expect(!h.machine.isAbandoned(start: 2) && !h.machine.isAbandoned(start: 1))
+        #expect(h.machine.depositCount == 1, "the deposit after the cut is dropped")
+        #expect(h.isSuspended(failing))
+        // Chunk 0 completes in turn: chunk 1's deposit is flushed, then the failing chunk's
+        // worker gets the turn; nothing after it is ever flushed.
+        #expect(h.complete(start: 0, end: 1, items: [0]))
+        let (items, wokenDuringFlush) = h.flush(from: 1)
+        #expect(items == [1])
+        #expect(wokenDuringFlush == [failing])
+        #expect(h.machine.hasTurn(start: 2))
+        // A later chunk completing after the cut is dropped, and waits for nothing.
+        #expect(!h.complete(start: 5, end: 6, items: [5]))
+        let late = h.waitForTurn(start: 6)
+        #expect(h.woken == [late])
+        #expect(h.suspended.isEmpty)
+    }
+
+    @Test func onlyAnEarlierCutMovesTheCutoff() {
+        let h = SequencerHarness(window: 2)
+        #expect(h.cut(at: 5).isEmpty)
+        #expect(h.machine.cutoff == 5)
+        #expect(h.cut(at: 7).isEmpty)
+        #expect(h.machine.cutoff == 5)
+        let waiter = h.waitForTurn(start: 5)
+        #expect(h.cut(at: 3) == [waiter], "the chunk that failed later is abandoned too")
+        #expect(h.machine.cutoff == 3)
+    }
+
+    @Test func aCutOpensTheWindowForWaiters() {
+        let h = SequencerHarness(window: 1)
+        #expect(!h.complete(start: 1, end: 2, items: [1]))
+        let w = h.waitForWindow()
+        #expect(h.isSuspended(w))
+        #expect(h.cut(at: 1) == [w])
+        #expect(h.machine.windowIsOpen)
     }
 
     @Test func cancelReturnsEveryWaiterOnce() {

@@ -33,7 +33,7 @@ public struct Pipeline<Element: Sendable>: Sendable {
 
     /// A pipeline over a sequence, read by `chunkReader` (built where the element type is concrete).
     @usableFromInline
-    package init(chunkReader: @escaping @Sendable () -> (inout [Element], Int) -> Bool) {
+    package init(chunkReader: @escaping @Sendable (StopSignal) -> (inout [Element], Int) -> Bool) {
         self.init(source: SequenceSource(makeReader: chunkReader), nodes: [])
     }
 

@@ -5,12 +5,12 @@ import SluiceExecutor
 /// per-item loop is specialized. Iterated afresh at every run.
 struct SequenceSource<Element: Sendable>: SourceBody {
     /// Makes a fresh chunk reader (one per run).
-    let makeReader: @Sendable () -> (inout [Element], Int) -> Bool
+    let makeReader: @Sendable (StopSignal) -> (inout [Element], Int) -> Bool
 
     var isSynchronous: Bool { true }
 
-    func open() async throws -> SourceCursor<Element> {
-        .sync(makeReader())
+    func open(stop: StopSignal) async throws -> SourceCursor<Element> {
+        .sync(makeReader(stop))
     }
 }
 
@@ -20,12 +20,13 @@ package enum ChunkReaders {
     /// A factory of readers that append up to `limit` items per call and return `false` once the
     /// sequence is exhausted.
     @inlinable
-    package static func reading<S: Sequence & Sendable>(_ sequence: S) -> @Sendable () -> (inout [S.Element], Int) -> Bool {
-        {
+    package static func reading<S: Sequence & Sendable>(_ sequence: S) -> @Sendable (StopSignal) -> (inout [S.Element], Int) -> Bool {
+        { stop in
             var iterator = sequence.makeIterator()
             return { buffer, limit in
                 var n = 0
-                while n < limit {
+                // Not one more item once the run must stop.
+                while n < limit && !stop.isSet {
                     guard let x = iterator.next() else { return false }
                     buffer.append(x)
                     n += 1
@@ -41,8 +42,8 @@ struct DeferredSource<S: Sequence & SendableMetatype>: SourceBody where S.Elemen
     let make: @Sendable () async throws -> S
     var isSynchronous: Bool { true }
 
-    func open() async throws -> SourceCursor<S.Element> {
-        let reader = IteratorReader(try await make().makeIterator())
+    func open(stop: StopSignal) async throws -> SourceCursor<S.Element> {
+        let reader = IteratorReader(try await make().makeIterator(), stop: stop)
         return .sync { buffer, limit in reader.read(into: &buffer, limit: limit) }
     }
 }
@@ -52,7 +53,7 @@ struct AsyncSequenceSource<S: AsyncSequence & Sendable>: SourceBody where S.Elem
     let sequence: S
     var isSynchronous: Bool { false }
 
-    func open() async throws -> SourceCursor<S.Element> {
+    func open(stop: StopSignal) async throws -> SourceCursor<S.Element> {
         let reader = AsyncIteratorReader(sequence.makeAsyncIterator())
         return .async { try await reader.next() }
     }

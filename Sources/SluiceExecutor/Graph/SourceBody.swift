@@ -14,23 +14,29 @@ package protocol SourceBody: Sendable {
     /// True if `open()` returns a `.sync` cursor: the planner may then read the source inside the
     /// first stage's task.
     var isSynchronous: Bool { get }
-    func open() async throws -> SourceCursor<Element>
+    /// Opens the source for one run. A synchronous cursor checks `stop` before every item it
+    /// reads, so the source is not read once the run (or the reading worker) must stop.
+    func open(stop: StopSignal) async throws -> SourceCursor<Element>
 }
 
 extension SourceBody {
-    package func openErased<E>(as: E.Type) async throws -> SourceCursor<E> {
-        try await open() as! SourceCursor<E>
+    package func openErased<E>(as: E.Type, stop: StopSignal) async throws -> SourceCursor<E> {
+        try await open(stop: stop) as! SourceCursor<E>
     }
 }
 
 /// Reads any `Sequence` in chunks, with the iterator's type known (no per-item dynamic dispatch).
 package final class IteratorReader<Iterator: IteratorProtocol> {
     private var iterator: Iterator
-    package init(_ iterator: Iterator) { self.iterator = iterator }
+    private let stop: StopSignal
+    package init(_ iterator: Iterator, stop: StopSignal) {
+        self.iterator = iterator
+        self.stop = stop
+    }
 
     package func read(into buffer: inout [Iterator.Element], limit: Int) -> Bool {
         var n = 0
-        while n < limit {
+        while n < limit && !stop.isSet {
             guard let x = iterator.next() else { return false }
             buffer.append(x)
             n += 1

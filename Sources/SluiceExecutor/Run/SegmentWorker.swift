@@ -280,7 +280,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 if stop.isSet { throw CancellationError() }
                 let cursor: SourceCursor<Input>
                 do {
-                    cursor = try await source.openErased(as: Input.self)
+                    cursor = try await source.openErased(as: Input.self, stop: stop)
                 } catch {
                     throw StageFailure.wrap(error, stage: "source", item: nil)
                 }

@@ -23,7 +23,7 @@ struct SourceTask<Element: Sendable> {
         if stop.isSet { throw CancellationError() }
         let cursor: SourceCursor<Element>
         do {
-            cursor = try await source.openErased(as: Element.self)
+            cursor = try await source.openErased(as: Element.self, stop: stop)
         } catch {
             throw StageFailure.wrap(error, stage: "source", item: nil)
         }
