@@ -7,12 +7,13 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SluiceExecutor
 
 /// N threads that run jobs from one queue until stopped. Once stopped, the queue is drained, the
 /// threads exit and no job is accepted any more.
 package final class PoolThreads: Sendable {
     struct State {
-        var jobs = JobQueue<UnownedJob>()
+        var jobs = FIFO<UnownedJob>()
         /// False once `stop` began: new jobs are refused.
         var accepting = true
         /// Threads started and not yet exited.

@@ -88,24 +88,6 @@ import Testing
         #expect(try await flow([1, 2, 3]).collect() == [2, 4, 6])
     }
 
-    @Test func theJobQueueIsFirstInFirstOutAcrossCompactions() {
-        var queue = JobQueue<Int>()
-        var expected = 0, next = 0
-        for round in 0..<50 {
-            for _ in 0..<(round % 7 + 3) { queue.append(next); next += 1 }
-            for _ in 0..<(round % 5 + 1) {
-                #expect(queue.popFirst() == expected)
-                expected += 1
-            }
-        }
-        #expect(queue.count == next - expected)
-        while let x = queue.popFirst() {
-            #expect(x == expected)
-            expected += 1
-        }
-        #expect(expected == next && queue.isEmpty)
-    }
-
     @Test func rejectsFewerThanOneThread() async {
         await #expect(processExitsWith: .failure) {
             _ = BlockingPool(threads: 0)
