@@ -35,49 +35,45 @@ package struct BatchBody<A: Sendable>: StageBody {
 
     package var isFusible: Bool { true }
 
-    /// The batch being filled, one per worker.
-    final class Pending {
-        var items: [A] = []
-    }
-
     package func makeKernel(context: StageContext) -> ChunkKernel<A, [A]>? {
-        let size = self.size, pending = Pending()
+        // The batch being filled, one per worker.
+        let size = self.size, pending = Box<[A]>([])
         return ChunkKernel(
             process: { input, output in
                 for x in input {
-                    pending.items.append(x)
-                    if pending.items.count == size {
-                        output.append(pending.items)
-                        pending.items = []
-                        pending.items.reserveCapacity(size)
+                    pending.value.append(x)
+                    if pending.value.count == size {
+                        output.append(pending.value)
+                        pending.value = []
+                        pending.value.reserveCapacity(size)
                     }
                 }
             },
             finish: { output in
-                if !pending.items.isEmpty {
-                    output.append(pending.items)
-                    pending.items = []
+                if !pending.value.isEmpty {
+                    output.append(pending.value)
+                    pending.value = []
                 }
             })
     }
 
     package func makeSyncSink(_ downstream: SyncSink<[A]>, context: StageContext) -> SyncSink<A> {
-        let size = self.size, pending = Pending(), push = downstream.push, finish = downstream.finish
-        pending.items.reserveCapacity(size)
+        let size = self.size, pending = Box<[A]>([]), push = downstream.push, finish = downstream.finish
+        pending.value.reserveCapacity(size)
         return SyncSink(
             push: { x in
-                pending.items.append(x)
-                if pending.items.count == size {
-                    let full = pending.items
-                    pending.items = []
-                    pending.items.reserveCapacity(size)
+                pending.value.append(x)
+                if pending.value.count == size {
+                    let full = pending.value
+                    pending.value = []
+                    pending.value.reserveCapacity(size)
                     try push(full)
                 }
             },
             finish: {
-                if !pending.items.isEmpty {
-                    let rest = pending.items
-                    pending.items = []
+                if !pending.value.isEmpty {
+                    let rest = pending.value
+                    pending.value = []
                     try push(rest)
                 }
                 try finish()
@@ -85,20 +81,20 @@ package struct BatchBody<A: Sendable>: StageBody {
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<[A]>, context: StageContext) -> AsyncSink<A> {
-        let size = self.size, pending = Pending(), push = downstream.push, finish = downstream.finish
+        let size = self.size, pending = Box<[A]>([]), push = downstream.push, finish = downstream.finish
         return AsyncSink(
             push: { x in
-                pending.items.append(x)
-                if pending.items.count == size {
-                    let full = pending.items
-                    pending.items = []
+                pending.value.append(x)
+                if pending.value.count == size {
+                    let full = pending.value
+                    pending.value = []
                     try await push(full)
                 }
             },
             finish: {
-                if !pending.items.isEmpty {
-                    let rest = pending.items
-                    pending.items = []
+                if !pending.value.isEmpty {
+                    let rest = pending.value
+                    pending.value = []
                     try await push(rest)
                 }
                 try await finish()

@@ -22,26 +22,21 @@ package struct ChunkKernel<Input, Output> {
 
     /// `self` then `next`, with one reused intermediate buffer.
     package func then<Next>(_ next: ChunkKernel<Output, Next>) -> ChunkKernel<Input, Next> {
-        let middle = Scratch<Output>()
+        let middle = Box<[Output]>([])
         let first = self
         return ChunkKernel<Input, Next>(
             process: { input, output in
-                try first.process(&input, &middle.items)
-                try next.process(&middle.items, &output)
-                middle.items.removeAll(keepingCapacity: true)
+                try first.process(&input, &middle.value)
+                try next.process(&middle.value, &output)
+                middle.value.removeAll(keepingCapacity: true)
             },
             finish: { output in
-                try first.finish(&middle.items)
-                try next.process(&middle.items, &output)
-                middle.items.removeAll(keepingCapacity: true)
+                try first.finish(&middle.value)
+                try next.process(&middle.value, &output)
+                middle.value.removeAll(keepingCapacity: true)
                 try next.finish(&output)
             })
     }
-}
-
-/// A buffer owned by one worker's composed kernel.
-final class Scratch<Element> {
-    var items: [Element] = []
 }
 
 extension StageBody {

@@ -143,7 +143,7 @@ extension StageBody {
     /// async wrapper forwards downstream (at most one output per input, so one slot suffices).
     package func erasedAsyncFromSync(_ downstream: Any, context: StageContext) -> Any {
         let next = downstream as! AsyncSink<Output>
-        let slot = Slot<Output>()
+        let slot = Box<Output?>(nil)
         let sync = makeSyncSink(SyncSink(push: { slot.value = $0 }, finish: {}), context: context)
         let sink = AsyncSink<Input>(
             push: { x in
@@ -163,12 +163,6 @@ extension StageBody {
             })
         return sink
     }
-}
-
-/// A one-element mailbox used inside one worker.
-package final class Slot<Value> {
-    package var value: Value?
-    package init() {}
 }
 
 /// Implemented by the group body so the graph can be inspected.
