@@ -52,8 +52,8 @@ public final class BlockingPool: TaskExecutor {
     public init(threads: Int, name: String = "sluice-blocking") {
         precondition(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
         self.threads = threads
-        self.core = PoolThreads(name: name)
-        core.start(count: threads, executor: asUnownedTaskExecutor())
+        self.core = PoolThreads(name: name, threads: threads)
+        core.start(executor: asUnownedTaskExecutor())
     }
 
     deinit {
