@@ -1,5 +1,4 @@
 // `.retry(...)`: try an item again when the stage fails on it, with backoff, in both front ends.
-import SluiceExecutor
 
 extension FlowComponent {
     /// Retries an item the stage fails on, up to `policy.maxAttempts` attempts in total, waiting

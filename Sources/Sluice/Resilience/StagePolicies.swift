@@ -1,6 +1,5 @@
 // How the resilience modifiers attach to a stage: they wrap its body in a `PolicyBody` (once) and
 // add a layer or an observer to it.
-import SluiceExecutor
 
 extension FlowComponent {
     /// Applies `change` to the stage's policies; `modifier` names the modifier in error messages.

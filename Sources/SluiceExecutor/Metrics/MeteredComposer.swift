@@ -1,5 +1,6 @@
 // Builds a measured worker's sink chain: `SinkComposer`'s chain with a counting wrapper in front of
 // each stage. Used only when the run is measured, so unmeasured runs keep the bare chain.
+import Synchronization
 
 extension WorkerProbe {
     /// The synchronous chain of `nodes` in front of `tail`, counting each stage's inputs, the last

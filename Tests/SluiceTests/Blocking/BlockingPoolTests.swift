@@ -1,5 +1,5 @@
 // BlockingPool: runs jobs on its own threads, is shared, and stops deterministically (shutdown or release).
-import Foundation
+import Dispatch
 import Sluice
 import SluiceTestSupport
 import Testing
