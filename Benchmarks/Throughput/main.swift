@@ -91,9 +91,14 @@ func w1() async throws {
         let p = Pipeline(0..<n) | op.map { $0 * 2 }.buffer(64) | op.filter { $0 % 3 == 0 }.buffer(64) | op.map { $0 + 1 }.buffer(64)
         return try await p.reduce(0, +)
     }
+    let measured = try await best("Sluice default, measured", expected: expected) {
+        let p = Pipeline(0..<n) | op.map { $0 * 2 } | op.filter { $0 % 3 == 0 } | op.map { $0 + 1 }
+        return try await p.metrics(PipelineMetrics()).reduce(0, +)
+    }
     print("W1 tiny stages (1 M items)")
     print("  plain loop \(rate(n, loop)); AsyncSequence chain \(rate(n, chain)); AsyncStream/stage \(rate(n, streams)); AsyncChannel/stage \(rate(n, channels))")
     print("  Sluice default \(rate(n, fused)) = \(ratio(chain, fused)) the AsyncSequence chain   (target ≥ 10×)")
+    print("  Sluice default, measured (PipelineMetrics) \(rate(n, measured)) = \(ratio(fused, measured)) of unmeasured speed (target ≥ 0.8)")
     print("  Sluice buffer(64)/stage \(rate(n, perStage)) = \(ratio(channels, perStage)) AsyncChannel (target ≥ 150×), \(ratio(streams, perStage)) AsyncStream (target ≥ 50×)")
 }
 

@@ -10,14 +10,10 @@ struct PlusOneBody: StageBody {
 
     var isFusible: Bool { true }
 
-    func makeSyncSink(_ downstream: SyncSink<Int>, context: StageContext) -> SyncSink<Int> {
-        let push = downstream.push
-        return SyncSink(push: { try push($0 + 1) }, finish: downstream.finish)
-    }
-
-    func makeAsyncSink(_ downstream: AsyncSink<Int>, context: StageContext) -> AsyncSink<Int> {
-        let push = downstream.push
-        return AsyncSink(push: { try await push($0 + 1) }, finish: downstream.finish)
+    func makeKernel(context: StageContext) -> ChunkKernel<Int, Int>? {
+        ChunkKernel { input, output in
+            for x in input { output.append(x + 1) }
+        }
     }
 }
 
@@ -51,15 +47,15 @@ struct TwiceBody: StageBody {
 
 @Suite struct PlanTests {
     static func sync(_ name: String, workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true) -> StageNode {
-        StageNode(kind: "map", name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: PlusOneBody())
+        StageNode(kind: .map, name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: PlusOneBody())
     }
 
     static func async(_ name: String, workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true) -> StageNode {
-        StageNode(kind: "map", name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: AsyncPlusOneBody())
+        StageNode(kind: .map, name: name, options: StageOptions(workers: workers, buffer: buffer, ordered: ordered), body: AsyncPlusOneBody())
     }
 
     static func twice(_ name: String) -> StageNode {
-        StageNode(kind: "flatMap", name: name, body: TwiceBody())
+        StageNode(kind: .flatMap, name: name, body: TwiceBody())
     }
 
     /// The segments as lists of stage names.
@@ -193,6 +189,21 @@ struct TwiceBody: StageBody {
         }
         let bounds = workers.map(bound)
         #expect(bounds == bounds.sorted() && Set(bounds).count == bounds.count, "\(bounds)")
+    }
+
+    /// Huge values used to trap on overflow (`buffer(Int.max - 1)`, `workers(Int.max / 4)`): the
+    /// bound saturates at `Int.max` instead.
+    @Test func theInFlightBoundSaturates() {
+        let hugeBuffer = [Self.sync("a"), Self.async("x", buffer: Int.max - 1)]
+        #expect(Plan(nodes: hugeBuffer, synchronousSource: true).inFlightBound == Int.max)
+        let hugeWorkers = [Self.async("x", workers: Int.max / 4)]
+        #expect(Plan(nodes: hugeWorkers, synchronousSource: false).inFlightBound == Int.max)
+        let many = (0..<4).map { Self.async("x\($0)", buffer: Int.max / 3) }
+        #expect(Plan(nodes: many, synchronousSource: false).inFlightBound == Int.max)
+        // Without overflow, the bound is the plain sum.
+        let small = Plan(nodes: [Self.async("x", buffer: 7)], synchronousSource: false)
+        let s = small.segments[0]
+        #expect(small.inFlightBound == 2 * small.sourceCapacity + s.workers * (s.takeLimit + s.outboxLimit) + 7 + small.consumerLimit)
     }
 
     @Test func theInFlightBoundCountsEveryBuffer() {

@@ -1,5 +1,6 @@
 // `BlockingPool`: dedicated threads for blocking calls, usable as a Swift `TaskExecutor` so that a
 // stage's workers run there instead of on the cooperative pool.
+import SluiceExecutor
 
 /// A fixed set of dedicated OS threads for work that blocks a thread: file and socket I/O through
 /// blocking APIs, C libraries, `sleep`, waiting on a lock or a semaphore.
@@ -39,6 +40,9 @@ public final class BlockingPool: TaskExecutor {
     /// ```
     public var name: String { core.name }
 
+    /// The most threads a pool may have (see ``init(threads:name:)``).
+    static let maxThreads = 4_096
+
     /// The threads and the job queue; shared with the threads themselves.
     package let core: PoolThreads
 
@@ -48,9 +52,13 @@ public final class BlockingPool: TaskExecutor {
     /// let pool = BlockingPool(threads: 16, name: "db")
     /// ```
     ///
-    /// - Precondition: `threads >= 1`.
+    /// - Precondition: `1 <= threads <= 4096` (``maxThreads``). Each thread reserves a whole stack
+    ///   (8 MB of address space by default on Linux: 32 GB at 4,096 threads), processes are often
+    ///   limited to a few thousand threads, and no machine runs more blocking calls at once usefully;
+    ///   a larger value would fail part-way through starting the threads.
     public init(threads: Int, name: String = "sluice-blocking") {
-        precondition(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
+        require(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
+        require(threads <= Self.maxThreads, "threads must be <= \(Self.maxThreads), got \(threads) (BlockingPool '\(name)')")
         self.threads = threads
         self.core = PoolThreads(name: name, threads: threads)
         core.start(executor: asUnownedTaskExecutor())
@@ -82,8 +90,8 @@ public final class BlockingPool: TaskExecutor {
     ///
     /// - Precondition: not called from one of the pool's own threads (it would wait for itself).
     public func shutdown() {
-        precondition(!core.ownsCurrentThread,
-                     "shutdown() called on a thread of BlockingPool '\(name)': it would wait for itself")
+        require(!core.ownsCurrentThread,
+                "shutdown() called on a thread of BlockingPool '\(name)': it would wait for itself")
         core.stop()
     }
 

@@ -56,11 +56,11 @@ package struct ResourceMapBody<Resource, A: Sendable, B: Sendable>: StageBody {
     package func makeAsyncSink(_ downstream: AsyncSink<B>, context: StageContext) -> AsyncSink<A> {
         // The resource of this worker: created, used and torn down by its task only.
         let slot = Box<Resource?>(nil)
-        let name = context.name, run = context.run, push = downstream.push
+        let name = context.name, stop = context.stop, push = downstream.push
         let create = create, teardown = teardown, transform = transform
         context.scope.onStart {
             // A worker that starts after the run stopped has nothing to do: open nothing.
-            if run.isStopped || Task.isCancelled { throw CancellationError() }
+            if stop.isSet || Task.isCancelled { throw CancellationError() }
             do {
                 slot.value = try await create()
             } catch {
@@ -93,6 +93,6 @@ extension StageNode {
         teardown: @escaping @Sendable (Resource) async -> Void,
         _ transform: @escaping @Sendable (Resource, A) async throws -> B
     ) -> StageNode {
-        StageNode(kind: "map", body: ResourceMapBody(create: create, teardown: teardown, transform: transform))
+        StageNode(kind: .map, body: ResourceMapBody(create: create, teardown: teardown, transform: transform))
     }
 }

@@ -117,7 +117,7 @@ package final class PoolThreads: Sendable {
             return nil
         }, context)
         #endif
-        precondition(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
+        require(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
     }
 }
 

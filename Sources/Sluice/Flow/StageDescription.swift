@@ -24,7 +24,7 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
     public var children: [StageDescription]
 
     package init(_ node: StageNode) {
-        kind = node.kind
+        kind = node.kind.rawValue
         name = node.name
         workers = node.options.workers ?? 1
         buffer = node.options.buffer.map(BufferSize.init(capacity:))

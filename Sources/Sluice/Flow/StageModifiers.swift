@@ -3,7 +3,8 @@ import SluiceExecutor
 
 extension FlowComponent {
     /// Runs the stage with `count` concurrent workers (default 1). On a multi-stage fragment, each
-    /// worker runs the whole fragment.
+    /// worker runs the whole fragment. `count` must be in `1...10_000` (each worker is a long-lived
+    /// task with its own chunks; more is far beyond useful concurrency), and `1` on `batch`.
     ///
     /// ```swift
     /// op.map(fetch).workers(8)
@@ -11,22 +12,23 @@ extension FlowComponent {
     /// ```
     public func workers(_ count: Int) -> Flow<Input, Output> {
         flow.modifyingStage { node in
-            precondition(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
-            precondition(count == 1 || !node.isSequential,
-                         "workers must be 1 for stage '\(node.name)', got \(count): it groups consecutive items")
+            require(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
+            require(count <= Plan.maxWorkers, "workers must be <= \(Plan.maxWorkers), got \(count) (stage '\(node.name)')")
+            require(count == 1 || !node.isSequential,
+                    "workers must be 1 for stage '\(node.name)', got \(count): it groups consecutive items")
             node.options.workers = count
         }
     }
 
     /// Sets the capacity of the stage's output channel (default 512): `0` is a rendezvous,
-    /// `.unbounded` removes the bound.
+    /// `.unbounded` removes the bound. Negative sizes are rejected.
     ///
     /// ```swift
     /// op.map(parse).buffer(32)
     /// ```
     public func buffer(_ size: BufferSize) -> Flow<Input, Output> {
         flow.modifyingStage { node in
-            precondition(size.capacity >= 0, "buffer must be >= 0, got \(size.capacity) (stage '\(node.name)')")
+            require(size.capacity >= 0, "buffer must be >= 0, got \(size.capacity) (stage '\(node.name)')")
             node.options.buffer = size.capacity
         }
     }
@@ -47,13 +49,9 @@ extension FlowComponent {
     /// ```
     public func named(_ name: String) -> Flow<Input, Output> {
         flow.modifyingStage { node in
-            precondition(!name.isEmpty, "name must not be empty (stage '\(node.name)')")
+            require(!name.isEmpty, "name must not be empty (stage '\(node.name)')")
             node.name = name
             node.isNamed = true
-            if var group = node.body as? GroupBody<Input, Output> {
-                group.prefix = name
-                node.body = group
-            }
         }
     }
 }
@@ -66,9 +64,9 @@ extension Flow {
             node = nodes[0]
         } else {
             node = StageNode(
-                kind: "group", options: StageOptions(),
+                kind: .group, options: StageOptions(),
                 isSequential: nodes.contains(where: \.isSequential),
-                body: GroupBody<Input, Output>(nodes: nodes, prefix: nil))
+                body: GroupBody<Input, Output>(nodes: nodes))
         }
         change(&node)
         return Flow(node)

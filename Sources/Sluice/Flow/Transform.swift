@@ -10,6 +10,12 @@ package enum Transform<A: Sendable, B>: Sendable {
         return false
     }
 
+    /// The synchronous closure, if it is one.
+    package var sync: (@Sendable (A) throws -> B)? {
+        if case .sync(let f) = self { return f }
+        return nil
+    }
+
     /// Calls the closure, wrapping its error in a `StageFailure` for `stage` and the item.
     @inlinable
     package func callAsync(_ x: A, stage: String) async throws -> B {

@@ -44,7 +44,7 @@ public final class PipelineMetrics: Sendable {
         clock: some Clock<Duration> = ContinuousClock(),
         _ progress: @escaping @Sendable (MetricsSnapshot) async -> Void
     ) {
-        precondition(interval > .zero, "progress interval must be > 0, got \(interval)")
+        require(interval > .zero, "progress interval must be > 0, got \(interval)")
         recorder = MetricsRecorder(progress: .init(
             interval: interval, sleep: { try await clock.sleep(for: $0) }, report: progress))
     }
@@ -68,18 +68,8 @@ extension Pipeline {
     /// let count = try await (Pipeline(lines) | op.map(parse) | op.filter(isValid)).metrics(metrics).count()
     /// ```
     public func metrics(_ metrics: PipelineMetrics) -> Pipeline<Element> {
-        Pipeline(source: Self.metered(source, metrics.recorder), nodes: nodes)
-    }
-
-    private static func metered<S: SourceBody>(_ source: S, _ recorder: MetricsRecorder) -> any SourceBody {
-        if let metered = source as? any MeteredSourceBody {
-            return meteredAgain(metered.base, recorder)
-        }
-        return MeteredSource(source, recorder: recorder)
-    }
-
-    /// A pipeline measured twice reports to the latest metrics only.
-    private static func meteredAgain<S: SourceBody>(_ base: S, _ recorder: MetricsRecorder) -> any SourceBody {
-        MeteredSource(base, recorder: recorder)
+        var measured = self
+        measured.options.metrics = metrics.recorder
+        return measured
     }
 }

@@ -12,10 +12,13 @@ import SluiceExecutor
 public struct Pipeline<Element: Sendable>: Sendable {
     package let source: any SourceBody
     package let nodes: [StageNode]
+    /// Per-run settings (metrics), kept when stages are added.
+    package var options: RunOptions
 
-    package init(source: any SourceBody, nodes: [StageNode]) {
+    package init(source: any SourceBody, nodes: [StageNode], options: RunOptions = RunOptions()) {
         self.source = source
         self.nodes = nodes
+        self.options = options
     }
 
     /// A pipeline reading a sequence (re-iterated at each run).
@@ -40,7 +43,7 @@ public struct Pipeline<Element: Sendable>: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ consume: (RunOutput<Element>) async throws -> Result
     ) async throws -> Result {
-        try await Executor.run(source: source, nodes: nodes, consume: consume)
+        try await Runner.run(source: source, nodes: nodes, options: options, consume: consume)
     }
 
     /// A pipeline reading an async sequence, in a task of its own.
@@ -83,5 +86,5 @@ public struct Pipeline<Element: Sendable>: Sendable {
 /// let p = Pipeline([1, 2, 3]) | op.map { $0 * 10 } | op.filter { $0 > 10 }
 /// ```
 public func | <A, B>(lhs: Pipeline<A>, rhs: Flow<A, B>) -> Pipeline<B> {
-    Pipeline(source: lhs.source, nodes: lhs.nodes + rhs.nodes)
+    Pipeline(source: lhs.source, nodes: lhs.nodes + rhs.nodes, options: lhs.options)
 }

@@ -3,9 +3,15 @@ import SluiceExecutor
 import Synchronization
 
 extension Pipeline: AsyncSequence {
+    /// A run can fail with any error: a `StageFailure`, or `CancellationError`.
     public typealias Failure = any Error
 
     /// Iterates the pipeline's outputs. Leaving the loop (`break`, an error) stops the run.
+    ///
+    /// What a bare loop promises: once it has exited, no stage body *starts* and the source is not
+    /// read again. A body that was already running when the loop exited may still be finishing
+    /// for a moment, because an iterator cannot wait when it is dropped. When you need every task
+    /// of the run to have ended before you go on, use ``open(isolation:_:)`` instead.
     ///
     /// ```swift
     /// for try await page in Pipeline(urls) | op.map(fetch).workers(8) {
@@ -20,8 +26,9 @@ extension Pipeline: AsyncSequence {
     ///
     /// `next()` cannot host a task group across calls, so the run's task group lives in one task
     /// that this iterator owns (the only task Sluice creates outside a task group; the terminals
-    /// `collect`, `forEach`, … need none). The iterator cancels that task and stops every channel
-    /// when it is dropped, and awaits it before reporting the end or an error.
+    /// `collect`, `forEach`, … need none). The iterator stops the run when it is dropped, and
+    /// awaits that task before reporting the end or an error. It belongs to the loop that made it:
+    /// it is not `Sendable`.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let state: IteratorState<Element>
 
@@ -29,11 +36,18 @@ extension Pipeline: AsyncSequence {
             state = IteratorState(pipeline: pipeline)
         }
 
+        /// The next output, `nil` at the end.
+        ///
+        /// - Throws: the run's `StageFailure` after the outputs of every item before it, or
+        ///   `CancellationError` if the caller is cancelled.
         public mutating func next() async throws -> Element? {
             try await state.next()
         }
     }
 }
+
+@available(*, unavailable, message: "a pipeline's iterator belongs to the loop that made it")
+extension Pipeline.AsyncIterator: Sendable {}
 
 /// The run behind one `AsyncIterator`; stops it on deinit (`break`).
 final class IteratorState<Element: Sendable> {
@@ -65,6 +79,8 @@ final class IteratorState<Element: Sendable> {
             }
         } catch {
             await finish()
+            // An error a body made of the cancellation is not the run's failure.
+            if Task.isCancelled { throw CancellationError() }
             throw error
         }
         await finish()
@@ -77,7 +93,7 @@ final class IteratorState<Element: Sendable> {
         // awaited in `finish()`, so the run never outlives the iterator.
         task = Task {
             do {
-                try await Executor.run(source: pipeline.source, nodes: pipeline.nodes) { (out: RunOutput<Element>) in
+                try await pipeline.execute { (out: RunOutput<Element>) in
                     handoff.deliver(out)
                     try await handoff.waitUntilDone()
                 }

@@ -17,7 +17,7 @@ extension Pipeline {
     public func partition<Success>(
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> (successes: [Success], failures: [StageFailure]) where Element == Result<Success, StageFailure> {
-        try await Executor.run(source: source, nodes: nodes) { (out: RunOutput<Element>) in
+        try await execute { (out: RunOutput<Element>) in
             var successes: [Success] = []
             var failures: [StageFailure] = []
             var batch: [Element] = []

@@ -15,7 +15,7 @@ package struct RailExpandBody<In: Sendable, A: Sendable, S: Sequence>: StageBody
     package var route: @Sendable (In) -> RailRoute<A, Output>
 
     package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<In> {
-        let f = expand, name = context.name, push = downstream.push, run = context.run, route = self.route
+        let f = expand, name = context.name, push = downstream.push, stop = context.stop, route = self.route
         return AsyncSink(
             push: { x in
                 switch route(x) {
@@ -27,7 +27,7 @@ package struct RailExpandBody<In: Sendable, A: Sendable, S: Sequence>: StageBody
                         try await push(.failure(failure))
                     case .success(let items):
                         for y in items {
-                            if run.isStopped { throw CancellationError() }
+                            if stop.isSet { throw CancellationError() }
                             try await push(.success(y))
                         }
                     }
@@ -47,7 +47,7 @@ package struct RailExpandAsyncBody<In: Sendable, A: Sendable, S: AsyncSequence &
     package var route: @Sendable (In) -> RailRoute<A, Output>
 
     package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<In> {
-        let f = expand, name = context.name, push = downstream.push, run = context.run, route = self.route
+        let f = expand, name = context.name, push = downstream.push, stop = context.stop, route = self.route
         return AsyncSink(
             push: { x in
                 let a: A
@@ -71,7 +71,7 @@ package struct RailExpandAsyncBody<In: Sendable, A: Sendable, S: AsyncSequence &
                         return try await push(.failure(StageFailure(stage: name, item: a, underlying: error)))
                     }
                     guard let y = next else { return }
-                    if run.isStopped { throw CancellationError() }
+                    if stop.isSet { throw CancellationError() }
                     try await push(.success(y))
                 }
             },

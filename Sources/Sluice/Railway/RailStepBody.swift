@@ -17,19 +17,20 @@ package struct RailStepBody<In: Sendable, Argument: Sendable, Value, Out: Sendab
 
     package var isFusible: Bool { transform.isSync }
 
-    package func makeSyncSink(_ downstream: SyncSink<Out>, context: StageContext) -> SyncSink<In> {
-        guard case .sync(let f) = transform else { preconditionFailure() }
-        let name = context.name, push = downstream.push, route = self.route, output = self.output
-        return SyncSink(
-            push: { x in
+    /// The synchronous form: one railway step per item, checking the stop signal first.
+    package func makeKernel(context: StageContext) -> ChunkKernel<In, Out>? {
+        guard let f = transform.sync else { return nil }
+        let name = context.name, stop = context.stop, route = self.route, output = self.output
+        return ChunkKernel { input, outputs in
+            try consume(&input, stop: stop) { x in
                 switch route(x) {
                 case .pass(let y):
-                    try push(y)
+                    outputs.append(y)
                 case .call(let a):
-                    if let y = output(x, try Attempt.sync(f, a, stage: name)) { try push(y) }
+                    if let y = output(x, try Attempt.sync(f, a, stage: name)) { outputs.append(y) }
                 }
-            },
-            finish: downstream.finish)
+            }
+        }
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<Out>, context: StageContext) -> AsyncSink<In> {

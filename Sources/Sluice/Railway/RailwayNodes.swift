@@ -12,35 +12,35 @@ extension StageNode {
     // MARK: Enter
 
     package static func tryMap<A, B: Sendable>(_ transform: Transform<A, B>) -> StageNode {
-        StageNode(kind: "tryMap", body: RailStepBody<A, A, B, Rail<B>>(
+        StageNode(kind: .tryMap, body: RailStepBody<A, A, B, Rail<B>>(
             transform: transform, route: { .call($0) }, output: { _, result in result }))
     }
 
     package static func tryFlatMap<A, S: Sequence>(_ expand: Transform<A, S>) -> StageNode where S.Element: Sendable {
-        StageNode(kind: "tryFlatMap", body: RailExpandBody<A, A, S>(expand: expand, route: { .call($0) }))
+        StageNode(kind: .tryFlatMap, body: RailExpandBody<A, A, S>(expand: expand, route: { .call($0) }))
     }
 
     package static func tryFlatMap<A: Sendable, S: AsyncSequence & Sendable>(async expand: @escaping @Sendable (A) async throws -> S) -> StageNode where S.Element: Sendable {
-        StageNode(kind: "tryFlatMap", body: RailExpandAsyncBody<A, A, S>(expand: expand, route: { .call($0) }))
+        StageNode(kind: .tryFlatMap, body: RailExpandAsyncBody<A, A, S>(expand: expand, route: { .call($0) }))
     }
 
     // MARK: Stay
 
     package static func thenMap<A, B: Sendable>(_ transform: Transform<A, B>) -> StageNode {
-        StageNode(kind: "thenMap", body: RailStepBody<Rail<A>, A, B, Rail<B>>(
+        StageNode(kind: .thenMap, body: RailStepBody<Rail<A>, A, B, Rail<B>>(
             transform: transform, route: Self.routeSuccesses, output: { _, result in result }))
     }
 
     package static func thenFlatMap<A, S: Sequence>(_ expand: Transform<A, S>) -> StageNode where S.Element: Sendable {
-        StageNode(kind: "thenFlatMap", body: RailExpandBody<Rail<A>, A, S>(expand: expand, route: Self.routeSuccesses))
+        StageNode(kind: .thenFlatMap, body: RailExpandBody<Rail<A>, A, S>(expand: expand, route: Self.routeSuccesses))
     }
 
     package static func thenFlatMap<A: Sendable, S: AsyncSequence & Sendable>(async expand: @escaping @Sendable (A) async throws -> S) -> StageNode where S.Element: Sendable {
-        StageNode(kind: "thenFlatMap", body: RailExpandAsyncBody<Rail<A>, A, S>(expand: expand, route: Self.routeSuccesses))
+        StageNode(kind: .thenFlatMap, body: RailExpandAsyncBody<Rail<A>, A, S>(expand: expand, route: Self.routeSuccesses))
     }
 
     package static func thenFilter<A>(_ isIncluded: Transform<A, Bool>) -> StageNode {
-        StageNode(kind: "thenFilter", body: RailStepBody<Rail<A>, A, Bool, Rail<A>>(
+        StageNode(kind: .thenFilter, body: RailStepBody<Rail<A>, A, Bool, Rail<A>>(
             transform: isIncluded, route: Self.routeSuccesses,
             output: { item, result in
                 switch result {
@@ -51,7 +51,7 @@ extension StageNode {
     }
 
     package static func thenForEach<A>(_ action: Transform<A, Void>) -> StageNode {
-        StageNode(kind: "thenForEach", body: RailStepBody<Rail<A>, A, Void, Rail<A>>(
+        StageNode(kind: .thenForEach, body: RailStepBody<Rail<A>, A, Void, Rail<A>>(
             transform: action, route: Self.routeSuccesses,
             output: { item, result in
                 switch result {
@@ -86,7 +86,7 @@ extension StageNode {
                 return .failure(try await f(failure))
             }
         }
-        return StageNode(kind: "mapFailure", body: MapBody(transform: body))
+        return StageNode(kind: .mapFailure, body: MapBody(transform: body))
     }
 
     package static func recover<T: Sendable>(_ transform: Transform<StageFailure, T>) -> StageNode {
@@ -107,18 +107,18 @@ extension StageNode {
                 }
             }
         }
-        return StageNode(kind: "recover", body: MapBody(transform: body))
+        return StageNode(kind: .recover, body: MapBody(transform: body))
     }
 
     package static func successes<T: Sendable>(of: T.Type) -> StageNode {
-        StageNode(kind: "successes", body: CompactMapBody<Rail<T>, T>(transform: .sync { item in
+        StageNode(kind: .successes, body: CompactMapBody<Rail<T>, T>(transform: .sync { item in
             guard case .success(let value) = item else { return nil }
             return value
         }))
     }
 
     package static func failures<T: Sendable>(of: T.Type) -> StageNode {
-        StageNode(kind: "failures", body: CompactMapBody<Rail<T>, StageFailure>(transform: .sync { item in
+        StageNode(kind: .failures, body: CompactMapBody<Rail<T>, StageFailure>(transform: .sync { item in
             guard case .failure(let failure) = item else { return nil }
             return failure
         }))

@@ -1,4 +1,5 @@
 // `Backoff`: how long a retry waits before the next attempt — fixed or exponential, capped, jittered.
+import SluiceExecutor
 
 /// The wait before each retry.
 ///
@@ -9,7 +10,9 @@
 /// Backoff.exponential(initial: .milliseconds(100), max: .seconds(2), jitter: 0.2)  // each ±20 %, never above 2 s
 /// ```
 ///
-/// Values are checked by `retry(_:clock:when:)`, which knows the stage's name for the message.
+/// Limits: delays `>= 0`, `max >= initial`, a finite `multiplier >= 1`, and a `jitter` in `0...1`
+/// (not NaN). Values are checked by `retry(_:clock:when:)`, which knows the stage's name for the
+/// message, and by `delay(beforeRetry:)` when called directly.
 public struct Backoff: Sendable, Hashable, CustomStringConvertible {
     enum Shape: Sendable, Hashable {
         case fixed(Duration)
@@ -18,7 +21,8 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
 
     let shape: Shape
     /// The fraction by which each delay is randomly varied: the delay is multiplied by a factor
-    /// drawn uniformly from `1 - jitter ... 1 + jitter` (then capped by `max`).
+    /// drawn uniformly from `1 - jitter ... 1 + jitter` (then capped by `max`). Must be in `0...1`,
+    /// so a jittered delay is never negative and at most twice the base.
     public let jitter: Double
 
     /// No wait between attempts.
@@ -44,12 +48,14 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The delay before retry number `retry` (1 = the wait after the first attempt failed).
-    /// With jitter, each call draws a new random factor.
+    /// With jitter, each call draws a new random factor. Invalid values (a jitter outside `0...1`,
+    /// a negative delay, …) stop the program with a message, as in `retry(_:clock:when:)`.
     ///
     /// ```swift
     /// Backoff.exponential(initial: .seconds(1), max: .seconds(5)).delay(beforeRetry: 3)   // 4 seconds
     /// ```
     public func delay(beforeRetry retry: Int) -> Duration {
+        validate(stage: nil)
         let base: Duration, cap: Duration?
         switch shape {
         case .fixed(let delay):
@@ -68,7 +74,7 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
     private static func grown(_ initial: Duration, by multiplier: Double, times: Int, cap: Duration) -> Duration {
         var delay = initial
         for _ in 0..<times {
-            if multiplier == 1 { break }
+            if multiplier == 1 || delay == .zero { break }
             // Past cap / multiplier the next delay is the cap (and multiplying could overflow).
             if delay >= cap / multiplier { return cap }
             let whole = multiplier.rounded() == multiplier && multiplier <= 1024
@@ -77,16 +83,17 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
         return Swift.min(delay, cap)
     }
 
-    /// Checks the values; the messages name `stage`.
-    func validate(stage: String) {
-        precondition(jitter >= 0 && jitter <= 1, "jitter must be in 0...1, got \(jitter) (stage '\(stage)')")
+    /// Checks the values; the messages name `stage` (or `Backoff`, with no stage).
+    func validate(stage: String?) {
+        func at() -> String { stage.map { "stage '\($0)'" } ?? "Backoff" }
+        require(jitter >= 0 && jitter <= 1, "jitter must be in 0...1, got \(jitter) (\(at()))")
         switch shape {
         case .fixed(let delay):
-            precondition(delay >= .zero, "delay must be >= 0, got \(delay) (stage '\(stage)')")
+            require(delay >= .zero, "delay must be >= 0, got \(delay) (\(at()))")
         case .exponential(let initial, let multiplier, let max):
-            precondition(initial >= .zero, "initial delay must be >= 0, got \(initial) (stage '\(stage)')")
-            precondition(multiplier >= 1 && multiplier.isFinite, "multiplier must be >= 1, got \(multiplier) (stage '\(stage)')")
-            precondition(max >= initial, "max delay must be >= initial delay (\(initial)), got \(max) (stage '\(stage)')")
+            require(initial >= .zero, "initial delay must be >= 0, got \(initial) (\(at()))")
+            require(multiplier >= 1 && multiplier.isFinite, "multiplier must be >= 1, got \(multiplier) (\(at()))")
+            require(max >= initial, "max delay must be >= initial delay (\(initial)), got \(max) (\(at()))")
         }
     }
 

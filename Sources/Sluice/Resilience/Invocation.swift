@@ -8,8 +8,8 @@ import SluiceExecutor
 package final class Invocation {
     /// The stage's name, for failures and events.
     package let stage: String
-    /// The run, so a retry stops waiting when the run stops.
-    package let run: RunState
+    /// The worker's stop signal, so a retry stops waiting when the worker must stop.
+    package let stop: StopSignal
     /// Calls of the stage's body so far: the `attempts` of the final `StageFailure`.
     package var attempts = 0
     /// The failure the stage's body reported in the latest attempt (its stage and item name the
@@ -18,9 +18,9 @@ package final class Invocation {
     /// Reports a retry to the metrics and the stage's observers.
     package let onRetry: ((_ attempt: Int, _ delay: Duration, _ error: any Error) async -> Void)?
 
-    package init(stage: String, run: RunState, onRetry: ((Int, Duration, any Error) async -> Void)?) {
+    package init(stage: String, stop: StopSignal, onRetry: ((Int, Duration, any Error) async -> Void)?) {
         self.stage = stage
-        self.run = run
+        self.stop = stop
         self.onRetry = onRetry
     }
 }

@@ -31,8 +31,8 @@ package struct RailwayAdapter<Input: Sendable, Output: Sendable>: Sendable {
 
     /// `nil` unless the stage's output is a railway item and the stage is a railway stage that
     /// calls a closure (`tryMap`, `thenMap`, …) or a fragment (whose railway stages are inside).
-    package init?(kind: String) {
-        guard kind.hasPrefix("try") || kind.hasPrefix("then") || kind == "group",
+    package init?(kind: StageKind) {
+        guard kind.stepsOnRailway || kind == .group,
               Output.self is any RailValue.Type else { return nil }
         isPassing = { ($0 as? any RailValue)?.railFailure != nil }
         failure = { ($0 as? any RailValue)?.railFailure }

@@ -1,4 +1,5 @@
 // `.retry(...)`: try an item again when the stage fails on it, with backoff, in both front ends.
+import SluiceExecutor
 
 extension FlowComponent {
     /// Retries an item the stage fails on, up to `policy.maxAttempts` attempts in total, waiting
@@ -29,7 +30,7 @@ extension FlowComponent {
         when shouldRetry: @escaping @Sendable (any Error) -> Bool = { _ in true }
     ) -> Flow<Input, Output> {
         modifyingPolicies("retry") { body, stage in
-            precondition(policy.maxAttempts >= 1, "attempts must be >= 1, got \(policy.maxAttempts) (stage '\(stage)')")
+            require(policy.maxAttempts >= 1, "attempts must be >= 1, got \(policy.maxAttempts) (stage '\(stage)')")
             policy.backoff.validate(stage: stage)
             body.layers.append(RetryLayer.make(policy, clock: clock, when: shouldRetry))
         }
@@ -48,12 +49,12 @@ enum RetryLayer {
                 do {
                     return try await next(x)
                 } catch {
-                    if error is CancellationError || Task.isCancelled || invocation.run.isStopped { throw error }
+                    if error is CancellationError || Task.isCancelled || invocation.stop.isSet { throw error }
                     guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
                     let delay = policy.backoff.delay(beforeRetry: attempt)
                     await invocation.onRetry?(attempt, delay, error)
-                    if delay > .zero { try await clock.sleep(for: delay) }
-                    if invocation.run.isStopped { throw CancellationError() }
+                    if delay > .zero { try await clock.sleep(for: Swift.min(delay, .longestWait)) }
+                    if invocation.stop.isSet { throw CancellationError() }
                     attempt += 1
                 }
             }

@@ -12,7 +12,8 @@ public struct RetryPolicy: Sendable, Hashable, CustomStringConvertible {
     /// The wait before each retry.
     public var backoff: Backoff
 
-    /// Up to `count` attempts in total, waiting `backoff` between them.
+    /// Up to `count` attempts in total, waiting `backoff` between them. `count` must be >= 1
+    /// (checked by `retry(_:clock:when:)`); `Int.max` retries until the item succeeds.
     ///
     /// ```swift
     /// .retry(.attempts(5, backoff: .fixed(.seconds(1))))

@@ -14,6 +14,10 @@ extension FlowComponent {
     /// The work runs in a child task (task-locals and the worker's executor preference are
     /// inherited).
     ///
+    /// The limit must be > 0. A huge limit (`.seconds(.max)`) means no limit in practice: the
+    /// stage waits at most `.seconds(Int64.max / 2)` (about 146 billion years), a deadline every
+    /// clock can represent.
+    ///
     /// ```swift
     /// op.map(fetch).timeout(.seconds(2))
     /// Map(fetch).timeout(.seconds(2)).retry(.attempts(3))     // 2 s per attempt
@@ -21,10 +25,17 @@ extension FlowComponent {
     /// ```
     public func timeout(_ limit: Duration, clock: some Clock<Duration> = ContinuousClock()) -> Flow<Input, Output> {
         modifyingPolicies("timeout") { body, stage in
-            precondition(limit > .zero, "timeout must be > 0, got \(limit) (stage '\(stage)')")
+            require(limit > .zero, "timeout must be > 0, got \(limit) (stage '\(stage)')")
             body.layers.append(TimeoutLayer.make(limit, clock: clock))
         }
     }
+}
+
+extension Duration {
+    /// The longest single wait Sluice asks a clock for: `.seconds(Int64.max / 2)`, about 146 billion
+    /// years. `ContinuousClock` traps on a deadline past `Int64.max` seconds, so a longer timeout or
+    /// backoff delay waits this long instead (the same, in practice: forever).
+    static var longestWait: Duration { .seconds(Int64.max / 2) }
 }
 
 /// The time limit, as a layer: `next` races a sleep on the clock in a task group; the loser is
@@ -43,7 +54,7 @@ enum TimeoutLayer {
                 return try await withThrowingTaskGroup(of: [Output].self) { group in
                     group.addTask { try await work.value(x) }
                     group.addTask {
-                        try await clock.sleep(for: limit)
+                        try await clock.sleep(for: Swift.min(limit, .longestWait))
                         throw TimeoutError(limit: limit)
                     }
                     defer { group.cancelAll() }

@@ -3,6 +3,7 @@ import SluiceExecutor
 
 extension op {
     /// Groups consecutive items into arrays of `size` (the last may be shorter; never empty).
+    /// `size` must be >= 1; `Int.max` collects everything into one array.
     ///
     /// ```swift
     /// Pipeline(1...5) | op.batch(2)     // [1, 2], [3, 4], [5]
@@ -35,6 +36,10 @@ package struct BatchBody<A: Sendable>: StageBody {
 
     package var isFusible: Bool { true }
 
+    /// Capacity reserved for a batch up front: at most this many items, so that a huge `size`
+    /// (`batch(Int.max)`, "everything in one array") does not try to allocate it all at once.
+    static var reservation: Int { 1024 }
+
     package func makeKernel(context: StageContext) -> ChunkKernel<A, [A]>? {
         // The batch being filled, one per worker.
         let size = self.size, pending = Box<[A]>([])
@@ -45,7 +50,7 @@ package struct BatchBody<A: Sendable>: StageBody {
                     if pending.value.count == size {
                         output.append(pending.value)
                         pending.value = []
-                        pending.value.reserveCapacity(size)
+                        pending.value.reserveCapacity(Swift.min(size, Self.reservation))
                     }
                 }
             },
@@ -54,29 +59,6 @@ package struct BatchBody<A: Sendable>: StageBody {
                     output.append(pending.value)
                     pending.value = []
                 }
-            })
-    }
-
-    package func makeSyncSink(_ downstream: SyncSink<[A]>, context: StageContext) -> SyncSink<A> {
-        let size = self.size, pending = Box<[A]>([]), push = downstream.push, finish = downstream.finish
-        pending.value.reserveCapacity(size)
-        return SyncSink(
-            push: { x in
-                pending.value.append(x)
-                if pending.value.count == size {
-                    let full = pending.value
-                    pending.value = []
-                    pending.value.reserveCapacity(size)
-                    try push(full)
-                }
-            },
-            finish: {
-                if !pending.value.isEmpty {
-                    let rest = pending.value
-                    pending.value = []
-                    try push(rest)
-                }
-                try finish()
             })
     }
 
@@ -104,7 +86,7 @@ package struct BatchBody<A: Sendable>: StageBody {
 
 extension StageNode {
     package static func batch<A: Sendable>(_ size: Int, of: A.Type) -> StageNode {
-        precondition(size >= 1, "batch size must be >= 1, got \(size) (stage 'batch')")
-        return StageNode(kind: "batch", isSequential: true, body: BatchBody<A>(size: size))
+        require(size >= 1, "batch size must be >= 1, got \(size) (stage 'batch')")
+        return StageNode(kind: .batch, isSequential: true, body: BatchBody<A>(size: size))
     }
 }

@@ -51,12 +51,11 @@ package struct CompactMapBody<A: Sendable, B: Sendable>: StageBody {
 
     package var isFusible: Bool { transform.isSync }
 
-    package func makeKernel(context: StageContext) -> ChunkKernel<A, B>? { kernel?(context) }
-
-    package func makeSyncSink(_ downstream: SyncSink<B>, context: StageContext) -> SyncSink<A> {
-        guard case .sync(let f) = transform else { preconditionFailure() }
-        let name = context.name, push = downstream.push
-        return SyncSink(push: { x in if let y = try callSync(f, x, stage: name) { try push(y) } }, finish: downstream.finish)
+    /// The specialized kernel when the stage was built with a concrete closure type, else a
+    /// generic one (a stage built inside the library, e.g. by the railway).
+    package func makeKernel(context: StageContext) -> ChunkKernel<A, B>? {
+        if let kernel { return kernel(context) }
+        return transform.sync.map { Kernels.compactMap($0)(context) }
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<B>, context: StageContext) -> AsyncSink<A> {
@@ -67,7 +66,7 @@ package struct CompactMapBody<A: Sendable, B: Sendable>: StageBody {
 
 extension StageNode {
     package static func compactMap<A, B: Sendable>(_ transform: Transform<A, B?>) -> StageNode {
-        StageNode(kind: "compactMap", body: CompactMapBody(transform: transform))
+        StageNode(kind: .compactMap, body: CompactMapBody(transform: transform))
     }
 }
 
@@ -76,10 +75,9 @@ extension Kernels {
     @inlinable
     package static func compactMap<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) throws -> B?) -> @Sendable (StageContext) -> ChunkKernel<A, B> {
         { context in
-            let name = context.name, run = context.run
+            let name = context.name, stop = context.stop
             return ChunkKernel { input, output in
-                for x in input {
-                    if run.isStopped { throw CancellationError() }
+                try consume(&input, stop: stop) { x in
                     if let y = try callSync(f, x, stage: name) { output.append(y) }
                 }
             }
@@ -90,5 +88,5 @@ extension Kernels {
 /// A one-stage synchronous `compactMap` flow with its specialized kernel.
 @usableFromInline
 package func compactMapFlow<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) throws -> B?, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<A, B>) -> Flow<A, B> {
-    Flow(StageNode(kind: "compactMap", body: CompactMapBody(transform: .sync(f), kernel: kernel)))
+    Flow(StageNode(kind: .compactMap, body: CompactMapBody(transform: .sync(f), kernel: kernel)))
 }

@@ -51,12 +51,11 @@ package struct FilterBody<A: Sendable>: StageBody {
 
     package var isFusible: Bool { predicate.isSync }
 
-    package func makeKernel(context: StageContext) -> ChunkKernel<A, A>? { kernel?(context) }
-
-    package func makeSyncSink(_ downstream: SyncSink<A>, context: StageContext) -> SyncSink<A> {
-        guard case .sync(let p) = predicate else { preconditionFailure() }
-        let name = context.name, push = downstream.push
-        return SyncSink(push: { x in if try callSync(p, x, stage: name) { try push(x) } }, finish: downstream.finish)
+    /// The specialized kernel when the stage was built with a concrete closure type, else a
+    /// generic one (a stage built inside the library, e.g. by the railway).
+    package func makeKernel(context: StageContext) -> ChunkKernel<A, A>? {
+        if let kernel { return kernel(context) }
+        return predicate.sync.map { Kernels.filter($0)(context) }
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<A>, context: StageContext) -> AsyncSink<A> {
@@ -67,7 +66,7 @@ package struct FilterBody<A: Sendable>: StageBody {
 
 extension StageNode {
     package static func filter<A>(_ predicate: Transform<A, Bool>) -> StageNode {
-        StageNode(kind: "filter", body: FilterBody(predicate: predicate))
+        StageNode(kind: .filter, body: FilterBody(predicate: predicate))
     }
 }
 
@@ -76,10 +75,9 @@ extension Kernels {
     @inlinable
     package static func filter<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Bool) -> @Sendable (StageContext) -> ChunkKernel<A, A> {
         { context in
-            let name = context.name, run = context.run
+            let name = context.name, stop = context.stop
             return ChunkKernel { input, output in
-                for x in input {
-                    if run.isStopped { throw CancellationError() }
+                try consume(&input, stop: stop) { x in
                     if try callSync(f, x, stage: name) { output.append(x) }
                 }
             }
@@ -90,5 +88,5 @@ extension Kernels {
 /// A one-stage synchronous `filter` flow with its specialized kernel.
 @usableFromInline
 package func filterFlow<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Bool, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<A, A>) -> Flow<A, A> {
-    Flow(StageNode(kind: "filter", body: FilterBody(predicate: .sync(f), kernel: kernel)))
+    Flow(StageNode(kind: .filter, body: FilterBody(predicate: .sync(f), kernel: kernel)))
 }

@@ -57,11 +57,11 @@ package struct FlatMapSequenceBody<A: Sendable, S: Sequence>: StageBody where S.
     package var expand: Transform<A, S>
 
     package func makeAsyncSink(_ downstream: AsyncSink<S.Element>, context: StageContext) -> AsyncSink<A> {
-        let f = expand, name = context.name, push = downstream.push, run = context.run
+        let f = expand, name = context.name, push = downstream.push, stop = context.stop
         return AsyncSink(
             push: { x in
                 for y in try await f.callAsync(x, stage: name) {
-                    if run.isStopped { throw CancellationError() }
+                    if stop.isSet { throw CancellationError() }
                     try await push(y)
                 }
             },
@@ -75,7 +75,7 @@ package struct FlatMapAsyncSequenceBody<A: Sendable, S: AsyncSequence & Sendable
     package var expand: @Sendable (A) async throws -> S
 
     package func makeAsyncSink(_ downstream: AsyncSink<S.Element>, context: StageContext) -> AsyncSink<A> {
-        let f = expand, name = context.name, push = downstream.push, run = context.run, scope = context.scope
+        let f = expand, name = context.name, push = downstream.push, stop = context.stop, scope = context.scope
         return AsyncSink(
             push: { x in
                 let sequence: S
@@ -86,7 +86,7 @@ package struct FlatMapAsyncSequenceBody<A: Sendable, S: AsyncSequence & Sendable
                     let next: S.Element?
                     do { next = try await iterator.next() } catch { throw StageFailure.wrap(error, stage: name, item: x) }
                     guard let y = next else { return }
-                    if run.isStopped { throw CancellationError() }
+                    if stop.isSet { throw CancellationError() }
                     try await push(y)
                 }
             },
@@ -96,10 +96,10 @@ package struct FlatMapAsyncSequenceBody<A: Sendable, S: AsyncSequence & Sendable
 
 extension StageNode {
     package static func flatMap<A, S: Sequence>(_ expand: Transform<A, S>) -> StageNode where S.Element: Sendable {
-        StageNode(kind: "flatMap", body: FlatMapSequenceBody(expand: expand))
+        StageNode(kind: .flatMap, body: FlatMapSequenceBody(expand: expand))
     }
 
     package static func flatMap<A: Sendable, S: AsyncSequence & Sendable>(async expand: @escaping @Sendable (A) async throws -> S) -> StageNode where S.Element: Sendable {
-        StageNode(kind: "flatMap", body: FlatMapAsyncSequenceBody(expand: expand))
+        StageNode(kind: .flatMap, body: FlatMapAsyncSequenceBody(expand: expand))
     }
 }

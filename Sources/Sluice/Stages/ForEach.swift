@@ -51,12 +51,11 @@ package struct ForEachBody<A: Sendable>: StageBody {
 
     package var isFusible: Bool { action.isSync }
 
-    package func makeKernel(context: StageContext) -> ChunkKernel<A, A>? { kernel?(context) }
-
-    package func makeSyncSink(_ downstream: SyncSink<A>, context: StageContext) -> SyncSink<A> {
-        guard case .sync(let f) = action else { preconditionFailure() }
-        let name = context.name, push = downstream.push
-        return SyncSink(push: { x in try callSync(f, x, stage: name); try push(x) }, finish: downstream.finish)
+    /// The specialized kernel when the stage was built with a concrete closure type, else a
+    /// generic one (a stage built inside the library, e.g. by the railway).
+    package func makeKernel(context: StageContext) -> ChunkKernel<A, A>? {
+        if let kernel { return kernel(context) }
+        return action.sync.map { Kernels.forEach($0)(context) }
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<A>, context: StageContext) -> AsyncSink<A> {
@@ -67,7 +66,7 @@ package struct ForEachBody<A: Sendable>: StageBody {
 
 extension StageNode {
     package static func forEach<A>(_ action: Transform<A, Void>) -> StageNode {
-        StageNode(kind: "forEach", body: ForEachBody(action: action))
+        StageNode(kind: .forEach, body: ForEachBody(action: action))
     }
 }
 
@@ -76,10 +75,9 @@ extension Kernels {
     @inlinable
     package static func forEach<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Void) -> @Sendable (StageContext) -> ChunkKernel<A, A> {
         { context in
-            let name = context.name, run = context.run
+            let name = context.name, stop = context.stop
             return ChunkKernel { input, output in
-                for x in input {
-                    if run.isStopped { throw CancellationError() }
+                try consume(&input, stop: stop) { x in
                     try callSync(f, x, stage: name)
                     output.append(x)
                 }
@@ -91,5 +89,5 @@ extension Kernels {
 /// A one-stage synchronous `forEach` flow with its specialized kernel.
 @usableFromInline
 package func forEachFlow<A: Sendable>(_ f: @escaping @Sendable (A) throws -> Void, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<A, A>) -> Flow<A, A> {
-    Flow(StageNode(kind: "forEach", body: ForEachBody(action: .sync(f), kernel: kernel)))
+    Flow(StageNode(kind: .forEach, body: ForEachBody(action: .sync(f), kernel: kernel)))
 }

@@ -22,6 +22,9 @@ package final class Channel<Element: Sendable>: Sendable {
     private let ids = Atomic<UInt64>(0)
     /// The last receive took a full batch: the producer is ahead, worth spinning for.
     private let busy = Atomic<Bool>(false)
+    /// Set by the producer that ends the stream with a failure (before its `finish`): receivers
+    /// drain every item and then throw it instead of seeing the end.
+    private let failure = Lock<(any Error)?>(nil)
 
     /// - Parameters:
     ///   - capacity: items the channel holds (`0` = rendezvous, `Int.max` = unbounded).
@@ -77,7 +80,9 @@ package final class Channel<Element: Sendable>: Sendable {
             for c in wake { c.resume() }
             return .items(first: first, count: count)
         case .mustWait: return .empty
-        case .end: return .end
+        case .end:
+            if let failure = failure.withLock({ $0 }) { throw failure }
+            return .end
         case .cancelled: throw CancellationError()
         }
     }
@@ -115,6 +120,13 @@ package final class Channel<Element: Sendable>: Sendable {
     package func poke() {
         let wake = state.withLock { $0.poke() }
         for c in wake { c.resume() }
+    }
+
+    /// One producer is done, and the stream ends with `failure` after the items already sent: the
+    /// receivers drain them and then throw it. The first failure given is kept.
+    package func finish(failure error: (any Error)?) {
+        if let error { failure.withLock { if $0 == nil { $0 = error } } }
+        finish()
     }
 
     /// One producer is done; after the last one, receivers drain what is left and then see the end.

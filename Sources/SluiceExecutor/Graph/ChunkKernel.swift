@@ -1,4 +1,4 @@
-// A synchronous stage's work on a whole chunk at a time: the executor's fast path.
+// A synchronous stage's work on a whole chunk at a time: the only synchronous form of a stage.
 
 /// Processes a chunk of inputs in one call, appending the outputs.
 ///
@@ -6,6 +6,9 @@
 /// their per-item loops are specialized: no generic dispatch or metadata lookup per item. The
 /// executor composes the kernels of a fused segment once per worker; between kernels, only
 /// per-chunk work is generic.
+///
+/// A kernel that throws has appended the outputs of every item before the failing one: a failure
+/// never takes the items before it.
 @usableFromInline
 package struct ChunkKernel<Input, Output> {
     /// Consumes every item of `input` (the caller empties it afterwards), appending to `output`.
@@ -20,50 +23,129 @@ package struct ChunkKernel<Input, Output> {
         self.finish = finish
     }
 
-    /// `self` then `next`, with one reused intermediate buffer.
+    /// `self` then `next`, with one reused intermediate buffer. When `self` throws, the outputs it
+    /// produced before the failing item still go through `next` before the error propagates (an
+    /// error `next` throws on one of them is earlier in input order, so it wins).
     package func then<Next>(_ next: ChunkKernel<Output, Next>) -> ChunkKernel<Input, Next> {
-        let middle = Box<[Output]>([])
+        let middle = Box([Output]())
         let first = self
         return ChunkKernel<Input, Next>(
             process: { input, output in
-                try first.process(&input, &middle.value)
+                defer { middle.value.removeAll(keepingCapacity: true) }
+                do {
+                    try first.process(&input, &middle.value)
+                } catch {
+                    try next.process(&middle.value, &output)
+                    throw error
+                }
                 try next.process(&middle.value, &output)
-                middle.value.removeAll(keepingCapacity: true)
             },
             finish: { output in
+                defer { middle.value.removeAll(keepingCapacity: true) }
                 try first.finish(&middle.value)
                 try next.process(&middle.value, &output)
-                middle.value.removeAll(keepingCapacity: true)
                 try next.finish(&output)
             })
     }
+
+    /// `self`, counting into a measured run's instruments once per chunk.
+    func metered(_ counters: StageCounters, probe: WorkerProbe, countsFailures: Bool) -> ChunkKernel {
+        let base = self
+        return ChunkKernel(
+            process: { input, output in
+                let count = input.count
+                let before = output.count
+                let passing = countsFailures ? carriedFailures(input[...]) : 0
+                do {
+                    try base.process(&input, &output)
+                } catch {
+                    // `input` holds what the stage did not take (see `consume`).
+                    counters.countInputs(count - input.count)
+                    probe.sawError(error, in: counters)
+                    throw error
+                }
+                counters.countInputs(count)
+                if countsFailures {
+                    let produced = carriedFailures(output[before...]) - passing
+                    if produced > 0 { counters.countFailures(produced) }
+                }
+            },
+            finish: base.finish)
+    }
+}
+
+/// Calls `body` on each item of a kernel's input, in order, checking `stop` before each. If a
+/// call throws, `input` is left holding only the items after the failing one: a measured run
+/// counts exactly the items that entered the stage.
+@inlinable
+package func consume<Element>(_ input: inout [Element], stop: StopSignal, _ body: (Element) throws -> Void) throws {
+    var i = 0
+    do {
+        while i < input.count {
+            if stop.isSet { throw CancellationError() }
+            try body(input[i])
+            i += 1
+        }
+    } catch {
+        input.removeFirst(Swift.min(i + 1, input.count))
+        throw error
+    }
+}
+
+/// Railway failures among `items` (only called for measured railway stages).
+private func carriedFailures<C: Collection>(_ items: C) -> Int {
+    items.reduce(0) { ($1 as? any CarriesFailure)?.carriedFailure != nil ? $0 + 1 : $0 }
 }
 
 extension StageBody {
-    /// This stage's kernel, erased (one cast per worker, at plan time).
-    package func erasedKernel(context: StageContext) -> Any? {
-        makeKernel(context: context)
+    /// This stage's kernel (counting, in a measured run), erased as `Any`: one cast per worker, at
+    /// plan time. `last`: it is the segment's last stage, whose outputs the probe counts.
+    func erasedKernel(context: StageContext, probe: WorkerProbe?, index: Int, last: Bool) -> Any? {
+        guard var kernel = makeKernel(context: context) else { return nil }
+        if let probe {
+            kernel = kernel.metered(probe.stages[index], probe: probe, countsFailures: Output.self is any CarriesFailure.Type)
+            if last { kernel = kernel.countingOutputs(probe) }
+        }
+        return kernel
     }
 
     /// This stage's kernel followed by `rest` (a `ChunkKernel<Output, Final>` erased as `Any`).
-    package func erasedKernel<Final>(before rest: Any, final: Final.Type, context: StageContext) -> Any? {
-        guard let mine = makeKernel(context: context) else { return nil }
+    func erasedKernel<Final>(before rest: Any, final: Final.Type, context: StageContext, probe: WorkerProbe?, index: Int) -> Any? {
+        guard let mine = erasedKernel(context: context, probe: probe, index: index, last: false) as? ChunkKernel<Input, Output> else { return nil }
         return mine.then(rest as! ChunkKernel<Output, Final>)
     }
 }
 
-extension SinkComposer {
-    /// The composed kernel of `nodes` (`nil` if one of them has none).
-    package static func kernel<In, Out>(_ nodes: [StageNode], run: RunState, scope: WorkerScope, prefix: String? = nil, as: (In.Type, Out.Type) = (In.self, Out.self)) -> ChunkKernel<In, Out>? {
-        guard let last = nodes.last else { return nil }
-        func context(_ node: StageNode) -> StageContext {
-            StageContext(name: qualified(node.name, prefix), run: run, scope: scope)
-        }
-        guard var kernel = last.body.erasedKernel(context: context(last)) else { return nil }
-        for node in nodes.dropLast().reversed() {
-            guard let k = node.body.erasedKernel(before: kernel, final: Out.self, context: context(node)) else { return nil }
+/// Composes the kernels of a chain of nodes.
+package enum KernelComposer {
+    /// The composed kernel of `nodes` (`nil` if one of them has none). In a measured run each
+    /// stage's kernel counts its chunk, and the last stage's outputs are counted.
+    package static func kernel<In, Out>(_ nodes: [StageNode], context: StageContext, probe: WorkerProbe? = nil, as: (In.Type, Out.Type) = (In.self, Out.self)) -> ChunkKernel<In, Out>? {
+        guard let last = nodes.last,
+              var kernel = last.body.erasedKernel(context: context.child(last), probe: probe, index: nodes.count - 1, last: true)
+        else { return nil }
+        for (i, node) in nodes.enumerated().dropLast().reversed() {
+            guard let k = node.body.erasedKernel(before: kernel, final: Out.self, context: context.child(node), probe: probe, index: i) else { return nil }
             kernel = k
         }
         return kernel as? ChunkKernel<In, Out>
+    }
+}
+
+extension ChunkKernel {
+    /// `self`, counting its outputs as the segment's outputs.
+    func countingOutputs(_ probe: WorkerProbe) -> ChunkKernel {
+        let base = self
+        return ChunkKernel(
+            process: { input, output in
+                let before = output.count
+                defer { probe.countOutputs(output.count - before) }
+                try base.process(&input, &output)
+            },
+            finish: { output in
+                let before = output.count
+                defer { probe.countOutputs(output.count - before) }
+                try base.finish(&output)
+            })
     }
 }

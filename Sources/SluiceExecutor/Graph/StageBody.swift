@@ -1,17 +1,8 @@
-// A stage's typed behaviour: it turns a downstream sink into an upstream one, once per worker.
+// A stage's typed behaviour, in its two forms: a chunk kernel (synchronous) or an async sink.
+import Synchronization
 
-/// A synchronous push sink: the fused fast path. Built per worker, never shared between tasks.
-package struct SyncSink<Element> {
-    package var push: (Element) throws -> Void
-    package var finish: () throws -> Void
-
-    package init(push: @escaping (Element) throws -> Void, finish: @escaping () throws -> Void) {
-        self.push = push
-        self.finish = finish
-    }
-}
-
-/// An asynchronous push sink: used when a segment contains an async or expanding stage.
+/// An asynchronous push sink: the form of a stage that may suspend or expand (and of every stage
+/// inside a segment that has one). Built per worker, never shared between tasks.
 package struct AsyncSink<Element> {
     package var push: (Element) async throws -> Void
     package var finish: () async throws -> Void
@@ -22,27 +13,92 @@ package struct AsyncSink<Element> {
     }
 }
 
-/// What a worker knows while it builds its sinks.
+/// Tells one worker to stop: set when its run stops, or when the worker's work is past a failure
+/// (a later chunk of a failing stage, or any work upstream of it). Bodies check it before every
+/// call of the user's closure, so nothing starts once it is set.
+@usableFromInline
+package final class StopSignal: Sendable {
+    @usableFromInline let flag = Atomic<Bool>(false)
+    /// A task waiting in `wait()` (at most one: the worker's watcher).
+    private let waiter = Lock<(set: Bool, continuation: UnsafeContinuation<Void, Never>?)>((false, nil))
+
+    package init() {}
+
+    /// True once the worker must stop.
+    @inlinable
+    package var isSet: Bool { flag.load(ordering: .acquiring) }
+
+    /// Sets the signal (idempotent) and wakes the task waiting for it.
+    package func set() {
+        flag.store(true, ordering: .releasing)
+        let waiting = waiter.withLock { state -> UnsafeContinuation<Void, Never>? in
+            state.set = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        waiting?.resume()
+    }
+
+    /// Returns once the signal is set, or once the waiting task is cancelled.
+    package func wait() async {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                let now = waiter.withLock { state -> Bool in
+                    if state.set { return true }
+                    state.continuation = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            let waiting = waiter.withLock { state -> UnsafeContinuation<Void, Never>? in
+                state.set = true   // nothing waits after this
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            waiting?.resume()
+        }
+    }
+}
+
+/// What a worker knows while it builds its stages.
 @usableFromInline
 package struct StageContext {
-    /// The name to put in `StageFailure`.
+    /// The name to put in `StageFailure`: the stage's name behind the names of its enclosing groups.
     @usableFromInline package var name: String
-    /// The run, to check for a stop between items of an expansion.
-    @usableFromInline package var run: RunState
+    /// The path of named groups around this stage (`nil` at the top level): a group passes its
+    /// own name, joined to this, to the stages inside it.
+    package var path: String?
+    /// The worker's stop signal.
+    @usableFromInline package var stop: StopSignal
     /// The worker's lifecycle: bodies register per-worker setup and teardown here.
     package var scope: WorkerScope
     /// This worker's counters for the stage when the run is measured (`nil`: no metrics, no cost).
     package var meter: StageCounters?
 
-    package init(name: String, run: RunState, scope: WorkerScope = WorkerScope(), meter: StageCounters? = nil) {
+    package init(name: String, path: String? = nil, stop: StopSignal = StopSignal(), scope: WorkerScope = WorkerScope(), meter: StageCounters? = nil) {
         self.name = name
-        self.run = run
+        self.path = path
+        self.stop = stop
         self.scope = scope
         self.meter = meter
     }
+
+    /// The context of `node` inside the group this context belongs to.
+    /// A named group adds its name to the path of the stages inside it; an unnamed one (made by
+    /// a modifier such as `workers`) is transparent.
+    package func child(_ node: StageNode, meter: StageCounters? = nil) -> StageContext {
+        let name = qualified(node.name, path)
+        return StageContext(name: name, path: node.isNamed ? name : path, stop: stop, scope: scope, meter: meter)
+    }
 }
 
-/// One worker's lifecycle. Sinks are built synchronously; a body that needs per-worker async setup
+/// `path/name`, or `name` at the top level.
+func qualified(_ name: String, _ path: String?) -> String {
+    path.map { "\($0)/\(name)" } ?? name
+}
+
+/// One worker's lifecycle. Stages are built synchronously; a body that needs per-worker async setup
 /// (a client, a parser) or teardown registers it here. The worker runs every `onStart` before its
 /// first item and every `onExit` (in reverse order) when it ends: normally, on error or on
 /// cancellation. Owned by one worker task; never shared.
@@ -65,27 +121,30 @@ package final class WorkerScope {
 
     package func exit() async {
         for e in exits.reversed() { await e() }
+        exits.removeAll()
     }
 }
 
 /// The typed body of a stage. Front ends implement it; the executor composes bodies into worker
 /// pipelines at plan time so that no per-item cast or boxing happens on the hot path.
+///
+/// A body has one synchronous form, its chunk kernel (`makeKernel`), and one asynchronous form
+/// (`makeAsyncSink`). A synchronous body implements only the kernel: inside an asynchronous
+/// segment the executor runs the kernel one item at a time. An asynchronous or expanding body
+/// implements only the sink.
 package protocol StageBody: Sendable {
     associatedtype Input: Sendable
     associatedtype Output: Sendable
 
-    /// True if `makeSyncSink` is implemented: the body never suspends and emits at most one
-    /// output per input (so a worker's outbox cannot grow without bound).
+    /// True if `makeKernel` returns a kernel: the body never suspends and emits at most one output
+    /// per input (so a worker's outbox cannot grow without bound), so it may be fused.
     var isFusible: Bool { get }
 
-    /// Builds this stage in front of `downstream`, synchronously. Only called when `isFusible`.
-    func makeSyncSink(_ downstream: SyncSink<Output>, context: StageContext) -> SyncSink<Input>
+    /// This stage's chunk kernel, or `nil` for an asynchronous body.
+    func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>?
 
     /// Builds this stage in front of `downstream`.
     func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input>
-
-    /// This stage's chunk kernel (the fast path for fused synchronous segments), or `nil`.
-    func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>?
 }
 
 extension StageBody {
@@ -93,13 +152,12 @@ extension StageBody {
 
     package func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>? { nil }
 
-    package func makeSyncSink(_ downstream: SyncSink<Output>, context: StageContext) -> SyncSink<Input> {
-        preconditionFailure("stage '\(context.name)' has no synchronous form")
-    }
-
-    /// The synchronous sink, for a downstream sink erased as `Any` (one cast per worker, at plan time).
-    package func erasedSyncSink(_ downstream: Any, context: StageContext) -> Any {
-        makeSyncSink(downstream as! SyncSink<Output>, context: context)
+    /// A synchronous body in an asynchronous segment: its kernel, one item at a time.
+    package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
+        guard let kernel = makeKernel(context: context) else {
+            preconditionFailure("stage '\(context.name)' has neither a kernel nor an asynchronous form")
+        }
+        return AsyncSink(kernel: kernel, downstream: downstream)
     }
 
     package func erasedAsyncSink(_ downstream: Any, context: StageContext) -> Any {
@@ -107,61 +165,60 @@ extension StageBody {
     }
 }
 
+extension AsyncSink {
+    /// Runs `kernel` on each pushed item and forwards its outputs to `downstream`.
+    package init<Output>(kernel: ChunkKernel<Element, Output>, downstream: AsyncSink<Output>) {
+        let buffers = Box(([Element](), [Output]()))
+        let push = downstream.push, finish = downstream.finish
+        self.init(
+            push: { x in
+                buffers.value.0.append(x)
+                defer { buffers.value.0.removeAll(keepingCapacity: true) }
+                try kernel.process(&buffers.value.0, &buffers.value.1)
+                try await Self.forward(buffers, push)
+            },
+            finish: {
+                try kernel.finish(&buffers.value.1)
+                try await Self.forward(buffers, push)
+                try await finish()
+            })
+    }
+
+    private static func forward<Output>(_ buffers: Box<([Element], [Output])>, _ push: (Output) async throws -> Void) async throws {
+        if buffers.value.1.isEmpty { return }
+        defer { buffers.value.1.removeAll(keepingCapacity: true) }
+        // At most one output per input: nothing is appended while these are pushed.
+        for y in buffers.value.1 { try await push(y) }
+    }
+}
+
 /// Composes a chain of nodes, back to front, in front of a typed tail sink.
 package enum SinkComposer {
-    package static func sync<In, Out>(_ nodes: [StageNode], tail: SyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, probe: WorkerProbe? = nil, as: In.Type = In.self) -> SyncSink<In> {
-        if let probe { return probe.sync(nodes, tail: tail, run: run, scope: scope) }  // a measured run
+    /// The asynchronous chain of `nodes` in front of `tail`. Each stage checks the worker's stop
+    /// signal before it takes an item, so no body starts once the worker must stop.
+    package static func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, context: StageContext, probe: WorkerProbe? = nil, as: In.Type = In.self) -> AsyncSink<In> {
+        if let probe { return probe.async(nodes, tail: tail, context: context) }  // a measured run
         var sink: Any = tail
+        let stop = context.stop
         for node in nodes.reversed() {
-            sink = node.body.erasedSyncSink(sink, context: StageContext(name: qualified(node.name, prefix), run: run, scope: scope))
-        }
-        return sink as! SyncSink<In>
-    }
-
-    package static func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, run: RunState, scope: WorkerScope, prefix: String? = nil, probe: WorkerProbe? = nil, as: In.Type = In.self) -> AsyncSink<In> {
-        if let probe { return probe.async(nodes, tail: tail, run: run, scope: scope) }  // a measured run
-        var sink: Any = tail
-        for node in nodes.reversed() {
-            let context = StageContext(name: qualified(node.name, prefix), run: run, scope: scope)
-            if node.isFusible {
-                // A synchronous stage inside an async chain: adapt it without an extra await per stage.
-                sink = node.body.erasedAsyncFromSync(sink, context: context)
-            } else {
-                sink = node.body.erasedAsyncSink(sink, context: context)
-            }
+            let inner = node.body.erasedAsyncSink(sink, context: context.child(node))
+            sink = node.body.guarded(inner, stop: stop)
         }
         return sink as! AsyncSink<In>
-    }
-
-    static func qualified(_ name: String, _ prefix: String?) -> String {
-        prefix.map { "\($0)/\(name)" } ?? name
     }
 }
 
 extension StageBody {
-    /// Runs a fusible body inside an async chain: its sync sink pushes into a local slot that the
-    /// async wrapper forwards downstream (at most one output per input, so one slot suffices).
-    package func erasedAsyncFromSync(_ downstream: Any, context: StageContext) -> Any {
-        let next = downstream as! AsyncSink<Output>
-        let slot = Box<Output?>(nil)
-        let sync = makeSyncSink(SyncSink(push: { slot.value = $0 }, finish: {}), context: context)
-        let sink = AsyncSink<Input>(
+    /// `sink` behind a stop check.
+    func guarded(_ sink: Any, stop: StopSignal) -> Any {
+        let inner = sink as! AsyncSink<Input>
+        let push = inner.push
+        return AsyncSink<Input>(
             push: { x in
-                try sync.push(x)
-                if let y = slot.value {
-                    slot.value = nil
-                    try await next.push(y)
-                }
+                if stop.isSet { throw CancellationError() }
+                try await push(x)
             },
-            finish: {
-                try sync.finish()
-                if let y = slot.value {
-                    slot.value = nil
-                    try await next.push(y)
-                }
-                try await next.finish()
-            })
-        return sink
+            finish: inner.finish)
     }
 }
 
@@ -173,21 +230,19 @@ package protocol GroupBodyProtocol {
 /// A fragment acting as one stage: its nodes run one after the other inside each worker.
 package struct GroupBody<Input: Sendable, Output: Sendable>: StageBody, GroupBodyProtocol {
     package var nodes: [StageNode]
-    /// Prefix for the inner stages' names in errors (the group's name, when named explicitly).
-    package var prefix: String?
 
-    package init(nodes: [StageNode], prefix: String?, input: Input.Type = Input.self, output: Output.Type = Output.self) {
+    package init(nodes: [StageNode], input: Input.Type = Input.self, output: Output.Type = Output.self) {
         self.nodes = nodes
-        self.prefix = prefix
     }
 
     package var isFusible: Bool { nodes.allSatisfy(\.isFusible) && !nodes.contains(where: \.isSequential) }
 
-    package func makeSyncSink(_ downstream: SyncSink<Output>, context: StageContext) -> SyncSink<Input> {
-        SinkComposer.sync(nodes, tail: downstream, run: context.run, scope: context.scope, prefix: prefix)
+    package func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>? {
+        guard isFusible else { return nil }
+        return KernelComposer.kernel(nodes, context: context)
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
-        SinkComposer.async(nodes, tail: downstream, run: context.run, scope: context.scope, prefix: prefix)
+        SinkComposer.async(nodes, tail: downstream, context: context)
     }
 }

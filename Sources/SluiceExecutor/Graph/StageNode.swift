@@ -23,7 +23,7 @@ package struct StageOptions: Sendable, Hashable {
 /// One node of a `Flow`'s graph.
 package struct StageNode: Sendable {
     /// What the stage does: `map`, `filter`, `compactMap`, `flatMap`, `forEach`, `batch`, `group`, …
-    package var kind: String
+    package var kind: StageKind
     /// The name used in errors, metrics and descriptions (defaults to the kind).
     package var name: String
     /// True when `name` was given explicitly with `named(_:)`.
@@ -36,9 +36,9 @@ package struct StageNode: Sendable {
     /// Where the stage's workers run: `nil` = the default (cooperative) executor.
     package var executorPreference: (any TaskExecutor)?
 
-    package init(kind: String, name: String? = nil, options: StageOptions = .init(), isSequential: Bool = false, body: any StageBody) {
+    package init(kind: StageKind, name: String? = nil, options: StageOptions = .init(), isSequential: Bool = false, body: any StageBody) {
         self.kind = kind
-        self.name = name ?? kind
+        self.name = name ?? kind.rawValue
         self.isNamed = name != nil
         self.options = options
         self.body = body

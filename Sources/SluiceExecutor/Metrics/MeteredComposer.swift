@@ -1,27 +1,18 @@
-// Builds a measured worker's sink chain: `SinkComposer`'s chain with a counting wrapper in front of
-// each stage. Used only when the run is measured, so unmeasured runs keep the bare chain.
+// Builds a measured worker's asynchronous chain: `SinkComposer`'s chain with a counting wrapper in
+// front of each stage. (Synchronous segments count per chunk: see `ChunkKernel.metered`.) Used
+// only when the run is measured, so unmeasured runs keep the bare chain.
 import Synchronization
 
 extension WorkerProbe {
-    /// The synchronous chain of `nodes` in front of `tail`, counting each stage's inputs, the last
+    /// The asynchronous chain of `nodes` in front of `tail`, counting each stage's inputs, the last
     /// stage's outputs and failures.
-    package func sync<In, Out>(_ nodes: [StageNode], tail: SyncSink<Out>, run: RunState, scope: WorkerScope, as: In.Type = In.self) -> SyncSink<In> {
+    package func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, context: StageContext, as: In.Type = In.self) -> AsyncSink<In> {
         let push = tail.push
-        var sink: Any = SyncSink<Out>(push: { [self] y in countOutput(); try push(y) }, finish: tail.finish)
+        var sink: Any = AsyncSink<Out>(push: { [self] y in countOutputs(); try await push(y) }, finish: tail.finish)
         for (i, node) in nodes.enumerated().reversed() {
-            let context = StageContext(name: node.name, run: run, scope: scope, meter: stages[i])
-            sink = node.body.meteredSyncSink(sink, context: context, probe: self)
-        }
-        return sink as! SyncSink<In>
-    }
-
-    /// The asynchronous chain of `nodes` in front of `tail`, counting like `sync`.
-    package func async<In, Out>(_ nodes: [StageNode], tail: AsyncSink<Out>, run: RunState, scope: WorkerScope, as: In.Type = In.self) -> AsyncSink<In> {
-        let push = tail.push
-        var sink: Any = AsyncSink<Out>(push: { [self] y in countOutput(); try await push(y) }, finish: tail.finish)
-        for (i, node) in nodes.enumerated().reversed() {
-            let context = StageContext(name: node.name, run: run, scope: scope, meter: stages[i])
-            sink = node.body.meteredAsyncSink(sink, context: context, probe: self, fused: node.isFusible)
+            var inner = context.child(node)
+            inner.meter = stages[i]
+            sink = node.body.meteredAsyncSink(sink, context: inner, probe: self)
         }
         return sink as! AsyncSink<In>
     }
@@ -32,29 +23,8 @@ extension StageBody {
     /// input that was not already one) are counted as its failures.
     var carriesFailures: Bool { Output.self is any CarriesFailure.Type }
 
-    func meteredSyncSink(_ downstream: Any, context: StageContext, probe: WorkerProbe) -> Any {
-        let counters = context.meter!, railway = carriesFailures
-        var next = downstream as! SyncSink<Output>
-        if railway {
-            let push = next.push
-            next.push = { y in
-                if Self.isProducedFailure(y, counters) { counters.countFailure() }
-                try push(y)
-            }
-        }
-        let sink = makeSyncSink(next, context: context)
-        let push = sink.push
-        return SyncSink<Input>(
-            push: { x in
-                counters.countInput()
-                if railway { Self.notePassing(x, counters) }
-                do { try push(x) } catch { probe.sawError(error, in: counters); throw error }
-            },
-            finish: sink.finish)
-    }
-
-    func meteredAsyncSink(_ downstream: Any, context: StageContext, probe: WorkerProbe, fused: Bool) -> Any {
-        let counters = context.meter!, railway = carriesFailures
+    func meteredAsyncSink(_ downstream: Any, context: StageContext, probe: WorkerProbe) -> Any {
+        let counters = context.meter!, railway = carriesFailures, stop = context.stop
         var next = downstream as! AsyncSink<Output>
         if railway {
             let push = next.push
@@ -63,10 +33,11 @@ extension StageBody {
                 try await push(y)
             }
         }
-        let sink = (fused ? erasedAsyncFromSync(next, context: context) : makeAsyncSink(next, context: context)) as! AsyncSink<Input>
+        let sink = makeAsyncSink(next, context: context)
         let push = sink.push
         return AsyncSink<Input>(
             push: { x in
+                if stop.isSet { throw CancellationError() }
                 counters.countInput()
                 if railway { Self.notePassing(x, counters) }
                 do { try await push(x) } catch { probe.sawError(error, in: counters); throw error }

@@ -50,7 +50,7 @@ package final class MetricsRecorder: Sendable {
         var rows: [Row] = []
         for (s, segment) in plan.segments.enumerated() {
             for (i, node) in segment.nodes.enumerated() {
-                rows.append(Row(name: node.name, kind: node.kind, workers: segment.workers, segment: s,
+                rows.append(Row(name: node.name, kind: node.kind.rawValue, workers: segment.workers, segment: s,
                                 position: i, isLast: i == segment.nodes.count - 1))
             }
         }

@@ -20,6 +20,16 @@ package final class StageCounters: Sendable {
         inputs.store(inputs.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
     }
 
+    /// Adds a chunk's inputs.
+    @inline(__always)
+    package func countInputs(_ n: Int) {
+        inputs.store(inputs.load(ordering: .relaxed) &+ n, ordering: .relaxed)
+    }
+
+    package func countFailures(_ n: Int) {
+        failures.wrappingAdd(n, ordering: .relaxed)
+    }
+
     package func countFailure() {
         failures.wrappingAdd(1, ordering: .relaxed)
     }

@@ -31,8 +31,8 @@ package final class WorkerProbe: Sendable {
     }
 
     @inline(__always)
-    func countOutput() {
-        outputs.store(outputs.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+    func countOutputs(_ n: Int = 1) {
+        outputs.store(outputs.load(ordering: .relaxed) &+ n, ordering: .relaxed)
     }
 
     /// A stage's push threw `error`. The innermost stage to see a failure is where it happened

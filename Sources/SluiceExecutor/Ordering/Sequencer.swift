@@ -35,10 +35,22 @@ package final class Sequencer<Element: Sendable>: Sendable {
         state.withLock { $0.hasTurn(start: start) }
     }
 
-    /// Waits until chunk `start` has the turn.
+    /// Waits until chunk `start` has the turn. Throws `CancellationError` if the chunk is
+    /// abandoned (an earlier chunk failed) or the run stopped.
     package func waitForTurn(start: Int) async throws {
         if state.withLock({ $0.hasTurn(start: start) }) { return }
         try await suspend { $0.waitForTurn(start: start, $1) }
+        if state.withLock({ $0.isAbandoned(start: start) }) { throw CancellationError() }
+    }
+
+    /// Is chunk `start` past a failure?
+    package func isAbandoned(start: Int) -> Bool {
+        state.withLock { $0.isAbandoned(start: start) }
+    }
+
+    /// The chunk starting at `start` failed: abandon the later ones (see `SequencerStateMachine`).
+    package func cut(at start: Int) {
+        for c in state.withLock({ $0.cut(at: start) }) { c.resume() }
     }
 
     /// Chunk `start..<end` is complete. Sends `items` to `output` if it is its turn (then flushes the

@@ -6,6 +6,13 @@
 /// `next` has the *turn*: its worker sends its outputs itself and then flushes the deposits of the
 /// chunks that completed after it. A chunk that completes out of turn is deposited. The window
 /// bounds the deposits: a worker may take new input only while fewer than `window` chunks wait.
+///
+/// A chunk that fails *cuts* the sequence at its start: the chunks before it still go out in
+/// turn, then the failing chunk's worker sends the outputs it made before the failing item; every
+/// later chunk is abandoned (its deposit dropped, its worker woken to stop).
+///
+/// Invariants: `next <= cutoff`; every deposit's start is in `next + 1 ... cutoff - 1`; a turn
+/// waiter waits for a start `> next`; once cancelled, nothing is deposited or waited for.
 package struct SequencerStateMachine<Element, Continuation> {
     package struct Deposit {
         var end: Int
@@ -15,6 +22,8 @@ package struct SequencerStateMachine<Element, Continuation> {
     package let window: Int
     package private(set) var next = 0
     package private(set) var cancelled = false
+    /// The start of the earliest failing chunk (`Int.max`: none).
+    package private(set) var cutoff = Int.max
     private var deposits: [Int: Deposit] = [:]
     private var turnWaiters: [Int: Continuation] = [:]
     private var windowWaiters: [Continuation] = []
@@ -28,7 +37,10 @@ package struct SequencerStateMachine<Element, Continuation> {
     package var depositedItems: Int { deposits.values.reduce(0) { $0 + $1.items.count } }
 
     /// May a worker take new input now? If not, it waits (call `waitForWindow`).
-    package var windowIsOpen: Bool { cancelled || deposits.count < window }
+    package var windowIsOpen: Bool { cancelled || cutoff != Int.max || deposits.count < window }
+
+    /// Is chunk `start` past a failure (its outputs will never be sent)?
+    package func isAbandoned(start: Int) -> Bool { start > cutoff }
 
     package mutating func waitForWindow(_ c: Continuation) -> Continuation? {
         if windowIsOpen { return c }
@@ -38,17 +50,21 @@ package struct SequencerStateMachine<Element, Continuation> {
 
     /// Is it chunk `start`'s turn? If not, the worker waits for it (mid-chunk, outbox full).
     package mutating func waitForTurn(start: Int, _ c: Continuation) -> Continuation? {
-        if cancelled || start == next { return c }
+        if cancelled || start > cutoff || start == next { return c }
         precondition(turnWaiters[start] == nil)
         turnWaiters[start] = c
         return nil
     }
 
-    package func hasTurn(start: Int) -> Bool { start == next }
+    package func hasTurn(start: Int) -> Bool { start == next && start <= cutoff }
 
     /// Chunk `start..<end` is done with `items` left to send. Returns `true` if it has the turn
     /// (the caller sends `items`, then calls `advance`); otherwise the items are deposited.
     package mutating func complete(start: Int, end: Int, items: inout [Element]) -> Bool {
+        if start > cutoff || cancelled {
+            items.removeAll()
+            return false
+        }
         if start == next { return true }
         deposits[start] = Deposit(end: end, items: items)
         items = []
@@ -77,6 +93,21 @@ package struct SequencerStateMachine<Element, Continuation> {
             windowWaiters.removeAll()
         }
         return .released(wake: wake)
+    }
+
+    /// The chunk starting at `start` failed: abandon every later chunk. Returns the waiters to
+    /// resume (they find their chunk abandoned, or the window open). Only the earliest cut counts.
+    package mutating func cut(at start: Int) -> [Continuation] {
+        guard start < cutoff, !cancelled else { return [] }
+        cutoff = start
+        deposits = deposits.filter { $0.key < start }
+        var wake = windowWaiters
+        windowWaiters.removeAll()
+        for (waiting, c) in turnWaiters where waiting > start {
+            wake.append(c)
+            turnWaiters[waiting] = nil
+        }
+        return wake
     }
 
     package mutating func cancel() -> [Continuation] {

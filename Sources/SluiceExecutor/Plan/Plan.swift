@@ -12,6 +12,12 @@ package struct Plan: Sendable {
     package static let defaultBuffer = 512
     /// The most items a worker takes or hands over at once.
     package static let maxBatch = 1024
+    /// The most workers a stage may have (checked by `workers(_:)`). Each worker is a long-lived
+    /// task with its own input chunk and outbox (up to `2 × maxBatch` items), an ordered stage holds
+    /// up to one chunk per worker in its reorder window, and the source channel holds at least one
+    /// item per worker of the first stage: 10,000 is far above any useful concurrency (10,000
+    /// requests in flight) while keeping the number of tasks and the memory bound finite.
+    package static let maxWorkers = 10_000
 
     package struct Segment: Sendable {
         package var nodes: [StageNode]
@@ -84,14 +90,33 @@ package struct Plan: Sendable {
     /// source: its channel plus one chunk in hand (or, fused, one chunk in the first worker);
     /// each segment: per worker, one input chunk and one outbox; its output channel; its reorder
     /// window (one outbox per held-back chunk); the consumer: one batch in hand.
-    /// `Int.max` when a stage has an unbounded buffer: there is no bound then.
+    /// `Int.max` when a stage has an unbounded buffer: there is no bound then; also when the bound
+    /// does not fit in an `Int` (huge buffers): the computation saturates.
     package var inFlightBound: Int {
         if segments.contains(where: { $0.capacity == Int.max }) { return Int.max }
-        var total = sourceFused ? 0 : 2 * sourceCapacity
+        var total = Saturating(sourceFused ? 0 : 2) * sourceCapacity
         for s in segments {
-            total += s.workers * (s.takeLimit + s.outboxLimit) + s.capacity + s.window * s.outboxLimit
+            let perWorker = Saturating(s.takeLimit) + s.outboxLimit
+            total = total + Saturating(s.workers) * perWorker + s.capacity + Saturating(s.window) * s.outboxLimit
         }
-        if segments.isEmpty { total = 2 * sourceCapacity }
-        return total + consumerLimit
+        if segments.isEmpty { total = Saturating(2) * sourceCapacity }
+        return (total + consumerLimit).value
     }
+}
+
+/// A non-negative count whose arithmetic stops at `Int.max` instead of trapping.
+private struct Saturating {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+
+    static func + (a: Saturating, b: Saturating) -> Saturating {
+        let (sum, overflow) = a.value.addingReportingOverflow(b.value)
+        return Saturating(overflow ? .max : sum)
+    }
+    static func + (a: Saturating, b: Int) -> Saturating { a + Saturating(b) }
+    static func * (a: Saturating, b: Saturating) -> Saturating {
+        let (product, overflow) = a.value.multipliedReportingOverflow(by: b.value)
+        return Saturating(overflow ? .max : product)
+    }
+    static func * (a: Saturating, b: Int) -> Saturating { a * Saturating(b) }
 }

@@ -1,54 +1,55 @@
-// One execution's shared state: the first failure, the stop flag, and what to cancel on stop.
+// One execution's shared state: the stop flag and what to cancel when the run stops.
 import Synchronization
 
-/// Shared by every task of one run. The first real failure is kept; stopping cancels every channel
-/// and sequencer so that no task stays suspended.
-@usableFromInline
-package final class RunState: Sendable {
-    @usableFromInline let stopped = Atomic<Bool>(false)
-    private let state = Lock<(failure: (any Error)?, cancellers: [@Sendable () -> Void])>((nil, []))
-
+/// Per-run settings that do not change the graph: given to `Runner.run` by the terminal.
+package struct RunOptions: Sendable {
     /// Set when the run is measured (`PipelineMetrics`); `nil` costs nothing.
-    package let metrics: MetricsRecorder?
+    package var metrics: MetricsRecorder?
 
     package init(metrics: MetricsRecorder? = nil) {
         self.metrics = metrics
     }
+}
 
-    /// True once the run is stopping: no stage body may start after this.
-    @inlinable
+/// Shared by every task of one run. Stopping it sets every worker's stop signal and cancels every
+/// channel and sequencer, so that no body starts and no task stays suspended.
+///
+/// A stage failure does not stop the run: it travels down the channels behind the items before
+/// it (see `SegmentControl`). The run stops when the consumer is done (it returned, threw, or has
+/// what it needs), when the caller is cancelled, or when a body throws `CancellationError` on
+/// its own.
+package final class RunState: Sendable {
+    private let stopped = Atomic<Bool>(false)
+    private let cancellers = Lock<[@Sendable () -> Void]>([])
+
+    /// Set when the run is measured.
+    package let metrics: MetricsRecorder?
+
+    package init(options: RunOptions = RunOptions()) {
+        self.metrics = options.metrics
+    }
+
+    /// True once the run is stopping.
     package var isStopped: Bool { stopped.load(ordering: .acquiring) }
 
-    /// The first failure recorded (never a `CancellationError`).
-    package var failure: (any Error)? { state.withLock { $0.failure } }
-
-    /// Registers something to cancel when the run stops (channels, sequencers).
+    /// Registers something to cancel when the run stops (signals, channels, sequencers). Runs it
+    /// at once if the run has already stopped.
     package func onStop(_ cancel: @escaping @Sendable () -> Void) {
-        let runNow = state.withLock { s -> Bool in
+        let runNow = cancellers.withLock { list -> Bool in
             if stopped.load(ordering: .acquiring) { return true }
-            s.cancellers.append(cancel)
+            list.append(cancel)
             return false
         }
         if runNow { cancel() }
     }
 
-    /// Records `error` if it is the first failure (cancellation is not a failure), then stops.
-    package func fail(_ error: any Error) {
-        if !(error is CancellationError) {
-            state.withLock { s in
-                if s.failure == nil && !stopped.load(ordering: .acquiring) { s.failure = error }
-            }
-        }
-        stop()
-    }
-
-    /// Stops the run: sets the flag and cancels every registered channel. Idempotent.
+    /// Stops the run: sets the flag and cancels everything registered. Idempotent.
     package func stop() {
-        let cancellers = state.withLock { s -> [@Sendable () -> Void] in
+        let all = cancellers.withLock { list -> [@Sendable () -> Void] in
             stopped.store(true, ordering: .releasing)
-            defer { s.cancellers.removeAll() }
-            return s.cancellers
+            defer { list.removeAll() }
+            return list
         }
-        for c in cancellers { c() }
+        for c in all { c() }
     }
 }

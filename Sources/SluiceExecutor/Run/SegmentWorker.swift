@@ -21,95 +21,200 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     let input: WorkerInput<Input>
     let output: Channel<Output>
     let sequencer: Sequencer<Output>?
+    let control: SegmentControl
     let run: RunState
     /// Set when the run is measured: each worker takes a probe from it.
     var meter: SegmentMeter? = nil
 
-    /// Runs until the input ends; reports its own failure to the run instead of throwing.
-    func runReportingFailure() async {
-        do {
-            try await work()
-            output.finish()
-        } catch {
-            run.fail(error)
-        }
+    /// How a worker's loop ended.
+    private enum Ending {
+        /// The input ended: everything was handed over.
+        case finished
+        /// The input ended with a failure from upstream: pass it on after what is handed over.
+        case inputFailed(any Error)
+        /// A stage failed on an item of the chunk starting at `chunk` (`Int.min`: not on an item).
+        case failed(any Error, chunk: Int)
+        /// The worker was told to stop (or its input or output was cancelled).
+        case stopped
+        /// A body threw `CancellationError` of its own accord: the run ends as cancelled.
+        case bodyCancelled
     }
 
-    private func work() async throws {
-        let scope = WorkerScope()
-        do {
-            try await work(scope)
-        } catch {
-            await scope.exit()
-            throw error
-        }
-        await scope.exit()
-    }
-
-    private func work(_ scope: WorkerScope) async throws {
-        var reader = try await Reader(input)
+    /// Runs until the input ends, then hands the segment's ending (the end, or a failure) on.
+    /// Never throws: failures travel down the channels.
+    func run() async {
+        let slot = control.join()
         let outbox = Outbox<Output>()
+        let ending: Ending
+        if segment.isSynchronous {
+            // A synchronous body cannot be interrupted: kernels check the stop signal per item.
+            ending = await workAndExit(slot, outbox)
+        } else {
+            (ending, outbox.items) = await workCancellable(slot)
+        }
+        await conclude(ending, slot, outbox)
+        if let last = control.leave() { output.finish(failure: last) }
+    }
+
+    private func workAndExit(_ slot: WorkerSlot, _ outbox: Outbox<Output>) async -> Ending {
+        let scope = WorkerScope()
+        let ending = await work(scope, slot, outbox)
+        await scope.exit()
+        return ending
+    }
+
+    /// Runs the work in a child task that is cancelled as soon as the worker's stop signal is set,
+    /// so an asynchronous body waiting on something (a request, a sleep, a retry's backoff) past a
+    /// failure or after the run stopped ends at once. Returns the ending and what the outbox kept.
+    private func workCancellable(_ slot: WorkerSlot) async -> (Ending, [Output]) {
+        await withTaskGroup(of: (Ending, [Output])?.self) { group in
+            group.addTask {
+                let outbox = Outbox<Output>()
+                let ending = await workAndExit(slot, outbox)
+                return (ending, outbox.items)
+            }
+            group.addTask {
+                await slot.stop.wait()
+                return nil
+            }
+            var result: (Ending, [Output])?
+            while let next = await group.next() {
+                if let next { result = next }
+                group.cancelAll()   // the work ended (stop the watcher), or the signal fired
+            }
+            return result!
+        }
+    }
+
+    private func work(_ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>) async -> Ending {
+        var reader: Reader
+        do {
+            reader = try await Reader(input, stop: slot.stop)
+        } catch {
+            return classify(inputError: error)
+        }
         scope.flushOutputs = { try await flushIfInTurn(outbox) }
         outbox.items.reserveCapacity(segment.outboxLimit)
         var inbox: [Input] = []
         inbox.reserveCapacity(segment.takeLimit)
-        let limit = segment.outboxLimit
         let probe = meter?.makeProbe()
+        let context = StageContext(name: "", stop: slot.stop, scope: scope)
 
-        if segment.isSynchronous, probe == nil, let kernel: ChunkKernel<Input, Output> = SinkComposer.kernel(segment.nodes, run: run, scope: scope) {
-            // The fast path: every stage has a specialized chunk kernel.
-            try await scope.start()
-            while let first = try await nextChunk(&reader, &inbox, outbox) {
-                outbox.chunkStart = first
-                if run.isStopped { throw CancellationError() }
-                try kernel.process(&inbox, &outbox.items)
-                if outbox.items.count >= limit { try await flushFull(outbox) }
-                try await completeChunk(outbox, count: inbox.count)
-            }
-            try kernel.finish(&outbox.items)
-        } else if segment.isSynchronous {
-            let sink: SyncSink<Input> = SinkComposer.sync(
-                segment.nodes, tail: SyncSink(push: { outbox.items.append($0) }, finish: {}), run: run, scope: scope, probe: probe)
-            try await scope.start()
-            while let first = try await nextChunk(&reader, &inbox, outbox) {
-                outbox.chunkStart = first
+        if segment.isSynchronous, let kernel: ChunkKernel<Input, Output> = KernelComposer.kernel(segment.nodes, context: context, probe: probe) {
+            return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
                 let busy = probe?.startBusy()
-                for x in inbox {
-                    if run.isStopped { throw CancellationError() }
-                    try sink.push(x)
+                defer { probe?.endBusy(since: busy) }
+                try kernel.process(&inbox, &outbox.items)
+                if outbox.items.count >= segment.outboxLimit { try await flushFull(outbox) }
+            } finish: {
+                try kernel.finish(&outbox.items)
+            }
+        }
+        let limit = segment.outboxLimit
+        let sink: AsyncSink<Input> = SinkComposer.async(
+            segment.nodes,
+            tail: AsyncSink(
+                push: { y in
+                    outbox.items.append(y)
                     if outbox.items.count >= limit { try await flushFull(outbox) }
-                }
+                },
+                finish: {}),
+            context: context, probe: probe)
+        return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
+            for x in inbox {
+                let busy = probe?.startBusy()
+                try await sink.push(x)
                 probe?.endBusy(since: busy)
-                try await completeChunk(outbox, count: inbox.count)
+                // An async body may suspend on the next item: hand this item's outputs over now,
+                // so the next stage works on them meanwhile (stages run concurrently).
+                if sequencer == nil && !outbox.items.isEmpty { try await output.send(&outbox.items) }
             }
-            try sink.finish()
-        } else {
-            let sink: AsyncSink<Input> = SinkComposer.async(
-                segment.nodes,
-                tail: AsyncSink(
-                    push: { y in
-                        outbox.items.append(y)
-                        if outbox.items.count >= limit { try await flushFull(outbox) }
-                    },
-                    finish: {}),
-                run: run, scope: scope, probe: probe)
-            try await scope.start()
-            while let first = try await nextChunk(&reader, &inbox, outbox) {
-                outbox.chunkStart = first
-                for x in inbox {
-                    if run.isStopped { throw CancellationError() }
-                    let busy = probe?.startBusy()
-                    try await sink.push(x)
-                    probe?.endBusy(since: busy)
-                    // An async body may suspend on the next item: hand this item's outputs over now,
-                    // so the next stage works on them meanwhile (DESIGN §3.4).
-                    if sequencer == nil && !outbox.items.isEmpty { try await output.send(&outbox.items) }
-                }
-                try await completeChunk(outbox, count: inbox.count)
-            }
+        } finish: {
             try await sink.finish()
         }
-        try await output.send(&outbox.items)
+    }
+
+    /// The worker's loop, common to both forms: take a chunk, process it, hand it over.
+    private func loop(
+        _ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>,
+        _ reader: inout Reader, _ inbox: inout [Input],
+        process: (inout [Input]) async throws -> Void,
+        finish: () async throws -> Void
+    ) async -> Ending {
+        do {
+            try await scope.start()
+        } catch {
+            return classify(bodyError: error, chunk: Int.min, slot)
+        }
+        while true {
+            let first: Int?
+            do {
+                first = try await nextChunk(&reader, &inbox, outbox)
+            } catch {
+                return classify(inputError: error)
+            }
+            guard let first else { break }
+            guard control.enter(slot, chunk: first) else { return .stopped }
+            outbox.chunkStart = first
+            do {
+                try await process(&inbox)
+            } catch {
+                return classify(bodyError: error, chunk: first, slot)
+            }
+            do {
+                try await completeChunk(outbox, count: inbox.count)
+            } catch {
+                return .stopped
+            }
+        }
+        do {
+            try await finish()
+        } catch {
+            return classify(bodyError: error, chunk: reader.position, slot)
+        }
+        do {
+            try await output.send(&outbox.items)
+        } catch {
+            return .stopped
+        }
+        return .finished
+    }
+
+    private func classify(inputError error: any Error) -> Ending {
+        error is CancellationError ? .stopped : .inputFailed(error)
+    }
+
+    private func classify(bodyError error: any Error, chunk: Int, _ slot: WorkerSlot) -> Ending {
+        guard error is CancellationError else { return .failed(error, chunk: chunk) }
+        return slot.stop.isSet || run.isStopped ? .stopped : .bodyCancelled
+    }
+
+    /// Hands on what the ending leaves to hand on (see `SegmentControl`).
+    private func conclude(_ ending: Ending, _ slot: WorkerSlot, _ outbox: Outbox<Output>) async {
+        switch ending {
+        case .finished:
+            return
+        case .inputFailed(let error):
+            control.inputFailed(error)
+            try? await output.send(&outbox.items)
+        case .failed(let error, let chunk):
+            switch control.fail(slot, error, chunk: chunk) {
+            case .dropEverything:
+                return
+            case .deliverPrefix:
+                if let sequencer, chunk != Int.min, !outbox.hasTurn {
+                    do { try await sequencer.waitForTurn(start: chunk) } catch { return }
+                }
+                try? await output.send(&outbox.items)
+            }
+        case .bodyCancelled:
+            run.stop()
+        case .stopped:
+            // Stopped by its own segment's failure in unordered mode: what it completed goes out.
+            if slot.keepsCompleted.load(ordering: .relaxed) && !run.isStopped {
+                try? await output.send(&outbox.items)
+            }
+        }
     }
 
     /// Takes the next chunk into `inbox` (emptied first). Before waiting for input, hands over what
@@ -159,14 +264,20 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     struct Reader {
         var channel: Channel<Input>?
         var read: ((inout [Input], Int) throws -> Bool)?
+        let stop: StopSignal
         var exhausted = false
+        /// A source failure met after some items of a chunk: thrown at the next read.
+        var pendingFailure: (any Error)?
+        /// Items read so far (from the source; a channel counts its own).
         var sequence = 0
 
-        init(_ input: WorkerInput<Input>) async throws {
+        init(_ input: WorkerInput<Input>, stop: StopSignal) async throws {
+            self.stop = stop
             switch input {
             case .channel(let c):
                 channel = c
             case .source(let source):
+                if stop.isSet { throw CancellationError() }
                 let cursor: SourceCursor<Input>
                 do {
                     cursor = try await source.openErased(as: Input.self)
@@ -178,14 +289,21 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             }
         }
 
+        /// Where the next chunk would start (for a failure at the end of the input).
+        var position: Int { sequence }
+
         mutating func tryRead(into buffer: inout [Input], limit: Int) throws -> ReceiveResult {
             if let channel { return try channel.tryReceive(into: &buffer, limit: limit) }
+            if let failure = pendingFailure { throw failure }
             if exhausted { return .end }
+            // The source is never read once the worker must stop.
+            if stop.isSet { throw CancellationError() }
             let before = buffer.count
             do {
                 exhausted = !(try read!(&buffer, limit))
             } catch {
-                throw StageFailure.wrap(error, stage: "source", item: nil)
+                pendingFailure = StageFailure.wrap(error, stage: "source", item: nil)
+                if buffer.count == before { throw pendingFailure! }
             }
             let n = buffer.count - before
             if n == 0 { return .end }

@@ -4,18 +4,23 @@ struct SourceTask<Element: Sendable> {
     let source: any SourceBody
     let output: Channel<Element>
     let chunk: Int
-    let run: RunState
+    /// Set when the run stops or a stage fails: the source is not read again.
+    let stop: StopSignal
 
-    func runReportingFailure() async {
+    /// Reads until the source ends. A source failure ends the channel after the items before it.
+    func run() async {
         do {
             try await work()
             output.finish()
+        } catch is CancellationError {
+            output.finish()
         } catch {
-            run.fail(error)
+            output.finish(failure: error)
         }
     }
 
     private func work() async throws {
+        if stop.isSet { throw CancellationError() }
         let cursor: SourceCursor<Element>
         do {
             cursor = try await source.openErased(as: Element.self)
@@ -28,17 +33,19 @@ struct SourceTask<Element: Sendable> {
             batch.reserveCapacity(chunk)
             var more = true
             while more {
-                if run.isStopped { throw CancellationError() }
+                if stop.isSet { throw CancellationError() }
+                var failure: (any Error)?
                 do {
                     more = try read(&batch, chunk)
                 } catch {
-                    throw StageFailure.wrap(error, stage: "source", item: nil)
+                    failure = StageFailure.wrap(error, stage: "source", item: nil)
                 }
-                try await output.send(&batch, urgent: !more)
+                try await output.send(&batch, urgent: !more || failure != nil)
+                if let failure { throw failure }
             }
         case .async(let next):
             while true {
-                if run.isStopped { throw CancellationError() }
+                if stop.isSet { throw CancellationError() }
                 let item: Element?
                 do {
                     item = try await next()

@@ -89,15 +89,30 @@ import Testing
     }
 
     @Test func rejectsFewerThanOneThread() async {
-        await #expect(processExitsWith: .failure) {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = BlockingPool(threads: 0)
         }
+        #expect(stderrText(result).contains("threads must be >= 1, got 0 (BlockingPool 'sluice-blocking')"), "\(stderrText(result))")
+    }
+
+    /// Above 4,096 threads (`BlockingPool.maxThreads`): `threads: Int.max` used to start threads
+    /// until the system refused one.
+    @Test func rejectsMoreThanTheMaximumThreads() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = BlockingPool(threads: 4_097, name: "db")
+        }
+        #expect(stderrText(result).contains("threads must be <= 4096, got 4097 (BlockingPool 'db')"), "\(stderrText(result))")
+        let huge = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = BlockingPool(threads: Int.max, name: "db")
+        }
+        #expect(stderrText(huge).contains("threads must be <= 4096, got 9223372036854775807 (BlockingPool 'db')"), "\(stderrText(huge))")
     }
 
     @Test func shutdownFromItsOwnThreadIsRejected() async {
-        await #expect(processExitsWith: .failure) {
-            let pool = BlockingPool(threads: 1)
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let pool = BlockingPool(threads: 1, name: "db")
             await withTaskExecutorPreference(pool) { pool.shutdown() }
         }
+        #expect(stderrText(result).contains("shutdown() called on a thread of BlockingPool 'db': it would wait for itself"), "\(stderrText(result))")
     }
 }

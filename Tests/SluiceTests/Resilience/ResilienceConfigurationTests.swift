@@ -49,6 +49,51 @@ import Testing
         #expect(resilienceStderr(result).contains("jitter must be in 0...1, got 1.5 (stage 'fetch')"), "\(resilienceStderr(result))")
     }
 
+    @Test func jitterNaNNegativeOrInfinite() async {
+        let nan = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.map { (x: Int) in x }.named("fetch").retry(.attempts(2, backoff: .fixed(.seconds(1), jitter: .nan)))
+        }
+        #expect(resilienceStderr(nan).contains("jitter must be in 0...1, got nan (stage 'fetch')"), "\(resilienceStderr(nan))")
+        let negative = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Map { (x: Int) in x }.retry(.attempts(2, backoff: .exponential(initial: .seconds(1), max: .seconds(2), jitter: -0.1)))
+        }
+        #expect(resilienceStderr(negative).contains("jitter must be in 0...1, got -0.1 (stage 'map')"), "\(resilienceStderr(negative))")
+        let infinite = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.map { (x: Int) in x }.named("fetch").retry(.attempts(2, backoff: .fixed(.seconds(1), jitter: .infinity)))
+        }
+        #expect(resilienceStderr(infinite).contains("jitter must be in 0...1, got inf (stage 'fetch')"), "\(resilienceStderr(infinite))")
+    }
+
+    @Test func multiplierNaNOrInfinite() async {
+        let nan = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.map { (x: Int) in x }.named("fetch")
+                .retry(.attempts(2, backoff: .exponential(initial: .seconds(1), multiplier: .nan, max: .seconds(9))))
+        }
+        #expect(resilienceStderr(nan).contains("multiplier must be >= 1, got nan (stage 'fetch')"), "\(resilienceStderr(nan))")
+        let infinite = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.map { (x: Int) in x }.named("fetch")
+                .retry(.attempts(2, backoff: .exponential(initial: .seconds(1), multiplier: .infinity, max: .seconds(9))))
+        }
+        #expect(resilienceStderr(infinite).contains("multiplier must be >= 1, got inf (stage 'fetch')"), "\(resilienceStderr(infinite))")
+    }
+
+    /// Used directly, a backoff checks its values too: a jitter of 3 used to give delays from
+    /// -2× to 4× the base, and a NaN jitter was ignored.
+    @Test func delayBeforeRetryChecksTheValues() async {
+        let jitter = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Backoff.fixed(.seconds(1), jitter: 3).delay(beforeRetry: 1)
+        }
+        #expect(resilienceStderr(jitter).contains("jitter must be in 0...1, got 3.0 (Backoff)"), "\(resilienceStderr(jitter))")
+        let nan = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Backoff.exponential(initial: .seconds(1), max: .seconds(4), jitter: .nan).delay(beforeRetry: 2)
+        }
+        #expect(resilienceStderr(nan).contains("jitter must be in 0...1, got nan (Backoff)"), "\(resilienceStderr(nan))")
+        let negative = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Backoff.fixed(.seconds(-1)).delay(beforeRetry: 1)
+        }
+        #expect(resilienceStderr(negative).contains("delay must be >= 0, got -1.0 seconds (Backoff)"), "\(resilienceStderr(negative))")
+    }
+
     @Test func timeoutNotPositive() async {
         let zero = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = op.map { (x: Int) in x }.named("fetch").timeout(.zero)

@@ -40,7 +40,7 @@ import Testing
     @Test func onlyTheStageWithPoliciesLeavesTheFusedPath() {
         let flow = op.map { (x: Int) in x + 1 } | op.map { (x: Int) in x * 2 }.retry(.attempts(2)) | op.map { $0 - 1 } | op.filter { $0 > 0 }
         let plan = Plan(nodes: flow.nodes, synchronousSource: true)
-        #expect(plan.segments.map { $0.nodes.map(\.kind) } == [["map"], ["map"], ["map", "filter"]])
+        #expect(plan.segments.map { $0.nodes.map(\.kind) } == [[.map], [.map], [.map, .filter]])
         #expect(plan.segments.map(\.isSynchronous) == [true, false, true])
         #expect(flow.stages.map(\.kind) == ["map", "map", "map", "filter"])   // the description is unchanged
     }
@@ -89,6 +89,36 @@ import Testing
         #expect(Backoff.exponential(initial: .seconds(1), max: .seconds(60)).delay(beforeRetry: 10_000) == .seconds(60))
         #expect(Backoff.fixed(.milliseconds(5)).delay(beforeRetry: 9) == .milliseconds(5))
         #expect(Backoff.none.delay(beforeRetry: 1) == .zero)
+    }
+
+    /// A zero initial delay used to be "grown" once per retry number: `delay(beforeRetry: .max)`
+    /// did not return.
+    @Test func aZeroInitialDelayStaysZeroForAnyRetry() {
+        let backoff = Backoff.exponential(initial: .zero, max: .seconds(1))
+        #expect(backoff.delay(beforeRetry: Int.max) == .zero)
+        #expect(Backoff.exponential(initial: .seconds(1), max: .seconds(60)).delay(beforeRetry: Int.max) == .seconds(60))
+    }
+
+    /// `attempts(Int.max)` retries until the item succeeds (no count overflows).
+    @Test func attemptsIntMaxRetriesUntilSuccess() async throws {
+        let calls = Counter()
+        let flow = op.map { (x: Int) throws -> Int in
+            if calls.increment() < 50 { throw Transient() }
+            return x
+        }.retry(.attempts(Int.max))
+        #expect(try await flow.run(1) == [1])
+        #expect(calls.value == 50)
+    }
+
+    /// A backoff delay longer than `ContinuousClock` can represent as a deadline used to crash the
+    /// retry ("Not enough bits to represent the passed value"); it now waits "forever" (here, until
+    /// the outer timeout).
+    @Test func aHugeBackoffDelayWaitsWithoutCrashing() async throws {
+        let p = Pipeline([1]) | op.map { (_: Int) throws -> Int in throw Transient() }
+            .retry(.attempts(2, backoff: .fixed(.seconds(Int64.max))))
+            .timeout(.milliseconds(20))
+        let failure = await #expect(throws: StageFailure.self) { try await p.collect() }
+        #expect(failure?.underlying is TimeoutError)
     }
 
     @Test func jitterStaysWithinItsBoundsAndUnderTheCap() {

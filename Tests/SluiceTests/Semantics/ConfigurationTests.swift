@@ -1,6 +1,7 @@
 // DESIGN §3.8: bad configuration is rejected where it is written, with a message naming the
 // parameter, the value and the stage. (Exit-test bodies cannot capture, so each is written out.)
 import Sluice
+import SluiceExecutor
 import Testing
 
 func stderrText(_ result: ExitTest.Result?) -> String {
@@ -17,6 +18,25 @@ func stderrText(_ result: ExitTest.Result?) -> String {
             _ = Map { (x: Int) in x }.workers(-3)
         }
         #expect(stderrText(builder).contains("workers must be >= 1, got -3 (stage 'map')"), "\(stderrText(builder))")
+    }
+
+    /// Above `Plan.maxWorkers` (10,000): `workers(Int.max)` used to be accepted, then spawn tasks
+    /// until the process died.
+    @Test func workersAboveTheMaximum() async {
+        let named = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.map { (x: Int) in x }.named("fetch").workers(10_001)
+        }
+        #expect(stderrText(named).contains("workers must be <= 10000, got 10001 (stage 'fetch')"), "\(stderrText(named))")
+        let builder = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Map { (x: Int) in x }.workers(Int.max)
+        }
+        #expect(stderrText(builder).contains("workers must be <= 10000, got 9223372036854775807 (stage 'map')"), "\(stderrText(builder))")
+    }
+
+    @Test func theMaximumWorkerCountRuns() async throws {
+        #expect(Plan.maxWorkers == 10_000)
+        let p = Pipeline(0..<100) | op.map { (x: Int) async in x + 1 }.workers(Plan.maxWorkers)
+        #expect(try await p.collect() == Array(1...100))
     }
 
     @Test func batchSizeBelowOne() async {

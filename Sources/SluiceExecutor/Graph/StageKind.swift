@@ -1,0 +1,23 @@
+// What a stage does, as a type: the front ends tag each node with one; descriptions, metrics and
+// the railway's policies read it. The executor itself only distinguishes groups.
+
+/// The kind of a stage node.
+package enum StageKind: String, Sendable, Hashable, CaseIterable {
+    case map, filter, compactMap, flatMap, forEach, batch
+    /// A fragment acting as one stage (after a modifier on a multi-stage flow).
+    case group
+    // The railway: entering it, staying on it, handling failures, leaving it.
+    case tryMap, tryFlatMap
+    case thenMap, thenFlatMap, thenFilter, thenForEach
+    case mapFailure
+    case recover, successes, failures
+
+    /// The stage calls its closure on railway successes and lets failures pass (`try…`, `then…`):
+    /// with policies, a failure value it produces is a failed attempt.
+    package var stepsOnRailway: Bool {
+        switch self {
+        case .tryMap, .tryFlatMap, .thenMap, .thenFlatMap, .thenFilter, .thenForEach: true
+        default: false
+        }
+    }
+}
