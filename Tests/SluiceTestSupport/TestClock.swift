@@ -1,12 +1,6 @@
 // A virtual clock for the package's own tests: `sleep` suspends until the test advances time,
 // so retries, timeouts and progress ticks run deterministically and without real waiting.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SluiceExecutor
 
 /// A `Clock` whose time only moves when a test calls `advance(by:)`.
 ///
@@ -60,7 +54,7 @@ public final class TestClock: Clock, Sendable {
         }
     }
 
-    private let state = ClockLock(State())
+    private let state = Lock(State())
 
     /// A clock at virtual time zero, with no sleepers: `let clock = TestClock()`.
     public init() {}
@@ -140,32 +134,5 @@ public final class TestClock: Clock, Sendable {
             }
             if now { c.resume() }
         }
-    }
-}
-
-/// The clock's state behind a pthread mutex. Not `Synchronization.Mutex`: on Linux the thread
-/// sanitizer cannot see its hand-off and reports false races (see `SluiceExecutor.Lock`, which this
-/// test-only target cannot import).
-private final class ClockLock<Value>: @unchecked Sendable {
-    // Safe to share: `value` is only touched inside `withLock`, while `mutex` is held.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
     }
 }

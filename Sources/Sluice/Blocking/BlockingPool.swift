@@ -60,8 +60,8 @@ public final class BlockingPool: TaskExecutor {
         require(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
         require(threads <= Self.maxThreads, "threads must be <= \(Self.maxThreads), got \(threads) (BlockingPool '\(name)')")
         self.threads = threads
-        self.core = PoolThreads(name: name)
-        core.start(count: threads, executor: asUnownedTaskExecutor())
+        self.core = PoolThreads(name: name, threads: threads)
+        core.start(executor: asUnownedTaskExecutor())
     }
 
     deinit {

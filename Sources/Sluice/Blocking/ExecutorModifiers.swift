@@ -1,5 +1,4 @@
 // Stage modifiers that choose where a stage's workers run: `blocking(on:)` and `executorPreference(_:)`.
-import SluiceExecutor
 
 extension FlowComponent {
     /// Runs the stage's workers on `pool`'s dedicated threads instead of Swift's cooperative pool:

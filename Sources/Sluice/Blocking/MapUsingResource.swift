@@ -48,18 +48,14 @@ extension Map {
     }
 }
 
-/// The resource of one worker. Created, used and torn down by that worker's task only.
-final class WorkerResource<Resource> {
-    var value: Resource?
-}
-
 package struct ResourceMapBody<Resource, A: Sendable, B: Sendable>: StageBody {
     package var create: @Sendable () async throws -> Resource
     package var teardown: @Sendable (Resource) async -> Void
     package var transform: @Sendable (Resource, A) async throws -> B
 
     package func makeAsyncSink(_ downstream: AsyncSink<B>, context: StageContext) -> AsyncSink<A> {
-        let slot = WorkerResource<Resource>()
+        // The resource of this worker: created, used and torn down by its task only.
+        let slot = Box<Resource?>(nil)
         let name = context.name, stop = context.stop, push = downstream.push
         let create = create, teardown = teardown, transform = transform
         context.scope.onStart {

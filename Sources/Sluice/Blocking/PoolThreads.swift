@@ -1,5 +1,5 @@
-// The OS threads behind a `BlockingPool` and their job queue. The threads hold this object, not the
-// pool, so that releasing the pool can stop and join them.
+// The OS threads behind a `BlockingPool`, and the lock around their state machine. The threads hold
+// this object, not the pool, so that releasing the pool can stop and join them.
 #if canImport(Darwin)
 import Darwin
 #elseif canImport(Glibc)
@@ -11,126 +11,133 @@ import SluiceExecutor
 
 /// N threads that run jobs from one queue until stopped. Once stopped, the queue is drained, the
 /// threads exit and no job is accepted any more.
+///
+/// The storage of `PoolStateMachine`: lock, ask the machine, unlock, then do what it said (wake,
+/// join, run a job). Only sleeping happens under the lock, as a condition variable requires.
 package final class PoolThreads: Sendable {
-    struct State {
-        var jobs = JobQueue<UnownedJob>()
-        /// False once `stop` began: new jobs are refused.
-        var accepting = true
-        /// Threads started and not yet exited.
-        var live = 0
-        /// Every thread started (kept after stopping, to recognise them).
-        var threads: [pthread_t] = []
-        /// Set by the first `stop`: only that caller joins.
-        var joinClaimed = false
-    }
-
-    private let lock = ConditionLock(State())
+    private let lock: ConditionLock<PoolStateMachine<UnownedJob, PoolThread>>
     package let name: String
+    /// The number of threads `start` spawns.
+    private let count: Int
 
-    package init(name: String) {
+    package init(name: String, threads count: Int) {
         self.name = name
+        self.count = count
+        lock = ConditionLock(PoolStateMachine(threads: count))
     }
 
     /// Threads started and not yet exited.
     package var liveThreads: Int { lock.withLock { $0.live } }
 
     /// Jobs waiting for a thread.
-    package var queuedJobs: Int { lock.withLock { $0.jobs.count } }
+    package var queuedJobs: Int { lock.withLock { $0.queuedJobs } }
 
     /// True when called on one of these threads.
     package var ownsCurrentThread: Bool {
-        let me = pthread_self()
-        return lock.withLock { s in s.threads.contains { pthread_equal($0, me) != 0 } }
+        let me = PoolThread.current
+        return lock.withLock { $0.owns(me) }
     }
 
-    /// Starts `count` threads running jobs on `executor`, and returns once all of them run.
+    /// Starts the threads, running jobs on `executor`, and returns once all of them run.
     /// Called once, by the pool's initialiser.
-    package func start(count: Int, executor: UnownedTaskExecutor) {
+    package func start(executor: UnownedTaskExecutor) {
         for _ in 0..<count {
-            let thread = spawn { [self] in self.runJobs(executor: executor) }
-            lock.withLock { $0.threads.append(thread) }
+            // Joinable; each thread registers its own handle (`threadStarted`), which `stop` joins.
+            spawn { [self] in self.runJobs(executor: executor) }
         }
-        lock.withLock(waitingUntil: { $0.live == count }) { _ in }
+        lock.withLock(waitingUntil: { $0.allThreadsStarted }) { _ in }
     }
 
     /// Queues `job`; returns false (and keeps nothing) once stopping.
     package func submit(_ job: UnownedJob) -> Bool {
-        let accepted = lock.withLock { s -> Bool in
-            guard s.accepting else { return false }
-            s.jobs.append(job)
+        switch lock.withLock({ $0.submit(job) }) {
+        case .wakeOneThread:
+            lock.signal()
             return true
+        case .runElsewhere:
+            return false
         }
-        // While the pool accepts jobs, only idle threads wait on the condition (`start` and `stop`
-        // wait on it only before and after), so one signal wakes a thread that will take this job.
-        if accepted { lock.signal() }
-        return accepted
     }
 
     /// Refuses new jobs, lets the threads drain the queue and exit, and joins them. A thread that
     /// calls this cannot join itself: it is detached instead and exits when its current job returns.
     /// Concurrent callers all return once every other thread has exited.
     package func stop() {
-        let me = pthread_self()
-        let onPoolThread = ownsCurrentThread
-        let toJoin = lock.withLock { s -> [pthread_t] in
-            s.accepting = false
-            if s.joinClaimed { return [] }
-            s.joinClaimed = true
-            return s.threads
-        }
-        lock.broadcast()
-        for thread in toJoin {
-            if pthread_equal(thread, me) != 0 {
-                pthread_detach(thread)
-            } else {
-                pthread_join(thread, nil)
-            }
-        }
-        if !onPoolThread {
-            // Another caller may still be joining: wait until every thread has exited.
-            lock.withLock(waitingUntil: { $0.live == 0 }) { _ in }
+        switch lock.withLock({ $0.stop(caller: .current) }) {
+        case .wakeAllAndJoin(let threads):
+            lock.broadcast()
+            for thread in threads { thread.join() }
+        case .wakeAllJoinOthersAndDetach(let others, let caller):
+            lock.broadcast()
+            caller.detach()
+            for thread in others { thread.join() }
+        case .waitForExit:
+            lock.withLock(waitingUntil: { $0.allThreadsExited }) { _ in }
+        case .none:
+            break
         }
     }
 
     /// One thread's loop: run jobs in order until stopped and the queue is empty.
     private func runJobs(executor: UnownedTaskExecutor) {
         nameCurrentThread(name)
-        lock.withLock { $0.live += 1 }
-        lock.broadcast()
-        while let job = lock.withLock(waitingUntil: { !$0.jobs.isEmpty || !$0.accepting }, { $0.jobs.popFirst() }) {
-            job.runSynchronously(on: executor)
+        let me = PoolThread.current
+        switch lock.withLock({ $0.threadStarted(me) }) {
+        case .wakeStarter: lock.broadcast()
+        case .none: break
         }
-        lock.withLock { $0.live -= 1 }
-        lock.broadcast()
+        while true {
+            switch lock.withLock(waitingUntil: { !$0.threadMustSleep }, { $0.nextJob() }) {
+            case .run(let job):
+                job.runSynchronously(on: executor)
+            case .exit:
+                return
+            case .exitAndWakeStopWaiters:
+                lock.broadcast()
+                return
+            }
+        }
     }
 
     /// Starts a joinable OS thread named after the pool.
-    private func spawn(_ body: @escaping @Sendable () -> Void) -> pthread_t {
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    private func spawn(_ body: @escaping @Sendable () -> Void) {
+        // The closure passes through `pthread_create`'s context pointer, retained once; the new
+        // thread takes that reference back.
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
         #if canImport(Darwin)
         var thread: pthread_t?
         let result = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().run()
+            Unmanaged<Box<@Sendable () -> Void>>.fromOpaque(context).takeRetainedValue().value()
             return nil
         }, context)
-        require(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
-        return thread!
         #else
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().run()
+            Unmanaged<Box<@Sendable () -> Void>>.fromOpaque(context!).takeRetainedValue().value()
             return nil
         }, context)
-        require(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
-        return thread
         #endif
+        require(result == 0, "BlockingPool '\(name)' could not start a thread (error \(result))")
     }
 }
 
-/// The closure a new thread runs, boxed so it can pass through `pthread_create`'s context pointer.
-private final class ThreadBody {
-    let run: @Sendable () -> Void
-    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+/// A pool thread's pthread handle, compared with `pthread_equal`.
+struct PoolThread: Equatable, @unchecked Sendable {
+    // @unchecked Sendable, proven: a `pthread_t` is an opaque handle that names a thread (an
+    // integer on Linux, a pointer on Darwin). Nothing here dereferences it; it is only passed to
+    // `pthread_equal`, `pthread_join` and `pthread_detach`, which any thread may call. Joining or
+    // detaching a thread twice would be undefined: `PoolStateMachine` hands each thread out for
+    // that exactly once (one `stop` gets `wakeAll…`; `PoolStateMachineTests` checks it).
+    let handle: pthread_t
+
+    /// The calling thread.
+    static var current: PoolThread { PoolThread(handle: pthread_self()) }
+
+    static func == (a: PoolThread, b: PoolThread) -> Bool { pthread_equal(a.handle, b.handle) != 0 }
+
+    func join() { pthread_join(handle, nil) }
+
+    func detach() { pthread_detach(handle) }
 }
 
 /// Names the calling thread (at most 15 bytes are kept) for `top -H`, `ps -L` and debuggers.

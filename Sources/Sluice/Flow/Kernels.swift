@@ -1,6 +1,5 @@
 // Chunk kernels for the synchronous stages: built in `@inlinable` code, so they are specialized
 // in the module that writes the pipeline. Each stage's file adds its kernel to this namespace.
-import SluiceExecutor
 
 /// Kernel factories (see `ChunkKernel`).
 @usableFromInline

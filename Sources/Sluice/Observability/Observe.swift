@@ -1,5 +1,4 @@
 // `.observe { event in … }`: per-item events of a stage, for logs, metrics and traces.
-import SluiceExecutor
 
 /// Receives a stage's events. It cannot throw, so it cannot break the run; it may be async (the
 /// worker awaits it, so keep it quick or hand the event off).

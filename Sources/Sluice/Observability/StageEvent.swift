@@ -1,5 +1,4 @@
 // What an observer of a stage hears about each item: started, retried, succeeded, failed, cancelled.
-import SluiceExecutor
 
 /// One thing that happened to one item in one stage, delivered to `observe(_:)`.
 ///

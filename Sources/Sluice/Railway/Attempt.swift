@@ -1,5 +1,4 @@
 // Calling a user closure on the railway: its error becomes a failure value, cancellation does not.
-import SluiceExecutor
 
 /// Runs one railway step. Every error the closure throws becomes a `.failure` naming the stage and
 /// the item, except `CancellationError`: cancelling a run is never an item's failure, so it is

@@ -1,5 +1,4 @@
 // `op.failures` and `Failures`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// Keeps the failures; drops the successes.

@@ -1,5 +1,4 @@
 // `op.mapFailure` and `MapFailure`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// Transforms each failure as it passes (log it, count it, replace its error); successes pass

@@ -1,5 +1,4 @@
 // `op.recover` and `Recover`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// Replaces each failure with a value; successes are unwrapped. Afterwards items are plain

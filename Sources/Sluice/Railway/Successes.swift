@@ -1,5 +1,4 @@
 // `op.successes` and `Successes`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// Keeps the successes, unwrapped; drops the failures.

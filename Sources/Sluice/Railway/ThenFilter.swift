@@ -1,5 +1,4 @@
 // `op.thenFilter` and `ThenFilter`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// Keeps the successes `isIncluded` accepts; failures always pass. A thrown error turns the

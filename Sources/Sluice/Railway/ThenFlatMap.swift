@@ -1,5 +1,4 @@
 // `op.thenFlatMap` and `ThenFlatMap`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// Expands each success into 0…N successes, streamed; failures pass unchanged. A thrown error

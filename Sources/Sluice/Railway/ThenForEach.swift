@@ -1,5 +1,4 @@
 // `op.thenForEach` and `ThenForEach`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// A side effect per success; every item passes on. A thrown error turns the item into a

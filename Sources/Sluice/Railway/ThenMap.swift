@@ -1,5 +1,4 @@
 // `op.thenMap` and `ThenMap`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// Transforms each success; failures pass unchanged. A thrown error turns the item into a

@@ -1,5 +1,4 @@
 // `op.tryFlatMap` and `TryFlatMap`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// 0…N successes per input, streamed; if the closure throws, one failure instead.

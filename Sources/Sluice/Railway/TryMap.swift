@@ -1,5 +1,4 @@
 // `op.tryMap` and `TryMap`: the railway stage in both front ends.
-import SluiceExecutor
 
 extension op {
     /// One output per input, as a `Result`: a thrown error becomes `.failure(StageFailure)` (naming

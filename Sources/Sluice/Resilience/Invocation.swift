@@ -37,12 +37,3 @@ package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
         self.wrap = wrap
     }
 }
-
-/// Carries a value that is not `Sendable` into a child task that runs while its owner waits.
-///
-/// Safe only under that discipline, which `timeout` keeps: the owner creates the child, then does
-/// nothing but await the task group, and the group does not return before the child has ended.
-/// So the value is used by one task at a time, and task creation and completion order the uses.
-struct HandOff<Value>: @unchecked Sendable {
-    let value: Value
-}

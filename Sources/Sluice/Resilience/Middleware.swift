@@ -1,5 +1,4 @@
 // `.around { item, next in … }`: user middleware around a stage's work on each item.
-import SluiceExecutor
 
 /// A function around a stage's work on one item: it gets the item and `next` (the rest of the
 /// stage: inner middleware, then the stage's body) and returns the stage's outputs for the item —

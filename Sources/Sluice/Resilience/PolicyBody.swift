@@ -28,9 +28,10 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     package var nodes: [StageNode] { (inner as? any GroupBodyProtocol)?.nodes ?? [] }
 
     package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
-        let collected = Outputs<Output>()
+        // The outputs the inner body produced for the current attempt (one box per worker).
+        let collected = Box<[Output]>([])
         let body = inner.erasedAsyncSink(
-            AsyncSink<Output>(push: { collected.items.append($0) }, finish: {}), context: context) as! AsyncSink<Input>
+            AsyncSink<Output>(push: { collected.value.append($0) }, finish: {}), context: context) as! AsyncSink<Input>
         let railway = self.railway
         let call = chain(body: body, collected: collected)
         let report = Reporter(stage: context.name, observers: observers, meter: context.meter)
@@ -69,7 +70,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     }
 
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.
-    private func chain(body: AsyncSink<Input>, collected: Outputs<Output>) -> (Input, Invocation) async throws -> [Output] {
+    private func chain(body: AsyncSink<Input>, collected: Box<[Output]>) -> (Input, Invocation) async throws -> [Output] {
         let railway = self.railway
         var call: (Input, Invocation) async throws -> [Output] = { x, invocation in
             invocation.attempts += 1
@@ -97,13 +98,11 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     }
 }
 
-/// The outputs the inner body produced for the current attempt (one per worker).
-final class Outputs<Element> {
-    var items: [Element] = []
-
-    func take() -> [Element] {
-        defer { items.removeAll(keepingCapacity: true) }
-        return items
+extension Box {
+    /// Empties a box of outputs and returns what it held.
+    fileprivate func take<Element>() -> [Element] where Value == [Element] {
+        defer { value.removeAll(keepingCapacity: true) }
+        return value
     }
 }
 

@@ -44,9 +44,13 @@ enum TimeoutLayer {
     static func make<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
         InvocationLayer { x, _, next in
             try await withoutActuallyEscaping(next) { next in
-                // `next` (and the per-worker state it uses) runs in the child while this task only
-                // awaits the group, which ends after the child: see `HandOff`.
-                let work = HandOff(value: next)
+                // `next` is not Sendable: it closes over the worker's state (the inner body, the
+                // outputs it collects). Safe to transfer: after `addTask` this task only awaits the
+                // group, and the group returns only after both children ended (`cancelAll`, then
+                // the implicit wait), so `next` runs in one task at a time; task creation and
+                // completion order its uses before and after. `withoutActuallyEscaping` also
+                // checks, at run time, that no copy of `next` outlives this call.
+                let work = UnsafeTransfer(next)
                 return try await withThrowingTaskGroup(of: [Output].self) { group in
                     group.addTask { try await work.value(x) }
                     group.addTask {

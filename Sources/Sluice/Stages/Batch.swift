@@ -40,47 +40,43 @@ package struct BatchBody<A: Sendable>: StageBody {
     /// (`batch(Int.max)`, "everything in one array") does not try to allocate it all at once.
     static var reservation: Int { 1024 }
 
-    /// The batch being filled, one per worker.
-    final class Pending {
-        var items: [A] = []
-    }
-
     package func makeKernel(context: StageContext) -> ChunkKernel<A, [A]>? {
-        let size = self.size, pending = Pending()
+        // The batch being filled, one per worker.
+        let size = self.size, pending = Box<[A]>([])
         return ChunkKernel(
             process: { input, output in
                 for x in input {
-                    pending.items.append(x)
-                    if pending.items.count == size {
-                        output.append(pending.items)
-                        pending.items = []
-                        pending.items.reserveCapacity(Swift.min(size, Self.reservation))
+                    pending.value.append(x)
+                    if pending.value.count == size {
+                        output.append(pending.value)
+                        pending.value = []
+                        pending.value.reserveCapacity(Swift.min(size, Self.reservation))
                     }
                 }
             },
             finish: { output in
-                if !pending.items.isEmpty {
-                    output.append(pending.items)
-                    pending.items = []
+                if !pending.value.isEmpty {
+                    output.append(pending.value)
+                    pending.value = []
                 }
             })
     }
 
     package func makeAsyncSink(_ downstream: AsyncSink<[A]>, context: StageContext) -> AsyncSink<A> {
-        let size = self.size, pending = Pending(), push = downstream.push, finish = downstream.finish
+        let size = self.size, pending = Box<[A]>([]), push = downstream.push, finish = downstream.finish
         return AsyncSink(
             push: { x in
-                pending.items.append(x)
-                if pending.items.count == size {
-                    let full = pending.items
-                    pending.items = []
+                pending.value.append(x)
+                if pending.value.count == size {
+                    let full = pending.value
+                    pending.value = []
                     try await push(full)
                 }
             },
             finish: {
-                if !pending.items.isEmpty {
-                    let rest = pending.items
-                    pending.items = []
+                if !pending.value.isEmpty {
+                    let rest = pending.value
+                    pending.value = []
                     try await push(rest)
                 }
                 try await finish()

@@ -19,7 +19,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     package struct ParkedSender {
         var id: WaiterID
-        var items: ItemQueue<Element>
+        var items: FIFO<Element>
         var continuation: Continuation?
     }
 
@@ -30,7 +30,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     package let wakeThreshold: Int
     package private(set) var phase: Phase = .open
     package private(set) var producers: Int
-    private var queue = ItemQueue<Element>()
+    private var queue = FIFO<Element>()
     private var parked: [ParkedSender] = []
     /// An emptied batch array kept for the next parked sender: parking moves the sender's array
     /// into the channel and hands this one back, so steady-state hand-overs allocate nothing.
@@ -95,7 +95,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         var storage = spare
         spare = []
         swap(&storage, &batch)
-        parked.append(ParkedSender(id: id, items: ItemQueue(adopting: storage), continuation: continuation))
+        parked.append(ParkedSender(id: id, items: FIFO(adopting: storage), continuation: continuation))
         return (wakeReceivers(), nil)
     }
 

@@ -192,12 +192,6 @@ extension AsyncSink {
     }
 }
 
-/// A mutable value owned by one worker (or one run) and captured by its closures.
-package final class Box<Value> {
-    package var value: Value
-    package init(_ value: Value) { self.value = value }
-}
-
 /// Composes a chain of nodes, back to front, in front of a typed tail sink.
 package enum SinkComposer {
     /// The asynchronous chain of `nodes` in front of `tail`. Each stage checks the worker's stop

@@ -1,6 +1,7 @@
 // Builds a measured worker's asynchronous chain: `SinkComposer`'s chain with a counting wrapper in
 // front of each stage. (Synchronous segments count per chunk: see `ChunkKernel.metered`.) Used
 // only when the run is measured, so unmeasured runs keep the bare chain.
+import Synchronization
 
 extension WorkerProbe {
     /// The asynchronous chain of `nodes` in front of `tail`, counting each stage's inputs, the last

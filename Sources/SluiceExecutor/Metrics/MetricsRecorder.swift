@@ -1,4 +1,5 @@
 // Collects a measured run's instruments and turns them into snapshots; drives the progress ticks.
+import Synchronization
 
 /// The executor's side of `PipelineMetrics`. A run that carries one (see `MeteredSource`) gives each
 /// segment a `SegmentMeter` and each worker a `WorkerProbe`; unmeasured runs never touch this type.

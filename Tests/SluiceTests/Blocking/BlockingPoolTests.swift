@@ -1,5 +1,5 @@
 // BlockingPool: runs jobs on its own threads, is shared, and stops deterministically (shutdown or release).
-import Foundation
+import Dispatch
 import Sluice
 import SluiceTestSupport
 import Testing
@@ -86,24 +86,6 @@ import Testing
         #expect(!onPool)
         let flow = op.map { (x: Int) in x * 2 }.workers(2).blocking(on: pool)
         #expect(try await flow([1, 2, 3]).collect() == [2, 4, 6])
-    }
-
-    @Test func theJobQueueIsFirstInFirstOutAcrossCompactions() {
-        var queue = JobQueue<Int>()
-        var expected = 0, next = 0
-        for round in 0..<50 {
-            for _ in 0..<(round % 7 + 3) { queue.append(next); next += 1 }
-            for _ in 0..<(round % 5 + 1) {
-                #expect(queue.popFirst() == expected)
-                expected += 1
-            }
-        }
-        #expect(queue.count == next - expected)
-        while let x = queue.popFirst() {
-            #expect(x == expected)
-            expected += 1
-        }
-        #expect(expected == next && queue.isEmpty)
     }
 
     @Test func rejectsFewerThanOneThread() async {

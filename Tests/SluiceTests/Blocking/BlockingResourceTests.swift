@@ -2,7 +2,6 @@
 // per creation — on success, on a failing item, on cancellation and when another creation fails.
 import Sluice
 import SluiceTestSupport
-import Synchronization
 import Testing
 
 /// A resource that is deliberately not `Sendable`: it never leaves its worker.

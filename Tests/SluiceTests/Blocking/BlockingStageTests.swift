@@ -1,6 +1,6 @@
 // Blocking stages: `blocking(on:)` moves a stage's workers to the pool, keeps the cooperative pool free,
 // works in both front ends, and has the documented cancellation semantics.
-import Foundation
+import Dispatch
 import Sluice
 import SluiceTestSupport
 import Testing

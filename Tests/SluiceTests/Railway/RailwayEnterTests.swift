@@ -1,7 +1,6 @@
 // Entering the railway: tryMap and tryFlatMap turn errors into failure values.
 import Testing
 import Sluice
-import SluiceTestSupport
 
 @Suite struct RailwayEnterTests {
     @Test func tryMapTurnsErrorsIntoFailuresAndKeepsRunning() async throws {

@@ -1,7 +1,6 @@
 // Leaving the railway: recover, successes, failures, and the partition() terminal.
 import Testing
 import Sluice
-import SluiceTestSupport
 
 @Suite struct RailwayLeaveTests {
     /// Fails on multiples of 3.

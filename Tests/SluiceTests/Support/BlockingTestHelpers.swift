@@ -1,6 +1,5 @@
 // Helpers for the blocking-stage tests: a semaphore wait with a timeout, and a count of the
 // process's OS threads carrying a given name.
-import Dispatch
 import Foundation
 import Sluice
 import SluiceTestSupport

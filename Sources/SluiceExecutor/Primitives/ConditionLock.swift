@@ -11,12 +11,24 @@ import Musl
 /// A value guarded by a mutex, with a condition variable to wait for it to change.
 ///
 /// Waiters re-check their predicate under the lock, so `signal`/`broadcast` may be called after
-/// the lock is released (the state change itself must happen inside `withLock`).
-package final class ConditionLock<State>: @unchecked Sendable {
-    // @unchecked Sendable: `state` is only read or written between `pthread_mutex_lock` and
+/// the lock is released (the state change itself must happen inside `withLock`). A pthread mutex,
+/// like `Lock`, so that the thread sanitizer sees every hand-off.
+///
+/// ```swift
+/// let ready = ConditionLock(false)
+/// // one thread:
+/// ready.withLock { $0 = true }
+/// ready.broadcast()
+/// // another:
+/// ready.withLock(waitingUntil: { $0 }) { _ in }
+/// ```
+package final class ConditionLock<State: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable, proven: `state` is only read or written between `pthread_mutex_lock` and
     // `pthread_mutex_unlock` on `mutex` (in `withLock`, and in `withLock(waitingUntil:)`, where
-    // `pthread_cond_wait` re-acquires the mutex before returning). The mutex and condition live at
-    // fixed heap addresses for the object's whole life, as pthreads requires.
+    // `pthread_cond_wait` re-acquires the mutex before returning). `State: Sendable`, so a value
+    // copied out of the state (a result, a captured part) may be used on any thread afterwards.
+    // The mutex and condition live at fixed heap addresses for the object's whole life, as
+    // pthreads requires.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var state: State

@@ -1,0 +1,101 @@
+// A first-in, first-out queue that reuses its storage: no allocation per item in steady state. The
+// channel's items and the blocking pool's jobs both wait in one.
+
+/// A FIFO queue backed by one array and a read index.
+///
+/// Taken items are not removed one by one: the read index moves past them, and the consumed prefix
+/// is dropped in bulk — all of it when the queue empties (the array keeps its capacity, so a queue
+/// drained by batches never reallocates), or by `take`/`popFirst` once it is at least 1024 items
+/// and half the array. Until then the array still holds the taken items: a queue of class
+/// references releases them late. The channel's items and the pool's `UnownedJob`s do not mind.
+///
+/// ```swift
+/// var queue = FIFO<Int>()
+/// queue.append(contentsOf: [1, 2, 3])
+/// queue.popFirst()                         // 1
+/// var out: [Int] = []
+/// queue.take(upTo: 5, into: &out)          // 2; out == [2, 3]
+/// ```
+package struct FIFO<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    package init() {}
+
+    /// A queue holding `storage`'s items, taking over the array (no copy).
+    package init(adopting storage: [Element]) {
+        self.storage = storage
+    }
+
+    package var count: Int { storage.count - head }
+    package var isEmpty: Bool { head == storage.count }
+
+    package mutating func append(_ element: Element) { storage.append(element) }
+
+    package mutating func append(contentsOf elements: some Collection<Element>) {
+        storage.append(contentsOf: elements)
+    }
+
+    /// Removes and returns the oldest item, or `nil` when the queue is empty.
+    package mutating func popFirst() -> Element? {
+        guard head < storage.count else { return nil }
+        let element = storage[head]
+        dropTaken(1)
+        return element
+    }
+
+    /// Moves up to `limit` items, oldest first, onto the end of `buffer`. Returns how many moved.
+    @discardableResult
+    package mutating func take(upTo limit: Int, into buffer: inout [Element]) -> Int {
+        let n = Swift.min(limit, count)
+        if n == 0 { return 0 }
+        buffer.append(contentsOf: storage[head..<(head + n)])
+        dropTaken(n)
+        return n
+    }
+
+    /// Moves up to `limit` items, oldest first, onto the end of `other` (no temporary array).
+    ///
+    /// Only resets the storage once emptied (no compaction on the way): it drains a parked
+    /// sender's batch, which is short-lived and whose array is handed back whole when empty.
+    package mutating func move(upTo limit: Int, into other: inout FIFO<Element>) {
+        let n = Swift.min(limit, count)
+        if n == 0 { return }
+        other.storage.append(contentsOf: storage[head..<(head + n)])
+        head += n
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        }
+    }
+
+    /// Empties the queue and hands back its array (capacity kept), for reuse.
+    package mutating func releaseStorage() -> [Element] {
+        var released: [Element] = []
+        swap(&released, &storage)
+        released.removeAll(keepingCapacity: true)
+        head = 0
+        return released
+    }
+
+    /// Empties the queue and frees its storage.
+    package mutating func removeAll() {
+        storage.removeAll()
+        head = 0
+    }
+
+    /// Moves the read index past `n` taken items; drops the consumed prefix when the queue is
+    /// empty, or when it is large and at least half the array (amortised O(1) per item).
+    private mutating func dropTaken(_ n: Int) {
+        head += n
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024 && head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+    }
+}
+
+extension FIFO: Sendable where Element: Sendable {}
