@@ -3,6 +3,7 @@ import SluiceExecutor
 import Synchronization
 
 extension Pipeline: AsyncSequence {
+    /// The error a run can end with: a ``StageFailure``, `CancellationError`, or an error your code threw.
     public typealias Failure = any Error
 
     /// Iterates the pipeline's outputs. Leaving the loop (`break`, an error) stops the run.
@@ -29,6 +30,12 @@ extension Pipeline: AsyncSequence {
             state = IteratorState(pipeline: pipeline)
         }
 
+        /// The next output, or `nil` after the last one. The first call starts the run.
+        ///
+        /// - Returns: The next output in order (completion order after `.unordered()`), or `nil`
+        ///   when the run has ended.
+        /// - Throws: The run's first ``StageFailure``, or `CancellationError` if the task was
+        ///   cancelled.
         public mutating func next() async throws -> Element? {
             try await state.next()
         }
