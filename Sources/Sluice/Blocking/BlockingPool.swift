@@ -48,6 +48,9 @@ public final class BlockingPool: TaskExecutor {
     /// let pool = BlockingPool(threads: 16, name: "db")
     /// ```
     ///
+    /// - Parameters:
+    ///   - threads: The number of threads; at least 1.
+    ///   - name: The threads' name, for `top -H` and debuggers.
     /// - Precondition: `threads >= 1`.
     public init(threads: Int, name: String = "sluice-blocking") {
         precondition(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
@@ -92,6 +95,8 @@ public final class BlockingPool: TaskExecutor {
     /// ```swift
     /// let answer = await withTaskExecutorPreference(pool) { blockingCompute() }
     /// ```
+    ///
+    /// - Parameter job: The job; after ``shutdown()`` it runs on the global concurrent executor.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         if !core.submit(job) {

@@ -3,7 +3,7 @@ import SluiceExecutor
 import Synchronization
 
 extension Pipeline: AsyncSequence {
-    /// The error a run can end with: a ``StageFailure``, `CancellationError`, or an error your code threw.
+    /// The error a run can end with: a `StageFailure`, `CancellationError`, or an error your code threw.
     public typealias Failure = any Error
 
     /// Iterates the pipeline's outputs. Leaving the loop (`break`, an error) stops the run.
@@ -13,6 +13,8 @@ extension Pipeline: AsyncSequence {
     ///     if page.isLast { break }   // stops every stage
     /// }
     /// ```
+    ///
+    /// - Returns: An iterator; its first `next()` starts a run.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(pipeline: self)
     }
@@ -34,7 +36,7 @@ extension Pipeline: AsyncSequence {
         ///
         /// - Returns: The next output in order (completion order after `.unordered()`), or `nil`
         ///   when the run has ended.
-        /// - Throws: The run's first ``StageFailure``, or `CancellationError` if the task was
+        /// - Throws: The run's first `StageFailure`, or `CancellationError` if the task was
         ///   cancelled.
         public mutating func next() async throws -> Element? {
             try await state.next()

@@ -11,7 +11,7 @@ extension op {
     /// ```
     ///
     /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
-    ///   throws becomes `.failure` with a ``StageFailure`` naming the stage and the item
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item
     ///   (`CancellationError` is rethrown).
     /// - Returns: A one-stage flow of kind `tryMap`.
     public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, Result<B, StageFailure>> {
@@ -25,7 +25,7 @@ extension op {
     /// ```
     ///
     /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
-    ///   throws becomes `.failure` with a ``StageFailure`` naming the stage and the item
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item
     ///   (`CancellationError` is rethrown).
     /// - Returns: A one-stage flow of kind `tryMap`.
     public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, Result<B, StageFailure>> {
@@ -52,7 +52,7 @@ public struct TryMap<Input: Sendable, Success: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
-    ///   throws becomes `.failure` with a ``StageFailure`` naming the stage and the item.
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) throws -> Success) {
         flow = op.tryMap(transform)
     }
@@ -64,7 +64,7 @@ public struct TryMap<Input: Sendable, Success: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
-    ///   throws becomes `.failure` with a ``StageFailure`` naming the stage and the item.
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) async throws -> Success) {
         flow = op.tryMap(transform)
     }

@@ -35,6 +35,10 @@ extension FlowComponent {
     ///     catch let error as URLError where error.code == .notFound { return [] }   // drop 404s
     /// }
     /// ```
+    ///
+    /// - Parameter middleware: Called once per item (per attempt, inside a later `retry`) with the
+    ///   item and `next`.
+    /// - Returns: The flow as one stage with the middleware as its outermost layer so far.
     public func around(_ middleware: @escaping Middleware<Input, Output>) -> Flow<Input, Output> {
         modifyingPolicies("around") { body, _ in
             body.layers.append(InvocationLayer { x, _, next in try await middleware(x, next) })

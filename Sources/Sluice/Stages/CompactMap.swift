@@ -9,7 +9,7 @@ extension op {
     /// ```
     ///
     /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `compactMap`.
     @inlinable
     public static func compactMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B?) -> Flow<A, B> {
@@ -23,7 +23,7 @@ extension op {
     /// ```
     ///
     /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `compactMap`.
     public static func compactMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B?) -> Flow<A, B> {
         Flow(.compactMap(Transform.async(transform)))
@@ -46,7 +46,7 @@ public struct CompactMap<Input: Sendable, Output: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ transform: @escaping @Sendable (Input) throws -> Output?) {
         flow = op.compactMap(transform)
@@ -59,7 +59,7 @@ public struct CompactMap<Input: Sendable, Output: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) async throws -> Output?) {
         flow = op.compactMap(transform)
     }

@@ -9,7 +9,7 @@ extension op {
     /// ```
     ///
     /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `filter`.
     @inlinable
     public static func filter<A>(_ isIncluded: @escaping @Sendable (A) throws -> Bool) -> Flow<A, A> {
@@ -23,7 +23,7 @@ extension op {
     /// ```
     ///
     /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `filter`.
     public static func filter<A>(_ isIncluded: @escaping @Sendable (A) async throws -> Bool) -> Flow<A, A> {
         Flow(.filter(Transform.async(isIncluded)))
@@ -46,7 +46,7 @@ public struct Filter<Element: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) {
         flow = op.filter(isIncluded)
@@ -59,7 +59,7 @@ public struct Filter<Element: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
-    ///   run with a ``StageFailure`` naming the stage and the item.
+    ///   run with a `StageFailure` naming the stage and the item.
     public init(_ isIncluded: @escaping @Sendable (Element) async throws -> Bool) {
         flow = op.filter(isIncluded)
     }

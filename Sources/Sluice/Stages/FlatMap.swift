@@ -9,7 +9,7 @@ extension op {
     /// ```
     ///
     /// - Parameter transform: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `flatMap`.
     public static func flatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) throws -> S) -> Flow<A, S.Element> {
         Flow(.flatMap(Transform.sync(transform)))
@@ -22,7 +22,7 @@ extension op {
     /// ```
     ///
     /// - Parameter transform: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `flatMap`.
     public static func flatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, S.Element> {
         Flow(.flatMap(Transform.async(transform)))
@@ -40,7 +40,7 @@ extension op {
     /// fails.
     ///
     /// - Parameter transform: Called once per item. An error it throws, or one thrown while its
-    ///   sequence is iterated, fails the run with a ``StageFailure`` naming the stage and the item.
+    ///   sequence is iterated, fails the run with a `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `flatMap`.
     public static func flatMap<A, S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, S.Element> {
         Flow(.flatMap(async: transform))
@@ -63,7 +63,7 @@ public struct FlatMap<Input: Sendable, Output: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) throws -> S) where S.Element == Output {
         flow = op.flatMap(transform)
     }
@@ -75,7 +75,7 @@ public struct FlatMap<Input: Sendable, Output: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Output {
         flow = op.flatMap(transform)
     }
@@ -87,7 +87,7 @@ public struct FlatMap<Input: Sendable, Output: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item. An error it throws, or one thrown while its
-    ///   sequence is iterated, fails the run with a ``StageFailure`` naming the stage and the item.
+    ///   sequence is iterated, fails the run with a `StageFailure` naming the stage and the item.
     public init<S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Output {
         flow = op.flatMap(transform)
     }

@@ -9,7 +9,7 @@ extension op {
     /// ```
     ///
     /// - Parameter action: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `forEach`.
     @inlinable
     public static func forEach<A>(_ action: @escaping @Sendable (A) throws -> Void) -> Flow<A, A> {
@@ -23,7 +23,7 @@ extension op {
     /// ```
     ///
     /// - Parameter action: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `forEach`.
     public static func forEach<A>(_ action: @escaping @Sendable (A) async throws -> Void) -> Flow<A, A> {
         Flow(.forEach(Transform.async(action)))
@@ -49,7 +49,7 @@ public struct ForEach<Element: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter action: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ action: @escaping @Sendable (Element) throws -> Void) {
         flow = op.forEach(action)
@@ -62,7 +62,7 @@ public struct ForEach<Element: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter action: Called once per item. An error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     public init(_ action: @escaping @Sendable (Element) async throws -> Void) {
         flow = op.forEach(action)
     }

@@ -12,7 +12,7 @@ extension op {
     /// A synchronous `map` without options may be fused with its neighbours into one task.
     ///
     /// - Parameter transform: Called once per item; an error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `map`.
     @inlinable
     public static func map<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, B> {
@@ -26,7 +26,7 @@ extension op {
     /// ```
     ///
     /// - Parameter transform: Called once per item; an error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `map`.
     public static func map<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, B> {
         Flow(.map(Transform.async(transform)))
@@ -55,7 +55,7 @@ public struct Map<Input: Sendable, Output: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item; an error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ transform: @escaping @Sendable (Input) throws -> Output) {
         flow = op.map(transform)
@@ -68,7 +68,7 @@ public struct Map<Input: Sendable, Output: Sendable>: FlowComponent {
     /// ```
     ///
     /// - Parameter transform: Called once per item; an error it throws fails the run with a
-    ///   ``StageFailure`` naming the stage and the item.
+    ///   `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) async throws -> Output) {
         flow = op.map(transform)
     }
