@@ -32,7 +32,7 @@ extension FlowComponent {
     /// }
     /// Map(fetch).around { url, next in
     ///     do { return try await next(url) }
-    ///     catch let error as URLError where error.code == .notFound { return [] }   // drop 404s
+    ///     catch let error as HTTPError where error.status == 404 { return [] }   // drop 404s
     /// }
     /// ```
     ///
