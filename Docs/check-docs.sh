@@ -47,4 +47,8 @@ if [ $status -ne 0 ] || [ -n "$diagnostics" ]; then
     echo "check-docs: FAILED ($(printf '%s\n' "$diagnostics" | grep -c . || true) diagnostics, exit $status)"
     exit 1
 fi
-echo "check-docs: OK, no warnings (documentation archive in $OUT)"
+if [ ${#CLEANUP[@]} -gt 0 ] && [[ " ${CLEANUP[*]} " == *" $OUT "* ]]; then
+    echo "check-docs: OK, no warnings (set OUT=<dir> to keep the documentation archive)"
+else
+    echo "check-docs: OK, no warnings (documentation archive in $OUT)"
+fi
