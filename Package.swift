@@ -8,7 +8,8 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "Sluice",
-    platforms: [.macOS(.v15)],
+    // Every platform whose Swift 6 runtime has `TaskExecutor`, `Mutex` and `Atomic` (Swift 6.0 runtimes).
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "Sluice", targets: ["Sluice"]),
         .executable(name: "sluice-demo", targets: ["sluice-demo"]),

@@ -52,10 +52,13 @@ public final class BlockingPool: TaskExecutor {
     /// let pool = BlockingPool(threads: 16, name: "db")
     /// ```
     ///
-    /// - Precondition: `1 <= threads <= 4096` (``maxThreads``). Each thread reserves a whole stack
-    ///   (8 MB of address space by default on Linux: 32 GB at 4,096 threads), processes are often
-    ///   limited to a few thousand threads, and no machine runs more blocking calls at once usefully;
-    ///   a larger value would fail part-way through starting the threads.
+    /// - Parameters:
+    ///   - threads: The number of threads: `1...4096`.
+    ///   - name: The threads' name, for `top -H` and debuggers.
+    /// - Precondition: `1 <= threads <= 4096`. Each thread reserves a whole stack (8 MB of address
+    ///   space by default on Linux: 32 GB at 4,096 threads), processes are often limited to a few
+    ///   thousand threads, and no machine runs more blocking calls at once usefully; a larger value
+    ///   would fail part-way through starting the threads.
     public init(threads: Int, name: String = "sluice-blocking") {
         require(threads >= 1, "threads must be >= 1, got \(threads) (BlockingPool '\(name)')")
         require(threads <= Self.maxThreads, "threads must be <= \(Self.maxThreads), got \(threads) (BlockingPool '\(name)')")
@@ -100,6 +103,8 @@ public final class BlockingPool: TaskExecutor {
     /// ```swift
     /// let answer = await withTaskExecutorPreference(pool) { blockingCompute() }
     /// ```
+    ///
+    /// - Parameter job: The job; after ``shutdown()`` it runs on the global concurrent executor.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         if !core.submit(job) {

@@ -18,6 +18,9 @@ extension FlowComponent {
     /// Cancelling the run cannot interrupt a call that is already blocking a thread: the run ends
     /// when the running calls return (at most one per worker), and no new call starts after the
     /// cancellation.
+    ///
+    /// - Parameter pool: The threads the stage's workers run on; the stage keeps it alive.
+    /// - Returns: The flow as one stage whose workers prefer `pool` as their executor.
     public func blocking(on pool: BlockingPool) -> Flow<Input, Output> {
         executorPreference(pool)
     }
@@ -29,6 +32,9 @@ extension FlowComponent {
     /// ```swift
     /// op.map(render).workers(4).executorPreference(renderExecutor)
     /// ```
+    ///
+    /// - Parameter executor: The executor the stage's workers prefer.
+    /// - Returns: The flow as one stage whose workers prefer `executor`.
     public func executorPreference(_ executor: any TaskExecutor) -> Flow<Input, Output> {
         flow.modifyingStage { $0.executorPreference = executor }
     }

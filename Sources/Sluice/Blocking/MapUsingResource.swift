@@ -20,6 +20,13 @@ extension op {
     /// - The resource never leaves its worker, so it need not be `Sendable`; the closures must be
     ///   `@Sendable` because the stage is shared between runs and workers.
     /// - Per worker, not per thread: a worker may resume on another thread after a suspension.
+    ///
+    /// - Parameters:
+    ///   - create: Makes one worker's resource, before its first item.
+    ///   - teardown: Releases one worker's resource when the worker ends; does nothing by default.
+    ///   - transform: Called once per item with the worker's resource. An error it throws fails the
+    ///     run with a `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `map`.
     public static func map<Resource, A, B>(
         using create: @escaping @Sendable () async throws -> Resource,
         teardown: @escaping @Sendable (Resource) async -> Void = { _ in },
@@ -39,6 +46,12 @@ extension Map {
     ///         .workers(2)
     /// }
     /// ```
+    ///
+    /// - Parameters:
+    ///   - create: Makes one worker's resource, before its first item.
+    ///   - teardown: Releases one worker's resource when the worker ends; does nothing by default.
+    ///   - transform: Called once per item with the worker's resource. An error it throws fails the
+    ///     run with a `StageFailure` naming the stage and the item.
     public init<Resource>(
         using create: @escaping @Sendable () async throws -> Resource,
         teardown: @escaping @Sendable (Resource) async -> Void = { _ in },

@@ -11,11 +11,17 @@ public struct BufferSize: Hashable, Sendable, ExpressibleByIntegerLiteral, Custo
     /// Items; `Int.max` means unbounded.
     public let capacity: Int
 
-    /// A buffer of `capacity` items (validated by `buffer(_:)`, which knows the stage's name).
+    /// A buffer of `capacity` items, for a capacity computed at run time (validated by
+    /// `buffer(_:)`, which knows the stage's name: it must be `>= 0`).
+    ///
+    /// ```swift
+    /// op.map(fetch).buffer(BufferSize(capacity: 4 * workers))
+    /// ```
     public init(capacity: Int) {
         self.capacity = capacity
     }
 
+    /// A buffer written as an integer literal: `.buffer(32)`.
     public init(integerLiteral value: Int) {
         self.capacity = value
     }
@@ -23,5 +29,6 @@ public struct BufferSize: Hashable, Sendable, ExpressibleByIntegerLiteral, Custo
     /// No bound: the producer never waits. Memory grows with whatever the consumer has not taken.
     public static let unbounded = BufferSize(capacity: .max)
 
+    /// `32`, or `unbounded`.
     public var description: String { capacity == .max ? "unbounded" : "\(capacity)" }
 }

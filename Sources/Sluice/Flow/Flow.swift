@@ -31,6 +31,8 @@ public struct Flow<Input: Sendable, Output: Sendable>: Sendable {
     ///     CompactMap { Int($0) }
     /// }
     /// ```
+    ///
+    /// - Parameter build: The stages, one statement each (see ``FlowBuilder``).
     public init(@FlowBuilder<Input> _ build: () -> Flow<Input, Output>) {
         self = build()
     }
@@ -61,6 +63,9 @@ extension Flow {
     /// ```swift
     /// let doubled = try await op.map { (x: Int) in x * 2 }([1, 2, 3]).collect()   // [2, 4, 6]
     /// ```
+    ///
+    /// - Parameter source: The items to run through the flow, read again at every run.
+    /// - Returns: A pipeline; it runs when a terminal is called.
     public func callAsFunction<S: Sequence & Sendable>(_ source: S) -> Pipeline<Output> where S.Element == Input {
         Pipeline(source) | self
     }
@@ -68,8 +73,14 @@ extension Flow {
     /// Applies the flow to an async sequence.
     ///
     /// ```swift
-    /// let lines = try await parse(file.lines).collect()
+    /// let (numbers, input) = AsyncStream.makeStream(of: Int.self)
+    /// for n in 1...3 { input.yield(n) }
+    /// input.finish()
+    /// let doubled = try await op.map { (x: Int) in x * 2 }(numbers).collect()   // [2, 4, 6]
     /// ```
+    ///
+    /// - Parameter source: The items to run through the flow, read in a task of their own.
+    /// - Returns: A pipeline; it runs when a terminal is called.
     @_disfavoredOverload
     public func callAsFunction<S: AsyncSequence & Sendable>(_ source: S) -> Pipeline<Output> where S.Element == Input {
         Pipeline(source) | self
@@ -81,6 +92,11 @@ extension Flow {
 /// ```swift
 /// let parseAndCheck: Flow<String, Int> = op.compactMap { Int($0) } | op.filter { $0 > 0 }
 /// ```
+///
+/// - Parameters:
+///   - lhs: The first flow.
+///   - rhs: The flow its outputs go to.
+/// - Returns: The stages of `lhs`, then those of `rhs`.
 public func | <A, B, C>(lhs: Flow<A, B>, rhs: Flow<B, C>) -> Flow<A, C> {
     Flow(nodes: lhs.nodes + rhs.nodes)
 }

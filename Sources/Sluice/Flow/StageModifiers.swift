@@ -10,6 +10,12 @@ extension FlowComponent {
     /// op.map(fetch).workers(8)
     /// Map(fetch).workers(8)
     /// ```
+    ///
+    /// Outputs still leave in input order unless the stage is also `.unordered()`.
+    ///
+    /// - Parameter count: Concurrent workers; at least 1, and exactly 1 for a stage that groups
+    ///   consecutive items (`batch`, or a fragment containing one). Both are preconditions.
+    /// - Returns: The flow as one stage with `count` workers.
     public func workers(_ count: Int) -> Flow<Input, Output> {
         flow.modifyingStage { node in
             require(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
@@ -26,6 +32,10 @@ extension FlowComponent {
     /// ```swift
     /// op.map(parse).buffer(32)
     /// ```
+    ///
+    /// - Parameter size: The channel's capacity in items: `0` or more (a precondition), or
+    ///   `.unbounded`.
+    /// - Returns: The flow as one stage with that output buffer.
     public func buffer(_ size: BufferSize) -> Flow<Input, Output> {
         flow.modifyingStage { node in
             require(size.capacity >= 0, "buffer must be >= 0, got \(size.capacity) (stage '\(node.name)')")
@@ -38,6 +48,8 @@ extension FlowComponent {
     /// ```swift
     /// op.map(fetch).workers(8).unordered()
     /// ```
+    ///
+    /// - Returns: The flow as one stage that emits in completion order.
     public func unordered() -> Flow<Input, Output> {
         flow.modifyingStage { $0.options.ordered = false }
     }
@@ -47,6 +59,12 @@ extension FlowComponent {
     /// ```swift
     /// op.map(fetch).named("fetch")
     /// ```
+    ///
+    /// On a multi-stage fragment, the name also prefixes its inner stages' names in their errors
+    /// (`extract/parse`).
+    ///
+    /// - Parameter name: A non-empty name (a precondition).
+    /// - Returns: The flow as one stage with that name.
     public func named(_ name: String) -> Flow<Input, Output> {
         flow.modifyingStage { node in
             require(!name.isEmpty, "name must not be empty (stage '\(node.name)')")

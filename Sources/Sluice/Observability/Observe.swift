@@ -26,6 +26,9 @@ extension FlowComponent {
     /// }
     /// Map(fetch).observe { print($0) }
     /// ```
+    ///
+    /// - Parameter observer: Called with each event, awaited by the worker.
+    /// - Returns: The flow as one stage with the observer added.
     public func observe(_ observer: @escaping StageObserver<Input>) -> Flow<Input, Output> {
         modifyingPolicies("observe") { body, _ in
             body.observers.append(observer)

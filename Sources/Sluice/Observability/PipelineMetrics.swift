@@ -39,6 +39,11 @@ public final class PipelineMetrics: Sendable {
     /// ```swift
     /// let metrics = PipelineMetrics(progressEvery: .seconds(1)) { print($0.progressLine) }
     /// ```
+    ///
+    /// - Parameters:
+    ///   - interval: Time between two calls of `progress`; more than zero (a precondition).
+    ///   - clock: The clock the interval is measured on; `ContinuousClock` unless a test injects one.
+    ///   - progress: Called with the snapshot at each tick and once at the end of each run.
     public init(
         progressEvery interval: Duration,
         clock: some Clock<Duration> = ContinuousClock(),
@@ -55,6 +60,8 @@ public final class PipelineMetrics: Sendable {
     /// let s = metrics.snapshot()
     /// print(s["fetch"]?.outputs ?? 0, "fetched in", s.elapsed)
     /// ```
+    ///
+    /// - Returns: The figures of the latest run.
     public func snapshot() -> MetricsSnapshot {
         recorder.snapshot()
     }
@@ -67,6 +74,9 @@ extension Pipeline {
     /// ```swift
     /// let count = try await (Pipeline(lines) | op.map(parse) | op.filter(isValid)).metrics(metrics).count()
     /// ```
+    ///
+    /// - Parameter metrics: Where the runs report; a new run resets it.
+    /// - Returns: The same pipeline, measured.
     public func metrics(_ metrics: PipelineMetrics) -> Pipeline<Element> {
         var measured = self
         measured.options.metrics = metrics.recorder

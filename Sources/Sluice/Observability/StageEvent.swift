@@ -37,12 +37,9 @@ public struct StageEvent<Item: Sendable>: Sendable, CustomStringConvertible {
     /// What happened to it.
     public var kind: Kind
 
-    /// Creates an event (observers receive them; tests and bridges may build their own).
-    ///
-    /// ```swift
-    /// let e = StageEvent(stage: "fetch", item: 42, kind: .started)
-    /// ```
-    public init(stage: String, item: Item, kind: Kind) {
+    /// Creates an event. Only a stage makes them (for its observers), so this is for the
+    /// package's own tests.
+    package init(stage: String, item: Item, kind: Kind) {
         self.stage = stage
         self.item = item
         self.kind = kind

@@ -26,6 +26,8 @@ public struct Pipeline<Element: Sendable>: Sendable {
     /// ```swift
     /// let p = Pipeline(1...100)
     /// ```
+    ///
+    /// - Parameter elements: The items, read in chunks (in the first stage's task when it can be fused).
     @inlinable
     public init<S: Sequence & Sendable>(_ elements: S) where S.Element == Element {
         self.init(chunkReader: ChunkReaders.reading(elements))
@@ -49,8 +51,12 @@ public struct Pipeline<Element: Sendable>: Sendable {
     /// A pipeline reading an async sequence, in a task of its own.
     ///
     /// ```swift
-    /// let p = Pipeline(socket.messages)
+    /// let (messages, input) = AsyncStream.makeStream(of: String.self)
+    /// let p = Pipeline(messages)
     /// ```
+    ///
+    /// - Parameter elements: The items, read item by item; an error it throws fails the run as a
+    ///   `StageFailure` of the stage `"source"`.
     @_disfavoredOverload
     public init<S: AsyncSequence & Sendable>(_ elements: S) where S.Element == Element {
         self.init(source: AsyncSequenceSource(sequence: elements), nodes: [])
@@ -61,17 +67,24 @@ public struct Pipeline<Element: Sendable>: Sendable {
     /// ```swift
     /// let p = Pipeline { try await loadIDs() }
     /// ```
+    ///
+    /// - Parameter makeElements: Called at the start of every run; an error it throws fails the run
+    ///   as a `StageFailure` of the stage `"source"`.
     @_disfavoredOverload
     public init<S: Sequence & SendableMetatype>(_ makeElements: @escaping @Sendable () async throws -> S) where S.Element == Element {
         self.init(source: DeferredSource(make: makeElements), nodes: [])
     }
 
     /// The stages applied to the source, as a flow would describe them.
+    ///
+    /// ```swift
+    /// (Pipeline(1...3) | op.map { $0 + 1 }.workers(2)).stages   // [map(workers: 2)]
+    /// ```
     public var stages: [StageDescription] { nodes.map(StageDescription.init) }
 
     /// The most items that can have left the source without having reached the consumer, for
-    /// stages that emit one item per input: the memory bound of `Docs/Concepts.md`. It depends only
-    /// on the stages' workers and buffers.
+    /// stages that emit one item per input: the memory bound described in the Concepts guide
+    /// (Docs/Concepts.md). It depends only on the stages' workers and buffers.
     ///
     /// ```swift
     /// let p = Pipeline(urls) | op.map(fetch).workers(8).buffer(16)
@@ -85,6 +98,11 @@ public struct Pipeline<Element: Sendable>: Sendable {
 /// ```swift
 /// let p = Pipeline([1, 2, 3]) | op.map { $0 * 10 } | op.filter { $0 > 10 }
 /// ```
+///
+/// - Parameters:
+///   - lhs: The pipeline.
+///   - rhs: The flow its outputs go to.
+/// - Returns: A pipeline with the same source and the stages of both.
 public func | <A, B>(lhs: Pipeline<A>, rhs: Flow<A, B>) -> Pipeline<B> {
     Pipeline(source: lhs.source, nodes: lhs.nodes + rhs.nodes, options: lhs.options)
 }

@@ -3,7 +3,7 @@ import SluiceExecutor
 import Synchronization
 
 extension Pipeline: AsyncSequence {
-    /// A run can fail with any error: a `StageFailure`, or `CancellationError`.
+    /// The error a run can end with: a `StageFailure`, `CancellationError`, or an error your code threw.
     public typealias Failure = any Error
 
     /// Iterates the pipeline's outputs. Leaving the loop (`break`, an error) stops the run.
@@ -18,6 +18,8 @@ extension Pipeline: AsyncSequence {
     ///     if page.isLast { break }   // stops every stage
     /// }
     /// ```
+    ///
+    /// - Returns: An iterator; its first `next()` starts a run.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(pipeline: self)
     }
@@ -36,10 +38,12 @@ extension Pipeline: AsyncSequence {
             state = IteratorState(pipeline: pipeline)
         }
 
-        /// The next output, `nil` at the end.
+        /// The next output, or `nil` after the last one. The first call starts the run.
         ///
-        /// - Throws: the run's `StageFailure` after the outputs of every item before it, or
-        ///   `CancellationError` if the caller is cancelled.
+        /// - Returns: The next output in order (completion order after `.unordered()`), or `nil`
+        ///   when the run has ended.
+        /// - Throws: The run's `StageFailure`, after the outputs of every item before it, or
+        ///   `CancellationError` if the task was cancelled.
         public mutating func next() async throws -> Element? {
             try await state.next()
         }

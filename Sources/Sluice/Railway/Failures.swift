@@ -6,6 +6,8 @@ extension op {
     /// ```swift
     /// let failed = try await (Pipeline(urls) | op.tryMap(fetch) | op.failures()).collect()
     /// ```
+    ///
+    /// - Returns: A one-stage flow of kind `failures`.
     public static func failures<T>() -> Flow<Result<T, StageFailure>, StageFailure> {
         Flow(.failures(of: T.self))
     }
@@ -21,8 +23,14 @@ extension op {
 /// }
 /// ```
 public struct Failures<Success: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Result<Success, StageFailure>, StageFailure>
 
+    /// A `failures` stage.
+    ///
+    /// ```swift
+    /// Failures<Page>()
+    /// ```
     public init() {
         flow = op.failures()
     }

@@ -10,6 +10,10 @@ extension op {
     ///     return failure
     /// }
     /// ```
+    ///
+    /// - Parameter transform: Called once per failure; returns the failure to send on. An error it
+    ///   throws fails the run (it is not on the railway).
+    /// - Returns: A one-stage flow of kind `mapFailure`.
     public static func mapFailure<T>(_ transform: @escaping @Sendable (StageFailure) throws -> StageFailure) -> Flow<Result<T, StageFailure>, Result<T, StageFailure>> {
         Flow(.mapFailure(Transform.sync(transform), of: T.self))
     }
@@ -19,6 +23,10 @@ extension op {
     /// ```swift
     /// op.mapFailure { (failure: StageFailure) in await deadLetters.add(failure); return failure }
     /// ```
+    ///
+    /// - Parameter transform: Called once per failure; returns the failure to send on. An error it
+    ///   throws fails the run (it is not on the railway).
+    /// - Returns: A one-stage flow of kind `mapFailure`.
     public static func mapFailure<T>(_ transform: @escaping @Sendable (StageFailure) async throws -> StageFailure) -> Flow<Result<T, StageFailure>, Result<T, StageFailure>> {
         Flow(.mapFailure(Transform.async(transform), of: T.self))
     }
@@ -34,12 +42,21 @@ extension op {
 /// }
 /// ```
 public struct MapFailure<Success: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Result<Success, StageFailure>, Result<Success, StageFailure>>
 
+    /// A `mapFailure` stage with a synchronous handler.
+    ///
+    /// - Parameter transform: Called once per failure; returns the failure to send on. An error
+    ///   it throws fails the run.
     public init(_ transform: @escaping @Sendable (StageFailure) throws -> StageFailure) {
         flow = op.mapFailure(transform)
     }
 
+    /// A `mapFailure` stage with an asynchronous handler.
+    ///
+    /// - Parameter transform: Called once per failure; returns the failure to send on. An error
+    ///   it throws fails the run.
     public init(_ transform: @escaping @Sendable (StageFailure) async throws -> StageFailure) {
         flow = op.mapFailure(transform)
     }

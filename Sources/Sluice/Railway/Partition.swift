@@ -14,6 +14,11 @@ extension Pipeline {
     ///     print("\(stage): \(failed.count) failed")
     /// }
     /// ```
+    ///
+    /// - Parameter isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The successes and the failures, each in output order.
+    /// - Throws: A `StageFailure` from a stage that is not on the railway (or the source), or
+    ///   `CancellationError` if the calling task was cancelled.
     public func partition<Success>(
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> (successes: [Success], failures: [StageFailure]) where Element == Result<Success, StageFailure> {

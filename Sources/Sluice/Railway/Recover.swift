@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// Pipeline(urls) | op.tryMap(fetch) | op.recover { (_: StageFailure) in Page.empty }
     /// ```
+    ///
+    /// - Parameter transform: Called once per failure; returns the value that replaces it. An
+    ///   error it throws fails the run (it is not on the railway).
+    /// - Returns: A one-stage flow of kind `recover`.
     public static func recover<T>(_ transform: @escaping @Sendable (StageFailure) throws -> T) -> Flow<Result<T, StageFailure>, T> {
         Flow(.recover(Transform.sync(transform)))
     }
@@ -16,6 +20,10 @@ extension op {
     /// ```swift
     /// op.recover { (failure: StageFailure) in try await cache.page(for: failure.item as! URL) }
     /// ```
+    ///
+    /// - Parameter transform: Called once per failure; returns the value that replaces it. An
+    ///   error it throws fails the run (it is not on the railway).
+    /// - Returns: A one-stage flow of kind `recover`.
     public static func recover<T>(_ transform: @escaping @Sendable (StageFailure) async throws -> T) -> Flow<Result<T, StageFailure>, T> {
         Flow(.recover(Transform.async(transform)))
     }
@@ -31,12 +39,21 @@ extension op {
 /// }
 /// ```
 public struct Recover<Success: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Result<Success, StageFailure>, Success>
 
+    /// A `recover` stage with a synchronous handler.
+    ///
+    /// - Parameter transform: Called once per failure; returns the value that replaces it. An
+    ///   error it throws fails the run.
     public init(_ transform: @escaping @Sendable (StageFailure) throws -> Success) {
         flow = op.recover(transform)
     }
 
+    /// A `recover` stage with an asynchronous handler.
+    ///
+    /// - Parameter transform: Called once per failure; returns the value that replaces it. An
+    ///   error it throws fails the run.
     public init(_ transform: @escaping @Sendable (StageFailure) async throws -> Success) {
         flow = op.recover(transform)
     }

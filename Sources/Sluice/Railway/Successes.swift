@@ -6,6 +6,8 @@ extension op {
     /// ```swift
     /// let rows = try await (Pipeline(urls) | op.tryMap(fetch) | op.successes()).collect()
     /// ```
+    ///
+    /// - Returns: A one-stage flow of kind `successes`.
     public static func successes<T>() -> Flow<Result<T, StageFailure>, T> {
         Flow(.successes(of: T.self))
     }
@@ -21,8 +23,14 @@ extension op {
 /// }
 /// ```
 public struct Successes<Success: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Result<Success, StageFailure>, Success>
 
+    /// A `successes` stage.
+    ///
+    /// ```swift
+    /// Successes<Page>()
+    /// ```
     public init() {
         flow = op.successes()
     }

@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// op.thenFilter { (page: Page) in page.isHTML }
     /// ```
+    ///
+    /// - Parameter isIncluded: Called once per success; `true` keeps it. An error it throws turns
+    ///   the item into a `.failure` naming this stage. Failures always pass.
+    /// - Returns: A one-stage flow of kind `thenFilter`.
     public static func thenFilter<A>(_ isIncluded: @escaping @Sendable (A) throws -> Bool) -> Flow<Result<A, StageFailure>, Result<A, StageFailure>> {
         Flow(.thenFilter(Transform.sync(isIncluded)))
     }
@@ -16,6 +20,10 @@ extension op {
     /// ```swift
     /// op.thenFilter { (url: URL) in try await robots.allows(url) }
     /// ```
+    ///
+    /// - Parameter isIncluded: Called once per success; `true` keeps it. An error it throws turns
+    ///   the item into a `.failure` naming this stage. Failures always pass.
+    /// - Returns: A one-stage flow of kind `thenFilter`.
     public static func thenFilter<A>(_ isIncluded: @escaping @Sendable (A) async throws -> Bool) -> Flow<Result<A, StageFailure>, Result<A, StageFailure>> {
         Flow(.thenFilter(Transform.async(isIncluded)))
     }
@@ -31,12 +39,19 @@ extension op {
 /// }
 /// ```
 public struct ThenFilter<Success: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Result<Success, StageFailure>, Result<Success, StageFailure>>
 
+    /// A `thenFilter` stage with a synchronous predicate.
+    ///
+    /// - Parameter isIncluded: Called once per success; `true` keeps it, an error makes it a `.failure`.
     public init(_ isIncluded: @escaping @Sendable (Success) throws -> Bool) {
         flow = op.thenFilter(isIncluded)
     }
 
+    /// A `thenFilter` stage with an asynchronous predicate.
+    ///
+    /// - Parameter isIncluded: Called once per success; `true` keeps it, an error makes it a `.failure`.
     public init(_ isIncluded: @escaping @Sendable (Success) async throws -> Bool) {
         flow = op.thenFilter(isIncluded)
     }

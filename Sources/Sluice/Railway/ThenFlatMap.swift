@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// op.thenFlatMap { (page: Page) in page.links }
     /// ```
+    ///
+    /// - Parameter transform: Called once per success; each element of its sequence becomes a
+    ///   `.success`. An error it throws becomes one `.failure` for the item.
+    /// - Returns: A one-stage flow of kind `thenFlatMap`.
     public static func thenFlatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) throws -> S) -> Flow<Result<A, StageFailure>, Result<S.Element, StageFailure>> {
         Flow(.thenFlatMap(Transform.sync(transform)))
     }
@@ -16,6 +20,10 @@ extension op {
     /// ```swift
     /// op.thenFlatMap { (page: Page) in try await page.loadLinks() }
     /// ```
+    ///
+    /// - Parameter transform: Called once per success; each element of its sequence becomes a
+    ///   `.success`. An error it throws becomes one `.failure` for the item.
+    /// - Returns: A one-stage flow of kind `thenFlatMap`.
     public static func thenFlatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<Result<A, StageFailure>, Result<S.Element, StageFailure>> {
         Flow(.thenFlatMap(Transform.async(transform)))
     }
@@ -24,8 +32,13 @@ extension op {
     /// iterating throws, the successes already emitted stay and one failure follows.
     ///
     /// ```swift
-    /// op.thenFlatMap { (file: URL) in file.lines }
+    /// op.thenFlatMap { (id: Int) in events(of: id) }
     /// ```
+    ///
+    /// - Parameter transform: Called once per success; each element of its sequence becomes a
+    ///   `.success`. An error it throws, or one thrown while its sequence is iterated, becomes one
+    ///   `.failure` for the item (`CancellationError` is rethrown).
+    /// - Returns: A one-stage flow of kind `thenFlatMap`.
     public static func thenFlatMap<A, S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<Result<A, StageFailure>, Result<S.Element, StageFailure>> {
         Flow(.thenFlatMap(async: transform))
     }
@@ -41,16 +54,30 @@ extension op {
 /// }
 /// ```
 public struct ThenFlatMap<Success: Sendable, NewSuccess: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Result<Success, StageFailure>, Result<NewSuccess, StageFailure>>
 
+    /// A `thenFlatMap` stage whose transform returns a `Sequence`.
+    ///
+    /// - Parameter transform: Called once per success; each element becomes a `.success`, an
+    ///   error it throws one `.failure`.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Success) throws -> S) where S.Element == NewSuccess {
         flow = op.thenFlatMap(transform)
     }
 
+    /// A `thenFlatMap` stage whose asynchronous transform returns a `Sequence`.
+    ///
+    /// - Parameter transform: Called once per success; each element becomes a `.success`, an
+    ///   error it throws one `.failure`.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Success) async throws -> S) where S.Element == NewSuccess {
         flow = op.thenFlatMap(transform)
     }
 
+    /// A `thenFlatMap` stage whose transform returns an `AsyncSequence`, streamed.
+    ///
+    /// - Parameter transform: Called once per success; each element becomes a `.success`. An
+    ///   error it throws, or one thrown while its sequence is iterated, becomes one `.failure`
+    ///   after the successes already emitted.
     public init<S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (Success) async throws -> S) where S.Element == NewSuccess {
         flow = op.thenFlatMap(transform)
     }

@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// Pipeline(urls) | op.tryMap(fetch) | op.thenMap(parse) | op.thenMap(store)
     /// ```
+    ///
+    /// - Parameter transform: Called once per success. Its result becomes `.success`; an error it
+    ///   throws becomes `.failure` naming this stage and the success value.
+    /// - Returns: A one-stage flow of kind `thenMap`.
     public static func thenMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<Result<A, StageFailure>, Result<B, StageFailure>> {
         Flow(.thenMap(Transform.sync(transform)))
     }
@@ -16,6 +20,10 @@ extension op {
     /// ```swift
     /// op.thenMap { (page: Page) in try await store(page) }.workers(4)
     /// ```
+    ///
+    /// - Parameter transform: Called once per success. Its result becomes `.success`; an error it
+    ///   throws becomes `.failure` naming this stage and the success value.
+    /// - Returns: A one-stage flow of kind `thenMap`.
     public static func thenMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<Result<A, StageFailure>, Result<B, StageFailure>> {
         Flow(.thenMap(Transform.async(transform)))
     }
@@ -31,12 +39,19 @@ extension op {
 /// }
 /// ```
 public struct ThenMap<Success: Sendable, NewSuccess: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Result<Success, StageFailure>, Result<NewSuccess, StageFailure>>
 
+    /// A `thenMap` stage with a synchronous transform.
+    ///
+    /// - Parameter transform: Called once per success; an error it throws becomes a `.failure`.
     public init(_ transform: @escaping @Sendable (Success) throws -> NewSuccess) {
         flow = op.thenMap(transform)
     }
 
+    /// A `thenMap` stage with an asynchronous transform.
+    ///
+    /// - Parameter transform: Called once per success; an error it throws becomes a `.failure`.
     public init(_ transform: @escaping @Sendable (Success) async throws -> NewSuccess) {
         flow = op.thenMap(transform)
     }

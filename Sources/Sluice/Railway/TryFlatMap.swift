@@ -6,6 +6,10 @@ extension op {
     /// ```swift
     /// op.tryFlatMap { (page: Page) in try page.links() }   // Result<URL, StageFailure> items
     /// ```
+    ///
+    /// - Parameter transform: Called once per item; each element of its sequence becomes a
+    ///   `.success`. An error it throws becomes one `.failure` for the item.
+    /// - Returns: A one-stage flow of kind `tryFlatMap`.
     public static func tryFlatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) throws -> S) -> Flow<A, Result<S.Element, StageFailure>> {
         Flow(.tryFlatMap(Transform.sync(transform)))
     }
@@ -16,6 +20,10 @@ extension op {
     /// ```swift
     /// op.tryFlatMap { (page: Page) in try await page.loadLinks() }
     /// ```
+    ///
+    /// - Parameter transform: Called once per item; each element of its sequence becomes a
+    ///   `.success`. An error it throws becomes one `.failure` for the item.
+    /// - Returns: A one-stage flow of kind `tryFlatMap`.
     public static func tryFlatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, Result<S.Element, StageFailure>> {
         Flow(.tryFlatMap(Transform.async(transform)))
     }
@@ -25,8 +33,13 @@ extension op {
     /// which also streams).
     ///
     /// ```swift
-    /// op.tryFlatMap { (file: URL) in file.lines }   // a read error ends that file with a failure
+    /// op.tryFlatMap { (id: Int) in events(of: id) }   // an error mid-stream ends that id with a failure
     /// ```
+    ///
+    /// - Parameter transform: Called once per item; each element of its sequence becomes a
+    ///   `.success`. An error it throws, or one thrown while its sequence is iterated, becomes one
+    ///   `.failure` for the item (`CancellationError` is rethrown).
+    /// - Returns: A one-stage flow of kind `tryFlatMap`.
     public static func tryFlatMap<A, S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, Result<S.Element, StageFailure>> {
         Flow(.tryFlatMap(async: transform))
     }
@@ -39,16 +52,30 @@ extension op {
 /// Flow<Page, Result<URL, StageFailure>> { TryFlatMap { try $0.links() } }
 /// ```
 public struct TryFlatMap<Input: Sendable, Success: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Input, Result<Success, StageFailure>>
 
+    /// A `tryFlatMap` stage whose transform returns a `Sequence`.
+    ///
+    /// - Parameter transform: Called once per item; each element becomes a `.success`, an error
+    ///   it throws one `.failure`.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) throws -> S) where S.Element == Success {
         flow = op.tryFlatMap(transform)
     }
 
+    /// A `tryFlatMap` stage whose asynchronous transform returns a `Sequence`.
+    ///
+    /// - Parameter transform: Called once per item; each element becomes a `.success`, an error
+    ///   it throws one `.failure`.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Success {
         flow = op.tryFlatMap(transform)
     }
 
+    /// A `tryFlatMap` stage whose transform returns an `AsyncSequence`, streamed.
+    ///
+    /// - Parameter transform: Called once per item; each element becomes a `.success`. An error
+    ///   it throws, or one thrown while its sequence is iterated, becomes one `.failure` after the
+    ///   successes already emitted.
     public init<S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Success {
         flow = op.tryFlatMap(transform)
     }

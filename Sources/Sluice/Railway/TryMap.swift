@@ -8,6 +8,11 @@ extension op {
     /// let pages = Pipeline(urls) | op.tryMap { (url: URL) in try fetch(url) }.named("fetch")
     /// // Pipeline<Result<Page, StageFailure>>
     /// ```
+    ///
+    /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item
+    ///   (`CancellationError` is rethrown).
+    /// - Returns: A one-stage flow of kind `tryMap`.
     public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, Result<B, StageFailure>> {
         Flow(.tryMap(Transform.sync(transform)))
     }
@@ -17,6 +22,11 @@ extension op {
     /// ```swift
     /// op.tryMap { (url: URL) in try await fetch(url) }.workers(8).named("fetch")
     /// ```
+    ///
+    /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item
+    ///   (`CancellationError` is rethrown).
+    /// - Returns: A one-stage flow of kind `tryMap`.
     public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, Result<B, StageFailure>> {
         Flow(.tryMap(Transform.async(transform)))
     }
@@ -31,12 +41,29 @@ extension op {
 /// }
 /// ```
 public struct TryMap<Input: Sendable, Success: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Input, Result<Success, StageFailure>>
 
+    /// A `tryMap` stage with a synchronous transform.
+    ///
+    /// ```swift
+    /// TryMap { (s: String) in try parse(s) }
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) throws -> Success) {
         flow = op.tryMap(transform)
     }
 
+    /// A `tryMap` stage with an asynchronous transform.
+    ///
+    /// ```swift
+    /// TryMap { (url: URL) in try await fetch(url) }.workers(8)
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
+    ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) async throws -> Success) {
         flow = op.tryMap(transform)
     }

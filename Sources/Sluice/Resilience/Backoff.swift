@@ -33,6 +33,11 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
     /// ```swift
     /// .retry(.attempts(5, backoff: .fixed(.milliseconds(250), jitter: 0.1)))
     /// ```
+    ///
+    /// - Parameters:
+    ///   - delay: The wait before each retry; zero or more.
+    ///   - jitter: The fraction by which each wait is randomly varied, in `0...1`.
+    /// - Returns: A fixed backoff.
     public static func fixed(_ delay: Duration, jitter: Double = 0) -> Backoff {
         Backoff(shape: .fixed(delay), jitter: jitter)
     }
@@ -43,6 +48,13 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
     /// ```swift
     /// .retry(.attempts(6, backoff: .exponential(initial: .milliseconds(100), max: .seconds(2), jitter: 0.2)))
     /// ```
+    ///
+    /// - Parameters:
+    ///   - initial: The wait before the first retry; zero or more.
+    ///   - multiplier: How much each wait grows; at least 1.
+    ///   - max: The longest wait, jitter included; at least `initial`.
+    ///   - jitter: The fraction by which each wait is randomly varied, in `0...1`.
+    /// - Returns: An exponential backoff.
     public static func exponential(initial: Duration, multiplier: Double = 2, max: Duration, jitter: Double = 0) -> Backoff {
         Backoff(shape: .exponential(initial: initial, multiplier: multiplier, max: max), jitter: jitter)
     }
@@ -54,6 +66,9 @@ public struct Backoff: Sendable, Hashable, CustomStringConvertible {
     /// ```swift
     /// Backoff.exponential(initial: .seconds(1), max: .seconds(5)).delay(beforeRetry: 3)   // 4 seconds
     /// ```
+    ///
+    /// - Parameter retry: The retry's number, from 1.
+    /// - Returns: The wait before that retry.
     public func delay(beforeRetry retry: Int) -> Duration {
         validate(stage: nil)
         let base: Duration, cap: Duration?

@@ -14,6 +14,12 @@ extension Flow {
     /// let page = try await enrich.run(url)                               // [Page] for one URL
     /// let all = try await (Pipeline(urls) | enrich.workers(8)).collect() // many, 8 at a time, in order
     /// ```
+    ///
+    /// - Parameters:
+    ///   - input: The one input.
+    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The outputs for `input`, in order.
+    /// - Throws: The first `StageFailure`, or `CancellationError` if the calling task was cancelled.
     public func run(_ input: Input, isolation: isolated (any Actor)? = #isolation) async throws -> [Output] {
         try await (Pipeline(CollectionOfOne(input)) | self).collect(isolation: isolation)
     }

@@ -31,9 +31,13 @@ extension FlowComponent {
     /// }
     /// Map(fetch).around { url, next in
     ///     do { return try await next(url) }
-    ///     catch let error as URLError where error.code == .notFound { return [] }   // drop 404s
+    ///     catch let error as HTTPError where error.status == 404 { return [] }   // drop 404s
     /// }
     /// ```
+    ///
+    /// - Parameter middleware: Called once per item (per attempt, inside a later `retry`) with the
+    ///   item and `next`.
+    /// - Returns: The flow as one stage with the middleware as its outermost layer so far.
     public func around(_ middleware: @escaping Middleware<Input, Output>) -> Flow<Input, Output> {
         modifyingPolicies("around") { body, _ in
             body.layers.append(InvocationLayer { x, _, next in try await middleware(x, next) })

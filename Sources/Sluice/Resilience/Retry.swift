@@ -24,6 +24,12 @@ extension FlowComponent {
     ///     .workers(8)
     /// Map(fetch).retry(.attempts(3))                // the same modifier in the builder
     /// ```
+    ///
+    /// - Parameters:
+    ///   - policy: The attempts (at least 1) and the backoff between them.
+    ///   - clock: The clock the backoff waits on; `ContinuousClock` unless a test injects one.
+    ///   - shouldRetry: Whether an error is worth another attempt; retries every error by default.
+    /// - Returns: The flow as one stage with the retry as its outermost layer so far.
     public func retry(
         _ policy: RetryPolicy,
         clock: some Clock<Duration> = ContinuousClock(),

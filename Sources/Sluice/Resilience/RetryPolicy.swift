@@ -18,6 +18,11 @@ public struct RetryPolicy: Sendable, Hashable, CustomStringConvertible {
     /// ```swift
     /// .retry(.attempts(5, backoff: .fixed(.seconds(1))))
     /// ```
+    ///
+    /// - Parameters:
+    ///   - count: Attempts in total, the first one included; at least 1 (checked by `retry`).
+    ///   - backoff: The wait before each retry; none by default.
+    /// - Returns: The policy.
     public static func attempts(_ count: Int, backoff: Backoff = .none) -> RetryPolicy {
         RetryPolicy(maxAttempts: count, backoff: backoff)
     }

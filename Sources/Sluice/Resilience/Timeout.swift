@@ -23,6 +23,11 @@ extension FlowComponent {
     /// Map(fetch).timeout(.seconds(2)).retry(.attempts(3))     // 2 s per attempt
     /// Map(fetch).retry(.attempts(3)).timeout(.seconds(5))     // 5 s for all attempts and waits
     /// ```
+    ///
+    /// - Parameters:
+    ///   - limit: The time the stage may spend on one item; more than zero (a precondition).
+    ///   - clock: The clock the limit is measured on; `ContinuousClock` unless a test injects one.
+    /// - Returns: The flow as one stage with the timeout as its outermost layer so far.
     public func timeout(_ limit: Duration, clock: some Clock<Duration> = ContinuousClock()) -> Flow<Input, Output> {
         modifyingPolicies("timeout") { body, stage in
             require(limit > .zero, "timeout must be > 0, got \(limit) (stage '\(stage)')")

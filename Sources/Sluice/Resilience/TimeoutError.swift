@@ -10,12 +10,9 @@ public struct TimeoutError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The limit that was exceeded.
     public var limit: Duration
 
-    /// Creates the error (stages throw it; tests may build one to compare).
-    ///
-    /// ```swift
-    /// let e = TimeoutError(limit: .seconds(2))
-    /// ```
-    public init(limit: Duration) {
+    /// Creates the error. Only a stage's `timeout` throws it, so this is for the package's own tests;
+    /// match it with `error as? TimeoutError` and read ``limit``.
+    package init(limit: Duration) {
         self.limit = limit
     }
 

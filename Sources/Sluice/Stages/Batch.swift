@@ -8,6 +8,12 @@ extension op {
     /// ```swift
     /// Pipeline(1...5) | op.batch(2)     // [1, 2], [3, 4], [5]
     /// ```
+    ///
+    /// A `batch` stage groups consecutive items, so it always has one worker and takes no
+    /// per-item modifier (`retry`, `timeout`, `around`, `observe`).
+    ///
+    /// - Parameter size: The number of items per array; at least 1 (a precondition).
+    /// - Returns: A one-stage flow of kind `batch`.
     public static func batch<A>(_ size: Int) -> Flow<A, [A]> {
         Flow(.batch(size, of: A.self))
     }
@@ -20,8 +26,16 @@ extension op {
 /// Flow<Int, [Int]> { Batch(100) }
 /// ```
 public struct Batch<Element: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Element, [Element]>
 
+    /// A `batch` stage.
+    ///
+    /// ```swift
+    /// Batch<String>(10)
+    /// ```
+    ///
+    /// - Parameter size: The number of items per array; at least 1 (a precondition).
     public init(_ size: Int) {
         flow = op.batch(size)
     }

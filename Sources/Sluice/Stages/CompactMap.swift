@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// op.compactMap { (s: String) in Int(s) }
     /// ```
+    ///
+    /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `compactMap`.
     @inlinable
     public static func compactMap<A, B>(_ transform: @escaping @Sendable (A) throws -> B?) -> Flow<A, B> {
         compactMapFlow(transform, kernel: Kernels.compactMap(transform))
@@ -17,6 +21,10 @@ extension op {
     /// ```swift
     /// op.compactMap { (id: Int) in try await lookup(id) }
     /// ```
+    ///
+    /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `compactMap`.
     public static func compactMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B?) -> Flow<A, B> {
         Flow(.compactMap(Transform.async(transform)))
     }
@@ -28,13 +36,30 @@ extension op {
 /// Flow<String, Int> { CompactMap { Int($0) } }
 /// ```
 public struct CompactMap<Input: Sendable, Output: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Input, Output>
 
+    /// A `compactMap` stage with a synchronous transform.
+    ///
+    /// ```swift
+    /// CompactMap { (s: String) in Int(s) }
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ transform: @escaping @Sendable (Input) throws -> Output?) {
         flow = op.compactMap(transform)
     }
 
+    /// A `compactMap` stage with an asynchronous transform.
+    ///
+    /// ```swift
+    /// CompactMap { (id: Int) in try await lookup(id) }
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item; `nil` drops it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) async throws -> Output?) {
         flow = op.compactMap(transform)
     }

@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// op.filter { (x: Int) in x.isMultiple(of: 3) }
     /// ```
+    ///
+    /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `filter`.
     @inlinable
     public static func filter<A>(_ isIncluded: @escaping @Sendable (A) throws -> Bool) -> Flow<A, A> {
         filterFlow(isIncluded, kernel: Kernels.filter(isIncluded))
@@ -17,6 +21,10 @@ extension op {
     /// ```swift
     /// op.filter { (url: URL) in await robots.allows(url) }
     /// ```
+    ///
+    /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `filter`.
     public static func filter<A>(_ isIncluded: @escaping @Sendable (A) async throws -> Bool) -> Flow<A, A> {
         Flow(.filter(Transform.async(isIncluded)))
     }
@@ -28,13 +36,30 @@ extension op {
 /// Flow<Int, Int> { Filter { $0 > 0 } }
 /// ```
 public struct Filter<Element: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Element, Element>
 
+    /// A `filter` stage with a synchronous predicate.
+    ///
+    /// ```swift
+    /// Filter { (line: String) in !line.isEmpty }
+    /// ```
+    ///
+    /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ isIncluded: @escaping @Sendable (Element) throws -> Bool) {
         flow = op.filter(isIncluded)
     }
 
+    /// A `filter` stage with an asynchronous predicate.
+    ///
+    /// ```swift
+    /// Filter { (url: URL) in await robots.allows(url) }
+    /// ```
+    ///
+    /// - Parameter isIncluded: Called once per item; `true` keeps it. An error it throws fails the
+    ///   run with a `StageFailure` naming the stage and the item.
     public init(_ isIncluded: @escaping @Sendable (Element) async throws -> Bool) {
         flow = op.filter(isIncluded)
     }

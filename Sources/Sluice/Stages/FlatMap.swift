@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// op.flatMap { (line: String) in line.split(separator: " ") }
     /// ```
+    ///
+    /// - Parameter transform: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `flatMap`.
     public static func flatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) throws -> S) -> Flow<A, S.Element> {
         Flow(.flatMap(Transform.sync(transform)))
     }
@@ -16,6 +20,10 @@ extension op {
     /// ```swift
     /// op.flatMap { (page: Page) in try await page.links() }
     /// ```
+    ///
+    /// - Parameter transform: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `flatMap`.
     public static func flatMap<A, S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, S.Element> {
         Flow(.flatMap(Transform.async(transform)))
     }
@@ -23,8 +31,17 @@ extension op {
     /// 0…N outputs per input from an `AsyncSequence`, streamed as it produces them.
     ///
     /// ```swift
-    /// op.flatMap { (file: URL) in file.lines }
+    /// op.flatMap { (n: Int) in
+    ///     AsyncStream<Int> { c in for i in 0..<n { c.yield(i) }; c.finish() }
+    /// }
     /// ```
+    ///
+    /// Outputs already emitted stay emitted if iterating the sequence throws later; then the run
+    /// fails.
+    ///
+    /// - Parameter transform: Called once per item. An error it throws, or one thrown while its
+    ///   sequence is iterated, fails the run with a `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `flatMap`.
     public static func flatMap<A, S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (A) async throws -> S) -> Flow<A, S.Element> {
         Flow(.flatMap(async: transform))
     }
@@ -36,16 +53,41 @@ extension op {
 /// Flow<String, Substring> { FlatMap { $0.split(separator: " ") } }
 /// ```
 public struct FlatMap<Input: Sendable, Output: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Input, Output>
 
+    /// A `flatMap` stage whose transform returns a `Sequence`.
+    ///
+    /// ```swift
+    /// FlatMap { (line: String) in line.split(separator: " ") }
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) throws -> S) where S.Element == Output {
         flow = op.flatMap(transform)
     }
 
+    /// A `flatMap` stage whose asynchronous transform returns a `Sequence`.
+    ///
+    /// ```swift
+    /// FlatMap { (page: Page) in try await page.links() }
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
     public init<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Output {
         flow = op.flatMap(transform)
     }
 
+    /// A `flatMap` stage whose transform returns an `AsyncSequence`, streamed as it produces items.
+    ///
+    /// ```swift
+    /// FlatMap { (n: Int) in AsyncStream<Int> { c in for i in 0..<n { c.yield(i) }; c.finish() } }
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item. An error it throws, or one thrown while its
+    ///   sequence is iterated, fails the run with a `StageFailure` naming the stage and the item.
     public init<S: AsyncSequence & Sendable>(_ transform: @escaping @Sendable (Input) async throws -> S) where S.Element == Output {
         flow = op.flatMap(transform)
     }

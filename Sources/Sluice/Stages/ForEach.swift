@@ -7,6 +7,10 @@ extension op {
     /// ```swift
     /// op.forEach { (x: Int) in print(x) }
     /// ```
+    ///
+    /// - Parameter action: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `forEach`.
     @inlinable
     public static func forEach<A>(_ action: @escaping @Sendable (A) throws -> Void) -> Flow<A, A> {
         forEachFlow(action, kernel: Kernels.forEach(action))
@@ -17,6 +21,10 @@ extension op {
     /// ```swift
     /// op.forEach { (row: Row) in try await log.write(row) }
     /// ```
+    ///
+    /// - Parameter action: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `forEach`.
     public static func forEach<A>(_ action: @escaping @Sendable (A) async throws -> Void) -> Flow<A, A> {
         Flow(.forEach(Transform.async(action)))
     }
@@ -27,14 +35,34 @@ extension op {
 /// ```swift
 /// Flow<Int, Int> { ForEach { print($0) } }
 /// ```
+///
+/// SwiftUI also declares a type named `ForEach`. In a file that imports SwiftUI as well as Sluice,
+/// write `Sluice.ForEach { … }` (or use `op.forEach`).
 public struct ForEach<Element: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Element, Element>
 
+    /// A `forEach` stage with a synchronous action.
+    ///
+    /// ```swift
+    /// ForEach { (x: Int) in print(x) }
+    /// ```
+    ///
+    /// - Parameter action: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ action: @escaping @Sendable (Element) throws -> Void) {
         flow = op.forEach(action)
     }
 
+    /// A `forEach` stage with an asynchronous action.
+    ///
+    /// ```swift
+    /// ForEach { (row: Row) in try await log.write(row) }
+    /// ```
+    ///
+    /// - Parameter action: Called once per item. An error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
     public init(_ action: @escaping @Sendable (Element) async throws -> Void) {
         flow = op.forEach(action)
     }

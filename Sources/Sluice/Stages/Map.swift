@@ -8,6 +8,12 @@ extension op {
     /// op.map { (x: Int) in x * 2 }
     /// op.map(\Page.url)
     /// ```
+    ///
+    /// A synchronous `map` without options may be fused with its neighbours into one task.
+    ///
+    /// - Parameter transform: Called once per item; an error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `map`.
     @inlinable
     public static func map<A, B>(_ transform: @escaping @Sendable (A) throws -> B) -> Flow<A, B> {
         mapFlow(transform, kernel: Kernels.map(transform))
@@ -18,6 +24,10 @@ extension op {
     /// ```swift
     /// op.map { (url: URL) in try await fetch(url) }.workers(8)
     /// ```
+    ///
+    /// - Parameter transform: Called once per item; an error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
+    /// - Returns: A one-stage flow of kind `map`.
     public static func map<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, B> {
         Flow(.map(Transform.async(transform)))
     }
@@ -31,14 +41,34 @@ extension op {
 ///     Map { (x: Int) in String(x) }
 /// }
 /// ```
+///
+/// SwiftUI and MapKit also declare a type named `Map`. In a file that imports one of them as well
+/// as Sluice, write `Sluice.Map { … }` (or use `op.map`).
 public struct Map<Input: Sendable, Output: Sendable>: FlowComponent {
+    /// The one-stage flow this component stands for.
     public let flow: Flow<Input, Output>
 
+    /// A `map` stage with a synchronous transform.
+    ///
+    /// ```swift
+    /// Map { (line: String) in line.count }
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item; an error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
     @inlinable
     public init(_ transform: @escaping @Sendable (Input) throws -> Output) {
         flow = op.map(transform)
     }
 
+    /// A `map` stage with an asynchronous transform.
+    ///
+    /// ```swift
+    /// Map { (url: URL) in try await fetch(url) }.workers(8)
+    /// ```
+    ///
+    /// - Parameter transform: Called once per item; an error it throws fails the run with a
+    ///   `StageFailure` naming the stage and the item.
     public init(_ transform: @escaping @Sendable (Input) async throws -> Output) {
         flow = op.map(transform)
     }

@@ -7,6 +7,11 @@ extension Pipeline {
     /// ```swift
     /// let squares = try await (Pipeline(1...3) | op.map { $0 * $0 }).collect()   // [1, 4, 9]
     /// ```
+    ///
+    /// - Parameter isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: Every output of the run.
+    /// - Throws: The first `StageFailure` (a stage or the source failed; every other stage is
+    ///   cancelled), or `CancellationError` if the calling task was cancelled.
     @inlinable
     public func collect(isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
         try await execute { (out: RunOutput<Element>) in
@@ -21,6 +26,11 @@ extension Pipeline {
     /// ```swift
     /// let n = try await (Pipeline(1...10) | op.filter { $0.isMultiple(of: 2) }).count()   // 5
     /// ```
+    ///
+    /// - Parameter isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The number of outputs.
+    /// - Throws: The first `StageFailure` (a stage or the source failed; every other stage is
+    ///   cancelled), or `CancellationError` if the calling task was cancelled.
     @inlinable
     public func count(isolation: isolated (any Actor)? = #isolation) async throws -> Int {
         try await execute { (out: RunOutput<Element>) in
@@ -42,6 +52,14 @@ extension Pipeline {
     /// ```swift
     /// let sum = try await Pipeline(1...4).reduce(0, +)   // 10
     /// ```
+    ///
+    /// - Parameters:
+    ///   - initialResult: The value to start from.
+    ///   - nextPartialResult: Combines the result so far with the next output; runs on the caller's task.
+    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The final result (`initialResult` when there is no output).
+    /// - Throws: The first `StageFailure`, `CancellationError` if the calling task was
+    ///   cancelled, or what `nextPartialResult` threw (unchanged; it stops the run).
     @inlinable
     public func reduce<Result>(
         _ initialResult: Result,
@@ -64,6 +82,14 @@ extension Pipeline {
     /// ```swift
     /// let byLength = try await Pipeline(words).reduce(into: [Int: Int]()) { $0[$1.count, default: 0] += 1 }
     /// ```
+    ///
+    /// - Parameters:
+    ///   - initialResult: The accumulator to start from.
+    ///   - updateAccumulatingResult: Adds the next output to the accumulator; runs on the caller's task.
+    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The final accumulator.
+    /// - Throws: The first `StageFailure`, `CancellationError` if the calling task was
+    ///   cancelled, or what `updateAccumulatingResult` threw (unchanged; it stops the run).
     @inlinable
     public func reduce<Result>(
         into initialResult: Result,
@@ -86,6 +112,11 @@ extension Pipeline {
     /// ```swift
     /// let firstBig = try await (Pipeline(1...) | op.filter { $0 > 1000 }).first()   // 1001
     /// ```
+    ///
+    /// - Parameter isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The first output in order, or `nil` if the run ends without one.
+    /// - Throws: The first `StageFailure` (a stage or the source failed; every other stage is
+    ///   cancelled), or `CancellationError` if the calling task was cancelled.
     @inlinable
     public func first(isolation: isolated (any Actor)? = #isolation) async throws -> Element? {
         try await take(1).first
@@ -96,6 +127,13 @@ extension Pipeline {
     /// ```swift
     /// let three = try await (Pipeline(1...) | op.map { $0 * 2 }).take(3)   // [2, 4, 6]
     /// ```
+    ///
+    /// - Parameters:
+    ///   - count: The most outputs to return.
+    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The first `count` outputs in order (fewer if the run ends first).
+    /// - Throws: The first `StageFailure` (a stage or the source failed; every other stage is
+    ///   cancelled), or `CancellationError` if the calling task was cancelled.
     @inlinable
     public func take(_ count: Int, isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
         guard count > 0 else { return [] }
@@ -112,6 +150,10 @@ extension Pipeline {
     /// ```swift
     /// try await (Pipeline(files) | op.forEach(upload).workers(4)).drain()
     /// ```
+    ///
+    /// - Parameter isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Throws: The first `StageFailure` (a stage or the source failed; every other stage is
+    ///   cancelled), or `CancellationError` if the calling task was cancelled.
     @inlinable
     public func drain(isolation: isolated (any Actor)? = #isolation) async throws {
         try await execute { (out: RunOutput<Element>) in
@@ -128,6 +170,12 @@ extension Pipeline {
     /// ```swift
     /// try await (Pipeline(ids) | op.map(load).workers(4)).forEach { record in table.append(record) }
     /// ```
+    ///
+    /// - Parameters:
+    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    ///   - body: Called with each output, in order, on the caller's task.
+    /// - Throws: The first `StageFailure`, `CancellationError` if the calling task was
+    ///   cancelled, or what `body` threw (unchanged; it stops the run).
     @inlinable
     public func forEach(
         isolation: isolated (any Actor)? = #isolation,

@@ -26,7 +26,7 @@ public struct StageFailure: Error, Sendable, CustomStringConvertible {
     /// Creates a failure record.
     ///
     /// ```swift
-    /// let failure = StageFailure(stage: "fetch", item: 42, underlying: URLError.timedOut)
+    /// let failure = StageFailure(stage: "fetch", item: 42, underlying: URLError(.timedOut))
     /// ```
     @inlinable
     public init(stage: String, item: (any Sendable)?, underlying: any Error, attempts: Int = 1) {

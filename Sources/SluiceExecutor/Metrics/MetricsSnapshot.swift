@@ -16,12 +16,9 @@ public struct MetricsSnapshot: Sendable, Hashable {
     /// True once the run has ended (normally, by an error, or cancelled).
     public var isFinished: Bool
 
-    /// An empty snapshot (before any run).
-    ///
-    /// ```swift
-    /// let none = MetricsSnapshot(stages: [], elapsed: .zero, isFinished: false)
-    /// ```
-    public init(stages: [StageMetrics], elapsed: Duration, isFinished: Bool) {
+    /// A snapshot with these figures. Only the metrics recorder (and the package's tests) make them:
+    /// read snapshots with `PipelineMetrics.snapshot()`.
+    package init(stages: [StageMetrics], elapsed: Duration, isFinished: Bool) {
         self.stages = stages
         self.elapsed = elapsed
         self.isFinished = isFinished
@@ -71,12 +68,8 @@ public struct StageMetrics: Sendable, Hashable {
     /// The stage's output buffer, unless the stage is fused into the next one.
     public var buffer: BufferMetrics?
 
-    /// Creates an entry (snapshots build them; tests may too).
-    ///
-    /// ```swift
-    /// let m = StageMetrics(name: "parse", kind: "map", workers: 1, inputs: 3, outputs: 3)
-    /// ```
-    public init(name: String, kind: String, workers: Int, inputs: Int, outputs: Int, failures: Int = 0,
+    /// An entry with these figures. Only the metrics recorder (and the package's tests) make them.
+    package init(name: String, kind: String, workers: Int, inputs: Int, outputs: Int, failures: Int = 0,
                 retries: Int = 0, busy: Duration = .zero, sharesTaskWithPrevious: Bool = false, buffer: BufferMetrics? = nil) {
         self.name = name
         self.kind = kind
@@ -107,12 +100,8 @@ public struct BufferMetrics: Sendable, Hashable {
     /// snapshot and progress tick), so a short peak between samples can be missed.
     public var highWater: Int
 
-    /// Creates buffer figures.
-    ///
-    /// ```swift
-    /// let b = BufferMetrics(capacity: 32, current: 4, highWater: 32)
-    /// ```
-    public init(capacity: Int, current: Int, highWater: Int) {
+    /// Buffer figures. Only the metrics recorder (and the package's tests) make them.
+    package init(capacity: Int, current: Int, highWater: Int) {
         self.capacity = capacity
         self.current = current
         self.highWater = highWater

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the Sluice module's DocC documentation and fails on any warning.
+#
+# The library has no package dependencies, so swift-docc-plugin is added to a scratch copy of the
+# package only (never to Package.swift). Needs network access the first time (to fetch the plugin).
+#
+#   Docs/check-docs.sh                    # scratch copy in a temporary directory, removed afterwards
+#   SCRATCH=/tmp/docc-check OUT=/tmp/docc-out Docs/check-docs.sh   # keep both (faster reruns)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+CLEANUP=()
+trap 'for d in "${CLEANUP[@]:-}"; do [ -n "$d" ] && rm -rf "$d"; done' EXIT
+if [ -z "${SCRATCH:-}" ]; then SCRATCH=$(mktemp -d); CLEANUP+=("$SCRATCH"); fi
+if [ -z "${OUT:-}" ]; then OUT=$(mktemp -d); CLEANUP+=("$OUT"); fi
+PLUGIN_VERSION=${PLUGIN_VERSION:-1.5.0}
+
+# The copy: the sources without build products (a kept scratch copy keeps its .build), with the
+# plugin added as a dependency.
+mkdir -p "$SCRATCH"
+find "$SCRATCH" -mindepth 1 -maxdepth 1 ! -name .build ! -name Package.resolved -exec rm -rf {} +
+tar -C "$ROOT" -cf - --exclude='./.build*' --exclude='./.swiftpm' --exclude='./.git' \
+    --exclude='./Benchmarks' --exclude='./Package.resolved' . | tar -C "$SCRATCH" -xf -
+python3 - "$SCRATCH/Package.swift" "$PLUGIN_VERSION" <<'PY'
+import re, sys
+path, version = sys.argv[1], sys.argv[2]
+s = open(path).read()
+dep = f'    dependencies: [.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "{version}")],\n'
+if 'swift-docc-plugin' not in s:
+    s, n = re.subn(r'(\n    targets: \[)', '\n' + dep.rstrip('\n') + r'\1', s, count=1)
+    if n != 1:
+        sys.exit("check-docs.sh: could not find `targets:` in Package.swift to add the plugin")
+open(path, 'w').write(s)
+PY
+
+LOG="$SCRATCH/docc.log"
+set +e
+(cd "$SCRATCH" && swift package --allow-writing-to-directory "$OUT" \
+    generate-documentation --target Sluice --output-path "$OUT" --warnings-as-errors) >"$LOG" 2>&1
+status=$?
+set -e
+# Every diagnostic DocC printed, with the scratch path mapped back to this checkout.
+diagnostics=$(grep -E '(warning|error):' "$LOG" | sed "s|$SCRATCH/|$ROOT/|g" | sort -u || true)
+if [ $status -ne 0 ] || [ -n "$diagnostics" ]; then
+    [ -n "$diagnostics" ] && echo "$diagnostics" || tail -n 40 "$LOG"
+    echo "check-docs: FAILED ($(printf '%s\n' "$diagnostics" | grep -c . || true) diagnostics, exit $status)"
+    exit 1
+fi
+if [ ${#CLEANUP[@]} -gt 0 ] && [[ " ${CLEANUP[*]} " == *" $OUT "* ]]; then
+    echo "check-docs: OK, no warnings (set OUT=<dir> to keep the documentation archive)"
+else
+    echo "check-docs: OK, no warnings (documentation archive in $OUT)"
+fi
