@@ -3,7 +3,7 @@
 /// The executable shape of a graph: consecutive *segments*, each run by its own workers and joined
 /// by bounded channels.
 ///
-/// Fusion rule (DESIGN §3.4): consecutive stages that are synchronous, emit at most one output per
+/// Fusion rule: consecutive stages that are synchronous, emit at most one output per
 /// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Every other
 /// stage — async, expanding (`flatMap`) or configured — is a segment of its own.
 package struct Plan: Sendable {

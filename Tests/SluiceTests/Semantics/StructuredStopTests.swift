@@ -149,7 +149,7 @@ private struct ProbedSource: Sequence, Sendable {
             let started = Counter()
             let p = Pipeline(0..<1_000) | op.map { (x: Int) in x } | op.map({ (x: Int) async throws -> Int in
                 started.increment()
-                do { try await Task.sleep(for: .seconds(60)) } catch { throw Translated() }
+                do { try await Gate().wait() } catch { throw Translated() }
                 return x
             }).workers(4).named("translator")
             let task = Task { try await p.collect() }
@@ -164,7 +164,7 @@ private struct ProbedSource: Sequence, Sendable {
         let started = Counter()
         let p = Pipeline(0..<1_000) | op.map({ (x: Int) async throws -> Int in
             started.increment()
-            if x > 0 { do { try await Task.sleep(for: .seconds(60)) } catch { throw Translated() } }
+            if x > 0 { do { try await Gate().wait() } catch { throw Translated() } }
             return x
         }).workers(2)
         let task = Task {
