@@ -25,7 +25,7 @@ package struct Plan: Sendable {
         package var ordered: Bool
         /// Capacity of this segment's output channel.
         package var capacity: Int
-        /// All nodes are fusible: the worker runs the synchronous sink chain.
+        /// All nodes are fusible: the worker runs their composed chunk kernel.
         package var isSynchronous: Bool
         /// Items a worker takes from its input per receive.
         package var takeLimit: Int

@@ -16,6 +16,34 @@ final class Outbox<Element> {
     var hasTurn = false
 }
 
+/// How many items a worker takes at once. It starts at one and doubles while items are cheap, up to
+/// the plan's take limit; it falls back to one as soon as items take long. So heavy items spread
+/// over every worker of a stage (a worker does not take a whole batch of 2 ms items while the
+/// others idle), a consumer that needs a few items does not make a worker read far ahead, and tiny
+/// items still move in large chunks after a few rounds.
+struct TakeSize {
+    let limit: Int
+    private(set) var current = 1
+
+    /// Below this time per item, items are cheap: take twice as many next time.
+    static let cheapItem = Duration.microseconds(2)
+    /// Above this time per item, take one at a time.
+    static let slowItem = Duration.microseconds(200)
+
+    init(limit: Int) {
+        self.limit = Swift.max(1, limit)
+    }
+
+    mutating func update(items: Int, elapsed: Duration) {
+        guard items > 0 else { return }
+        if elapsed < Self.cheapItem * items {
+            current = Swift.min(limit, current * 2)
+        } else if elapsed > Self.slowItem * items {
+            current = 1
+        }
+    }
+}
+
 struct SegmentWorker<Input: Sendable, Output: Sendable> {
     let segment: Plan.Segment
     let input: WorkerInput<Input>
@@ -104,8 +132,11 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
                 let busy = probe?.startBusy()
                 defer { probe?.endBusy(since: busy) }
+                let start = ContinuousClock.now
                 try kernel.process(&inbox, &outbox.items)
+                let work = start.duration(to: .now)
                 if outbox.items.count >= segment.outboxLimit { try await flushFull(outbox) }
+                return work
             } finish: {
                 try kernel.finish(&outbox.items)
             }
@@ -121,14 +152,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 finish: {}),
             context: context, probe: probe)
         return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
+            var work = Duration.zero
             for x in inbox {
                 let busy = probe?.startBusy()
+                let start = ContinuousClock.now
                 try await sink.push(x)
+                work += start.duration(to: .now)
                 probe?.endBusy(since: busy)
                 // An async body may suspend on the next item: hand this item's outputs over now,
                 // so the next stage works on them meanwhile (stages run concurrently).
                 if sequencer == nil && !outbox.items.isEmpty { try await output.send(&outbox.items) }
             }
+            return work
         } finish: {
             try await sink.finish()
         }
@@ -138,7 +173,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     private func loop(
         _ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>,
         _ reader: inout Reader, _ inbox: inout [Input],
-        process: (inout [Input]) async throws -> Void,
+        process: (inout [Input]) async throws -> Duration,
         finish: () async throws -> Void
     ) async -> Ending {
         do {
@@ -146,18 +181,22 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         } catch {
             return classify(bodyError: error, chunk: Int.min, slot)
         }
+        var take = TakeSize(limit: segment.takeLimit)
         while true {
             let first: Int?
             do {
-                first = try await nextChunk(&reader, &inbox, outbox)
+                first = try await nextChunk(&reader, &inbox, outbox, limit: take.current)
             } catch {
                 return classify(inputError: error)
             }
             guard let first else { break }
             guard control.enter(slot, chunk: first) else { return .stopped }
             outbox.chunkStart = first
+            let count = inbox.count
             do {
-                try await process(&inbox)
+                // The time the stages worked on the chunk, not counting waits for room downstream.
+                let work = try await process(&inbox)
+                take.update(items: count, elapsed: work)
             } catch {
                 return classify(bodyError: error, chunk: first, slot)
             }
@@ -219,17 +258,17 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
 
     /// Takes the next chunk into `inbox` (emptied first). Before waiting for input, hands over what
     /// the outbox holds: a batch leaves as soon as the worker would otherwise wait.
-    private func nextChunk(_ reader: inout Reader, _ inbox: inout [Input], _ outbox: Outbox<Output>) async throws -> Int? {
+    private func nextChunk(_ reader: inout Reader, _ inbox: inout [Input], _ outbox: Outbox<Output>, limit: Int) async throws -> Int? {
         inbox.removeAll(keepingCapacity: true)
         if let sequencer { try await sequencer.enterWindow() }
-        switch try reader.tryRead(into: &inbox, limit: segment.takeLimit) {
+        switch try reader.tryRead(into: &inbox, limit: limit) {
         case .items(let first, _): return first
         case .end: return nil
         case .empty:
             // About to wait for input: hand everything over and wake the next stage now.
             if sequencer == nil { try await output.send(&outbox.items) }
             output.poke()
-            return try await reader.read(into: &inbox, limit: segment.takeLimit)
+            return try await reader.read(into: &inbox, limit: limit)
         }
     }
 

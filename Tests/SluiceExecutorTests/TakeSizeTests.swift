@@ -1,0 +1,35 @@
+// The adaptive take size: one item first, doubling while items are cheap, one again when slow.
+import Testing
+@testable import SluiceExecutor
+
+@Suite struct TakeSizeTests {
+    @Test func startsAtOneAndDoublesWhileItemsAreCheapUpToTheLimit() {
+        var take = TakeSize(limit: 100)
+        #expect(take.current == 1)
+        var seen: [Int] = []
+        for _ in 0..<9 {
+            take.update(items: take.current, elapsed: .nanoseconds(100) * take.current)
+            seen.append(take.current)
+        }
+        #expect(seen == [2, 4, 8, 16, 32, 64, 100, 100, 100])
+    }
+
+    @Test func fallsBackToOneWhenItemsAreSlowAndHoldsInBetween() {
+        var take = TakeSize(limit: 512)
+        for _ in 0..<5 { take.update(items: take.current, elapsed: .zero) }
+        #expect(take.current == 32)
+        take.update(items: 32, elapsed: .microseconds(50) * 32)   // between cheap and slow: hold
+        #expect(take.current == 32)
+        take.update(items: 32, elapsed: .milliseconds(2) * 32)    // slow: one at a time
+        #expect(take.current == 1)
+        take.update(items: 1, elapsed: .milliseconds(2))
+        #expect(take.current == 1)
+    }
+
+    @Test func aLimitBelowOneStillTakesOne() {
+        #expect(TakeSize(limit: 0).current == 1)
+        var take = TakeSize(limit: 0)
+        take.update(items: 1, elapsed: .zero)
+        #expect(take.current == 1)
+    }
+}
