@@ -123,7 +123,7 @@ package final class PoolThreads: Sendable {
 
 /// A pool thread's pthread handle, compared with `pthread_equal`.
 struct PoolThread: Equatable, @unchecked Sendable {
-    // @unchecked Sendable, proven: a `pthread_t` is an opaque handle that names a thread (an
+    // Sendable without checking, proven: a `pthread_t` is an opaque handle that names a thread (an
     // integer on Linux, a pointer on Darwin). Nothing here dereferences it; it is only passed to
     // `pthread_equal`, `pthread_join` and `pthread_detach`, which any thread may call. Joining or
     // detaching a thread twice would be undefined: `PoolStateMachine` hands each thread out for

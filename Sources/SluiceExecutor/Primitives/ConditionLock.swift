@@ -23,7 +23,7 @@ import Musl
 /// ready.withLock(waitingUntil: { $0 }) { _ in }
 /// ```
 package final class ConditionLock<State: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable, proven: `state` is only read or written between `pthread_mutex_lock` and
+    // Sendable without checking, proven: `state` is only read or written between `pthread_mutex_lock` and
     // `pthread_mutex_unlock` on `mutex` (in `withLock`, and in `withLock(waitingUntil:)`, where
     // `pthread_cond_wait` re-acquires the mutex before returning). `State: Sendable`, so a value
     // copied out of the state (a result, a captured part) may be used on any thread afterwards.

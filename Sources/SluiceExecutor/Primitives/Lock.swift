@@ -20,7 +20,7 @@ import Darwin
 /// count.withLock { $0 += 1 }
 /// ```
 package final class Lock<Value>: @unchecked Sendable {
-    // @unchecked Sendable, proven: `value` is read and written only inside `withLock`, while
+    // Sendable without checking, proven: `value` is read and written only inside `withLock`, while
     // `mutex` is held; values come in and go out as `sending` (as with `Mutex`), so no unguarded
     // reference escapes. The mutex lives at a fixed heap address for the object's whole life.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

@@ -17,7 +17,7 @@
 /// }
 /// ```
 package struct UnsafeTransfer<Value>: @unchecked Sendable {
-    // @unchecked Sendable: not proven here, by design. Each use site states why the value is used
+    // Sendable without checking: not proven here, by design. Each use site states why the value is used
     // by one task at a time (see above); grep for `UnsafeTransfer(` to audit them all.
     package let value: Value
 
