@@ -113,6 +113,12 @@ package final class SegmentControl: Sendable {
         return .deliverPrefix
     }
 
+    /// A sequential stage of this segment needs no more input (it threw `StageCompleted`): halt
+    /// everything upstream. The segment's output then ends normally after what it made.
+    func complete() {
+        haltUpstream()
+    }
+
     /// The worker's input ended with `error` (the upstream failed): passed on once every item
     /// before it is out, unless this segment failed earlier.
     func inputFailed(_ error: any Error) {

@@ -66,6 +66,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         case stopped
         /// A body threw `CancellationError` of its own accord: the run ends as cancelled.
         case bodyCancelled
+        /// A stage needs no more input (`StageCompleted`): hand over what it made, end normally.
+        case completed
     }
 
     /// Runs until the input ends, then hands the segment's ending (the end, or a failure) on.
@@ -224,6 +226,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     }
 
     private func classify(bodyError error: any Error, chunk: Int, _ slot: WorkerSlot) -> Ending {
+        if error is StageCompleted { return .completed }
         guard error is CancellationError else { return .failed(error, chunk: chunk) }
         return slot.stop.isSet || run.isStopped ? .stopped : .bodyCancelled
     }
@@ -248,6 +251,9 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             }
         case .bodyCancelled:
             run.stop()
+        case .completed:
+            control.complete()
+            try? await output.send(&outbox.items)
         case .stopped:
             // Stopped by its own segment's failure in unordered mode: what it completed goes out.
             if slot.keepsCompleted.load(ordering: .relaxed) && !run.isStopped {
