@@ -275,9 +275,9 @@ extension Soak {
         case (.nothing, .stage):
             return "failure where none was expected"
         case (.stage(let want, _), .stage(let got, _)):
-            if got.stage != want.stage, got.item == want.item, got.attempts == want.attempts { return "wrong stage" }
+            // (Items are unique per stage only: another stage's equal item is another failure.)
             if got.stage == want.stage, got.item == want.item { return "wrong attempts" }
-            if want.stage == "source" || got.stage == "source" { return "source failure vs stage failure" }
+            if want.stage == "source" || got.stage == "source" { return "not the first failure in source order (source)" }
             return "not the first failing item in source order"
         default:
             return "wrong error"

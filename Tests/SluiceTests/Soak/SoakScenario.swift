@@ -416,7 +416,7 @@ extension Soak.Scenario {
         var scenario = generator.scenario(seed: seed)
         // Keep each scenario small: regenerate (deterministically) while the work is too large.
         var attempt = 0
-        let limit = scenario.terminal.needs != nil ? 30_000 : 4_000
+        let limit = scenario.terminal.needs != nil || scenario.isOneToOne ? 30_000 : 4_000
         while Soak.Oracle(scenario).faultFree().work > limit, attempt < 8 {
             attempt += 1
             rng = TestRandom(seed: seed &+ 0x5EED &* UInt64(attempt))
@@ -432,6 +432,8 @@ extension Soak {
     struct Generator {
         var rng: TestRandom
         var nextID = 0
+        /// Only stages that emit one item per input: the memory bound is checked.
+        var oneToOne = false
 
         mutating func chance(_ percent: Int) -> Bool { rng.next(upTo: 100) < percent }
         mutating func pick<T>(_ xs: [T]) -> T { xs[rng.next(upTo: xs.count)] }
@@ -441,6 +443,8 @@ extension Soak {
         }
 
         mutating func scenario(seed: UInt64, maxCount: Int = 300) -> Scenario {
+            oneToOne = chance(10)
+            if oneToOne { return boundScenario(seed: seed) }
             var count = switch rng.next(upTo: 20) {
             case 0: 0
             case 1: 1
@@ -467,6 +471,21 @@ extension Soak {
             return Scenario(seed: seed, source: source, sourceFront: chance(50) ? .pipe : .builder,
                             count: count, sourceFailsAfter: nil, nodes: nodes, openRail: openRail,
                             terminal: terminal, cancel: nil)
+        }
+
+        /// One-to-one stages, a larger source and a stalled consumer: the memory bound is reached.
+        mutating func boundScenario(seed: UInt64) -> Scenario {
+            let count = 100 + rng.next(upTo: 500)
+            let source: SourceKind = pick([.sequence, .applied, .stream, .unfolding, .drip, .deferred])
+            let nodes = (0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }
+            let stall = 5 + rng.next(upTo: 40)
+            let terminal: Terminal = switch rng.next(upTo: 3) {
+            case 0: .forEach(stall: stall, throwAt: nil)
+            case 1: .reduceAsync(stall: stall)
+            default: .loop(stall: stall, breakAfter: chance(30) ? 1 + rng.next(upTo: 200) : nil)
+            }
+            return Scenario(seed: seed, source: source, sourceFront: chance(50) ? .pipe : .builder, count: count,
+                            sourceFailsAfter: nil, nodes: nodes, openRail: nil, terminal: terminal, cancel: nil)
         }
 
         mutating func randomTerminal() -> Terminal {
@@ -526,6 +545,10 @@ extension Soak {
 
         mutating func plainLeaf() -> Leaf {
             let async = chance(50)
+            if oneToOne {
+                let kind: LeafKind = pick([.map(async: async), .map(async: async), .forEach(async: async), .mapUsing, .translator])
+                return leaf(kind, policies: kind.failsFast)
+            }
             let kind: LeafKind = switch rng.next(upTo: 24) {
             case 0, 1, 2, 3: .map(async: async)
             case 4, 5, 6: .filter(async: async)
@@ -541,28 +564,30 @@ extension Soak {
 
         mutating func railBlock(open: Bool) -> RailBlock {
             let blockID = id()
-            let enter = leaf(chance(70) ? .tryMap(async: chance(50)) : .tryFlatMap(pick([.sequence, .stream])))
+            let enter = leaf(chance(70) || oneToOne ? .tryMap(async: chance(50)) : .tryFlatMap(pick([.sequence, .stream])))
             var stays: [Leaf] = []
             for _ in 0..<rng.next(upTo: 4) {
                 let async = chance(50)
-                let kind: LeafKind = switch rng.next(upTo: 9) {
+                var kind: LeafKind = switch rng.next(upTo: 9) {
                 case 0, 1, 2: .thenMap(async: async)
                 case 3, 4: .thenFilter(async: async)
                 case 5: .thenForEach(async: async)
                 case 6: .thenFlatMap
                 default: .mapFailure(async: async)
                 }
+                if oneToOne { kind = pick([.thenMap(async: async), .thenForEach(async: async), .mapFailure(async: async)]) }
                 stays.append(leaf(kind, policies: kind.failsOnRails))
             }
             stays.append(leaf(.auditSuccesses, policies: false))
             stays.append(leaf(.auditFailures, policies: false))
             var leave: Leaf?
             if !open {
-                let kind: LeafKind = switch rng.next(upTo: 4) {
+                var kind: LeafKind = switch rng.next(upTo: 4) {
                 case 0, 1: .recover(async: chance(50))
                 case 2: .successes
                 default: .failures
                 }
+                if oneToOne { kind = .recover(async: chance(50)) }
                 leave = leaf(kind, policies: false)
             }
             return RailBlock(id: blockID, enter: enter, stays: stays, leave: leave, front: chance(50) ? .pipe : .builder)

@@ -41,7 +41,7 @@ import Testing
         // Item 1: a failure takes the prefix with it; take/first/break fail after having enough.
         "prefix lost on failure",
         "not the first failing item in source order",
-        "source failure vs stage failure",
+        "not the first failure in source order (source)",
         "take(n) threw though it had what it needed",
         "first() threw though it had what it needed",
         "a loop that breaks threw though it had what it needed",
@@ -56,6 +56,18 @@ import Testing
         "wrong stage name (group path)",
     ]
 
+    /// Classes the soak found that issue 10 does not list (see the soak's note): also tolerated by
+    /// `SLUICE_SOAK_STRICT=0` until the lead decides on them.
+    static let foundBySoak: Set<String> = [
+        // A `for try await` whose caller is cancelled keeps delivering the outputs already
+        // produced and ends normally (the loop's run lives in the iterator's own task).
+        "cancelled caller's for try await ended normally",
+    ]
+
+    static func isTolerated(_ kind: String, strict: Bool) -> Bool {
+        !strict && (knownToday.contains(kind) || foundBySoak.contains(kind))
+    }
+
     @Test func randomPipelinesUnderFaultsMatchTheOracle() async throws {
         let settings = Settings()
         var report = SoakReport()
@@ -67,9 +79,11 @@ import Testing
             let scenario = Soak.Scenario.random(seed: seed)
             report.cover(scenario)
             for _ in 0..<settings.repeats {
+                let began = clock.now
                 let observation = await withWatchdog(seconds: settings.watchdog) { await Soak.Runner.observe(scenario, pool: pool) }
+                let took = began.duration(to: clock.now)
                 let findings = Soak.findings(scenario, observation)
-                report.add(scenario, findings)
+                report.add(scenario, findings, observation, took)
                 if settings.verbose {
                     print("soak: \(scenario)")
                     print("soak: stages \(observation?.stages ?? "(hung)")")
@@ -91,8 +105,7 @@ import Testing
         print(report.summary(elapsed: elapsed, settings: settings))
 
         for entry in report.classes.values.sorted(by: { $0.count > $1.count }) where entry.check != .note {
-            let tolerated = !settings.strict && Self.knownToday.contains(entry.kind)
-            if tolerated { continue }
+            if Self.isTolerated(entry.kind, strict: settings.strict) { continue }
             let seeds = entry.smallest.map { "\($0.seed)" }.joined(separator: ", ")
             Issue.record("""
                 soak [\(entry.check.rawValue)] \(entry.kind): \(entry.count) runs; smallest seeds \(seeds)
@@ -125,8 +138,29 @@ struct SoakReport {
     var failing = 0
     var hangs = 0
     var coverage: [String: Int] = [:]
+    var slowest: [(seed: UInt64, took: Duration)] = []
+    /// Runs where the memory bound was checked, and the highest share of the bound reached.
+    var boundChecked = 0
+    var boundNearlyReached = 0
+    var highestBoundShare = 0.0
+    var railwayAccounted = 0
 
-    mutating func add(_ scenario: Soak.Scenario, _ findings: [Soak.Finding]) {
+    mutating func add(_ scenario: Soak.Scenario, _ findings: [Soak.Finding], _ observation: Soak.Observation?, _ took: Duration) {
+        slowest.append((scenario.seed, took))
+        slowest.sort { $0.took > $1.took }
+        if slowest.count > 3 { slowest.removeLast() }
+        if let o = observation {
+            if scenario.isOneToOne, scenario.terminal.seesEachOutput, o.bound > 0 {
+                boundChecked += 1
+                let share = Double(o.maxInFlight) / Double(o.bound)
+                highestBoundShare = max(highestBoundShare, share)
+                if share >= 0.5 { boundNearlyReached += 1 }
+            }
+            if o.run.error == nil, !o.cancelIssued, scenario.terminal.needs == nil,
+               scenario.railBlocks.contains(where: \.isAccountable) {
+                railwayAccounted += 1
+            }
+        }
         if findings.contains(where: { $0.check != .note }) { failing += 1 }
         if findings.contains(where: { $0.check == .hang }) { hangs += 1 }
         let size = Soak.Oracle(scenario).faultFree().work + 10 * scenario.flattened.count
@@ -178,9 +212,12 @@ struct SoakReport {
     func summary(elapsed: Duration, settings: SoakTests.Settings) -> String {
         var lines = ["soak: \(scenarios) scenarios × \(settings.repeats) from seed \(settings.base) in \(elapsed); \(failing) runs with findings, \(hangs) hangs; strict \(settings.strict)"]
         for entry in classes.values.sorted(by: { ($0.check.rawValue, -$0.count) < ($1.check.rawValue, -$1.count) }) {
-            let known = SoakTests.knownToday.contains(entry.kind) ? " (known, issue 10)" : ""
+            let known = SoakTests.knownToday.contains(entry.kind) ? " (known, issue 10)"
+                : SoakTests.foundBySoak.contains(entry.kind) ? " (found by the soak)" : ""
             lines.append("  [\(entry.check.rawValue)] \(entry.kind)\(known): \(entry.count) — seeds \(entry.smallest.map { "\($0.seed)" }.joined(separator: ", "))")
         }
+        lines.append("soak checks exercised: memory bound in \(boundChecked) runs (≥ 50 % of it reached in \(boundNearlyReached), highest \(Int(highestBoundShare * 100)) %); railway accounting in \(railwayAccounted) runs")
+        lines.append("soak slowest: " + slowest.map { "seed \($0.seed) \($0.took)" }.joined(separator: ", "))
         lines.append("soak coverage:")
         for (key, n) in coverage.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(n)") }
         return lines.joined(separator: "\n")
