@@ -88,6 +88,11 @@ extension Soak {
         var bodyCalls = 0
         /// Items pushed anywhere: the scenario's size.
         var work = 0
+
+        /// Every stage receives distinct items (attempts are counted per item).
+        var hasDistinctInputs: Bool {
+            inputs.values.allSatisfy { Set($0.map(\.normalized)).count == $0.count }
+        }
     }
 
     struct Oracle {

@@ -88,8 +88,11 @@ extension Soak {
             var settled = true
             if scenario.terminal.isBreak {
                 // A bare loop's run may end just after the loop: it must still end, and tear down.
+                // Poll (yielding) for up to 5 s of wall time: on a loaded machine the run's own
+                // task may need a while to get a thread.
                 settled = false
-                for _ in 0..<20_000 {
+                let clock = ContinuousClock(), deadline = clock.now.advanced(by: .seconds(5))
+                while clock.now < deadline {
                     if probe.active.load(ordering: .sequentiallyConsistent) == 0,
                        probe.resources.withLock({ $0.isSettled }) {
                         settled = true

@@ -153,17 +153,14 @@ import Testing
         defer { pool.shutdown() }
         var kinds: Set<String> = [], sources: Set<String> = [], terminals: Set<String> = []
         var comparisons: Set<String> = []
-        for seed in UInt64(1)...400 {
+        for seed in UInt64(1)...600 {
             let s = Soak.Scenario.random(seed: seed)
-            let trace = Soak.Oracle(s).faultFree()
-            for (id, inputs) in trace.inputs {
-                let distinct = Set(inputs.map(\.normalized))
-                #expect(distinct.count == inputs.count, "seed \(seed): stage #\(id) receives equal items")
-            }
+            #expect(Soak.Oracle(s).faultFree().hasDistinctInputs, "seed \(seed): a stage receives equal items")
             for (leaf, _) in s.flattened { kinds.insert("\(leaf.kind)") }
             sources.insert(s.source.rawValue)
             terminals.insert(s.terminal.shortLabel)
             comparisons.insert(s.comparison.rawValue)
+            guard seed <= 300 else { continue }
 
             let probe = Soak.Probe(cancelAtStart: nil)
             let pipe = Soak.PipelineBuilder(scenario: s.withFront(.pipe), probe: probe, pool: pool).build()
