@@ -274,6 +274,8 @@ extension Soak {
             return "CancellationError without a cancelled caller"
         case (.nothing, .stage):
             return "failure where none was expected"
+        case (.stage, .stage(let got, _)) where isCutShort(got, s):
+            return cutShort
         case (.stage(let want, _), .stage(let got, _)):
             // (Items are unique per stage only: another stage's equal item is another failure.)
             if got.stage == want.stage, got.item == want.item { return "wrong attempts" }
@@ -284,7 +286,34 @@ extension Soak {
         }
     }
 
+    /// The class for railway failures the run delivered with fewer attempts than the policy
+    /// allows: a retry given up because the run was stopping (another item failed, the consumer
+    /// stopped), whose item then went on as a failure anyway.
+    static let cutShort = "retry cut short by the stopping run"
+
+    /// A failure (thrown, or a railway failure value) from a retrying stage with fewer attempts
+    /// than its policy's.
+    static func isCutShort(_ failure: FailureModel, _ s: Scenario) -> Bool {
+        var base = Substring(failure.stage)
+        while base.hasSuffix("+") { base = base.dropLast() }
+        guard let leaf = s.flattened.first(where: { $0.leaf.name == String(base) })?.leaf else { return false }
+        return leaf.options.retry != nil && failure.attempts < leaf.options.maxAttempts
+    }
+
+    static func isCutShort(_ item: Item, _ s: Scenario) -> Bool {
+        item.atoms.contains { atom in
+            switch atom {
+            case .failure(let f): isCutShort(f, s)
+            case .value(.failed(let stage, let item, let attempts)), .success(.failed(let stage, let item, let attempts)):
+                isCutShort(FailureModel(stage: stage, item: item, attempts: attempts), s)
+            default: false
+            }
+        }
+    }
+
     static func outputKind(_ actual: [Item], _ expected: [Item], failing: Bool, _ s: Scenario) -> String {
+        let common = zip(actual, expected).prefix { $0 == $1 }.count
+        if common < actual.count, common < expected.count, isCutShort(actual[common], s) { return cutShort }
         if actual.count < expected.count, expected.starts(with: actual) {
             return failing ? "prefix lost on failure" : "outputs missing"
         }
@@ -307,9 +336,13 @@ extension Soak {
         func fits(_ items: [Item]) -> Bool { isSubBag(bag(items, atoms: atoms), of: full) }
         func complete(_ items: [Item]) -> Bool { bag(items, atoms: atoms) == full }
 
+        /// The class for outputs that do not fit: retries cut short, or plainly unexpected ones.
+        func misfit(_ items: [Item], _ otherwise: String) -> String {
+            unexpected(items, free.outputs, atoms: atoms).contains { isCutShort($0, s) } ? cutShort : otherwise
+        }
         // What the consumer saw must come from the full outputs.
         if !fits(run.seen) {
-            found.append(Finding(check: .output, kind: "outputs not among the expected ones",
+            found.append(Finding(check: .output, kind: misfit(run.seen, "outputs not among the expected ones"),
                                  detail: "saw \(run.seen.count) outputs; " + extra(run.seen, free.outputs, atoms: atoms)))
         }
         switch thrown {
@@ -321,6 +354,8 @@ extension Soak {
             if o.cancelIssued || translated {
                 found.append(Finding(check: .error, kind: translated ? "translated cancellation became the run's failure" : "StageFailure instead of CancellationError",
                                      detail: "got \(thrown)"))
+            } else if !free.possibleFailures.contains(failure), isCutShort(failure, s) {
+                found.append(Finding(check: .error, kind: cutShort, detail: "got \(thrown)"))
             } else if !free.possibleFailures.contains(failure) {
                 found.append(Finding(check: .error, kind: "failure that no item causes", detail: "got \(thrown); possible: \(Array(free.possibleFailures.prefix(5)))"))
             } else if let n = s.terminal.needs, run.seen.count >= n {
@@ -343,7 +378,7 @@ extension Soak {
                 found.append(Finding(check: .output, kind: "more outputs than asked for", detail: "\(outputs.count)"))
             } else if stopped {
                 if !fits(outputs) {
-                    found.append(Finding(check: .output, kind: "outputs not among the expected ones", detail: extra(outputs, free.outputs, atoms: atoms)))
+                    found.append(Finding(check: .output, kind: misfit(outputs, "outputs not among the expected ones"), detail: extra(outputs, free.outputs, atoms: atoms)))
                 }
             } else if case .count = s.terminal {
                 if run.count != free.outputs.count, !o.cancelIssued {
@@ -354,7 +389,7 @@ extension Soak {
                 if mayFail {
                     found.append(Finding(check: .error, kind: "failure swallowed", detail: "returned normally; possible: \(Array(free.possibleFailures.prefix(3)))"))
                 } else if !complete(outputs) {
-                    found.append(Finding(check: .output, kind: "unordered outputs differ", detail: extra(outputs, free.outputs, atoms: atoms)))
+                    found.append(Finding(check: .output, kind: misfit(outputs, "unordered outputs differ"), detail: extra(outputs, free.outputs, atoms: atoms)))
                 } else if o.cancelIssued {
                     found.append(cancelledButEnded(s, o))
                 }
@@ -387,6 +422,16 @@ extension Soak {
 
     static func isSubBag(_ a: [Item: Int], of b: [Item: Int]) -> Bool {
         a.allSatisfy { b[$0.key, default: 0] >= $0.value }
+    }
+
+    /// The items of `actual` that `full` does not have (as multisets).
+    static func unexpected(_ actual: [Item], _ full: [Item], atoms: Bool) -> [Item] {
+        var remaining = bag(full, atoms: atoms)
+        var unexpected: [Item] = []
+        for item in atoms ? actual.flatMap(\.atoms) : actual {
+            if remaining[item, default: 0] > 0 { remaining[item]! -= 1 } else { unexpected.append(item) }
+        }
+        return unexpected
     }
 
     static func extra(_ actual: [Item], _ full: [Item], atoms: Bool) -> String {

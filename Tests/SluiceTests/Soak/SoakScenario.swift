@@ -210,7 +210,7 @@ extension Soak {
         /// No modifier is applied: the children's stages are simply concatenated, so they run as
         /// if written at the group's level, each with its own options.
         var isTransparent: Bool {
-            options.workers == nil && options.buffer == nil && !options.unordered && options.name == nil
+            options.workers == nil && options.buffer == nil && !options.unordered && options.name == nil && !options.blocking
         }
     }
 

@@ -146,6 +146,17 @@ import Testing
         #expect(Self.kinds(s, o) == ["railway input not accounted for exactly once"])
     }
 
+    /// A run that never ends is reported (as `nil`) instead of hanging the soak.
+    @Test func theWatchdogGivesUpOnAHungRun() async {
+        let never = Gate()
+        let result = await withWatchdog(seconds: 0.2) { () async -> Int in
+            try? await never.wait()   // released only by the watchdog's cancellation
+            return 1
+        }
+        #expect(result == nil)
+        #expect(await withWatchdog(seconds: 30) { 2 } == 2)
+    }
+
     /// The checks rely on these: every stage sees distinct items (attempts are counted per item),
     /// and both front ends build the same graph for the same scenario.
     @Test func theGeneratorKeepsItsInvariants() async {
