@@ -1,0 +1,685 @@
+// A soak scenario: a random pipeline (as a value), its faults, its terminal and how the caller
+// behaves — everything derived from one seed, so a failure is replayed from its seed alone.
+import Sluice
+import SluiceTestSupport
+
+extension Soak {
+    enum Front: String, Sendable { case pipe, builder }
+
+    /// The three forms of `flatMap` (plus an `AsyncSequence` that suspends between items).
+    enum Expansion: String, Sendable {
+        case sequence        // (A) throws -> Sequence
+        case asyncSequence   // (A) async throws -> Sequence
+        case stream          // (A) async throws -> AsyncThrowingStream
+        case drip            // (A) async throws -> a custom AsyncSequence that yields
+        var isAsyncSequence: Bool { self == .stream || self == .drip }
+    }
+
+    enum BackoffKind: String, Sendable { case none, fixed, exponential }
+
+    struct Retry: Sendable, CustomStringConvertible {
+        var attempts: Int
+        var backoff: BackoffKind
+        var description: String { ".retry(\(attempts)\(backoff == .none ? "" : ", \(backoff)"))" }
+    }
+
+    /// Where a (never firing) timeout sits relative to the retry, if there is one.
+    enum TimeoutPlacement: String, Sendable { case beforeRetry, afterRetry }
+
+    struct Options: Sendable, CustomStringConvertible {
+        var workers: Int?
+        var buffer: Int?
+        var unordered = false
+        var name: String?
+        var front: Front = .pipe
+        var retry: Retry?
+        var timeout: TimeoutPlacement?
+        /// The stage's workers run on a `BlockingPool` (`.blocking(on:)`).
+        var blocking = false
+        /// The order the four plain modifiers are written in (a permutation of 0..<4).
+        var modifierOrder: [Int] = [0, 1, 2, 3]
+
+        var hasPolicies: Bool { retry != nil || timeout != nil }
+        var maxAttempts: Int { retry?.attempts ?? 1 }
+        /// Emits in completion order (only a multi-worker unordered stage can reorder).
+        var reorders: Bool { unordered && (workers ?? 1) > 1 }
+
+        var description: String {
+            var text = ""
+            if timeout == .beforeRetry { text += ".timeout" }
+            if let retry { text += retry.description }
+            if timeout == .afterRetry { text += ".timeout" }
+            if let workers { text += ".workers(\(workers))" }
+            if let buffer { text += ".buffer(\(buffer))" }
+            if unordered { text += ".unordered()" }
+            if let name { text += ".named(\"\(name)\")" }
+            if blocking { text += ".blocking(on: pool)" }
+            if front == .builder { text += "[builder]" }
+            return text
+        }
+    }
+
+    enum LeafKind: Sendable, CustomStringConvertible {
+        case map(async: Bool)
+        case filter(async: Bool)
+        case compactMap(async: Bool)
+        case flatMap(Expansion)
+        case forEach(async: Bool)
+        /// `batch(size) | map(Value.list)`; `grouped`: the options apply to both as one fragment.
+        case batch(size: Int, grouped: Bool)
+        /// `map(using:teardown:_:)` with a per-worker resource.
+        case mapUsing
+        /// An async map that turns its own cancellation into `Translated` (issue 10, item 3).
+        case translator
+        // The railway.
+        case tryMap(async: Bool)
+        case tryFlatMap(Expansion)
+        case thenMap(async: Bool)
+        case thenFilter(async: Bool)
+        case thenForEach(async: Bool)
+        case thenFlatMap
+        case mapFailure(async: Bool)
+        /// Counting stages at the end of a railway block (a thenForEach and a mapFailure).
+        case auditSuccesses
+        case auditFailures
+        case recover(async: Bool)
+        case successes
+        /// `failures() | map(Value.failed)`.
+        case failures
+
+        /// The stage's default name (its kind), as the library reports it.
+        var defaultName: String {
+            switch self {
+            case .map, .mapUsing, .translator: "map"
+            case .filter: "filter"
+            case .compactMap: "compactMap"
+            case .flatMap: "flatMap"
+            case .forEach: "forEach"
+            case .batch: "batch"
+            case .tryMap: "tryMap"
+            case .tryFlatMap: "tryFlatMap"
+            case .thenMap: "thenMap"
+            case .thenFilter: "thenFilter"
+            case .thenForEach, .auditSuccesses: "thenForEach"
+            case .thenFlatMap: "thenFlatMap"
+            case .mapFailure, .auditFailures: "mapFailure"
+            case .recover: "recover"
+            case .successes: "successes"
+            case .failures: "failures"
+            }
+        }
+
+        /// A thrown error fails the run (not a railway closure).
+        var failsFast: Bool {
+            switch self {
+            case .map, .filter, .compactMap, .flatMap, .forEach, .mapUsing: true
+            default: false
+            }
+        }
+
+        /// A railway closure whose errors become failure values.
+        var failsOnRails: Bool {
+            switch self {
+            case .tryMap, .tryFlatMap, .thenMap, .thenFilter, .thenForEach, .thenFlatMap: true
+            default: false
+            }
+        }
+
+        /// Emits exactly one item per input (the memory bound is documented for these only).
+        var isOneToOne: Bool {
+            switch self {
+            case .map, .forEach, .mapUsing, .translator, .tryMap, .thenMap, .thenForEach,
+                 .mapFailure, .auditSuccesses, .auditFailures, .recover: true
+            default: false
+            }
+        }
+
+        /// Can fail after emitting part of an expansion.
+        var expandsAsync: Bool {
+            switch self {
+            case .flatMap(let e), .tryFlatMap(let e): e.isAsyncSequence
+            default: false
+            }
+        }
+
+        var isFlatMap: Bool {
+            switch self {
+            case .flatMap, .tryFlatMap, .thenFlatMap: true
+            default: false
+            }
+        }
+
+        var isBatch: Bool {
+            if case .batch = self { return true }
+            return false
+        }
+
+        var description: String {
+            func a(_ async: Bool) -> String { async ? "async" : "sync" }
+            return switch self {
+            case .map(let x): "map(\(a(x)))"
+            case .filter(let x): "filter(\(a(x)))"
+            case .compactMap(let x): "compactMap(\(a(x)))"
+            case .flatMap(let e): "flatMap(\(e.rawValue))"
+            case .forEach(let x): "forEach(\(a(x)))"
+            case .batch(let n, let g): "batch(\(n)\(g ? ", grouped" : ""))"
+            case .mapUsing: "map(using:)"
+            case .translator: "translator"
+            case .tryMap(let x): "tryMap(\(a(x)))"
+            case .tryFlatMap(let e): "tryFlatMap(\(e.rawValue))"
+            case .thenMap(let x): "thenMap(\(a(x)))"
+            case .thenFilter(let x): "thenFilter(\(a(x)))"
+            case .thenForEach(let x): "thenForEach(\(a(x)))"
+            case .thenFlatMap: "thenFlatMap"
+            case .mapFailure(let x): "mapFailure(\(a(x)))"
+            case .auditSuccesses: "audit(successes)"
+            case .auditFailures: "audit(failures)"
+            case .recover(let x): "recover(\(a(x)))"
+            case .successes: "successes"
+            case .failures: "failures"
+            }
+        }
+    }
+
+    struct Leaf: Sendable, CustomStringConvertible {
+        var id: Int
+        var kind: LeafKind
+        var k: Int
+        var options: Options
+        var name: String { options.name ?? kind.defaultName }
+        var description: String { "#\(id) \(kind)\(options)" }
+    }
+
+    /// `enter | stays… | leave`: a stretch of railway. `leave == nil` only for a pipeline that
+    /// ends on the railway (its terminal is `partition()`, `collect()` or a loop over `Result`s).
+    struct RailBlock: Sendable {
+        var id: Int
+        var enter: Leaf
+        var stays: [Leaf]
+        var leave: Leaf?
+        var front: Front
+        var leaves: [Leaf] { [enter] + stays + (leave.map { [$0] } ?? []) }
+        /// No stage changes the number of items: successes + failures + filtered == entered.
+        var isAccountable: Bool { !leaves.contains { $0.kind.isFlatMap } }
+    }
+
+    struct Group: Sendable {
+        var id: Int
+        var children: [Node]
+        var options: Options
+        /// No modifier is applied: the children's stages are simply concatenated, so they run as
+        /// if written at the group's level, each with its own options.
+        var isTransparent: Bool {
+            options.workers == nil && options.buffer == nil && !options.unordered && options.name == nil && !options.blocking
+        }
+    }
+
+    indirect enum Node: Sendable {
+        case leaf(Leaf)
+        case rail(RailBlock)
+        case group(Group)
+
+        /// The leaves in order, each with its qualified name (the names of the named groups
+        /// around it, outermost first, then its own).
+        func flattened(prefix: [String] = []) -> [(leaf: Leaf, qualified: String)] {
+            switch self {
+            case .leaf(let leaf): [(leaf, (prefix + [leaf.name]).joined(separator: "/"))]
+            case .rail(let block): block.leaves.map { ($0, (prefix + [$0.name]).joined(separator: "/")) }
+            case .group(let group):
+                group.children.flatMap { $0.flattened(prefix: prefix + (group.options.name.map { [$0] } ?? [])) }
+            }
+        }
+
+        /// Does this node, as run at the top level, emit in completion order?
+        var reorders: Bool {
+            switch self {
+            case .leaf(let leaf): leaf.options.reorders
+            case .rail(let block): block.leaves.contains { $0.options.reorders }
+            case .group(let group) where group.isTransparent: group.children.contains(where: \.reorders)
+            case .group(let group): group.options.reorders
+            }
+        }
+
+        /// The nodes as the pipeline runs them: transparent groups dissolved.
+        var runNodes: [Node] {
+            if case .group(let group) = self, group.isTransparent { return group.children.flatMap(\.runNodes) }
+            return [self]
+        }
+
+        func describe(_ indent: String = "") -> String {
+            switch self {
+            case .leaf(let leaf): return indent + leaf.description
+            case .rail(let block):
+                return indent + "railway#\(block.id)[\(block.front.rawValue)] {\n"
+                    + block.leaves.map { indent + "  " + $0.description }.joined(separator: "\n") + "\n" + indent + "}"
+            case .group(let group):
+                return indent + "group#\(group.id)\(group.options) {\n"
+                    + group.children.map { $0.describe(indent + "  ") }.joined(separator: "\n") + "\n" + indent + "}"
+            }
+        }
+    }
+
+    enum SourceKind: String, Sendable {
+        case sequence        // Pipeline(someSequence)
+        case applied         // flow(someSequence): callAsFunction
+        case stream          // a pre-filled AsyncThrowingStream
+        case unfolding       // AsyncThrowingStream(unfolding:)
+        case drip            // a custom AsyncSequence that suspends now and then
+        case deferred        // Pipeline { … } (deferred)
+        var isAsync: Bool { self == .stream || self == .unfolding || self == .drip }
+    }
+
+    enum Terminal: Sendable, CustomStringConvertible {
+        case collect
+        case count
+        case take(Int)
+        case first
+        /// `reduce(into:)`, recording each output.
+        case reduceInto
+        /// `reduce(_:_:)` with an async closure that stalls `stall` yields per output.
+        case reduceAsync(stall: Int)
+        /// `forEach`, stalling `stall` yields per output, optionally throwing at output `throwAt`.
+        case forEach(stall: Int, throwAt: Int?)
+        /// `for try await`, optionally `break`ing after `breakAfter` outputs.
+        case loop(stall: Int, breakAfter: Int?)
+        case partition
+
+        var description: String {
+            switch self {
+            case .collect: "collect()"
+            case .count: "count()"
+            case .take(let n): "take(\(n))"
+            case .first: "first()"
+            case .reduceInto: "reduce(into:)"
+            case .reduceAsync(let s): "reduce(async, stall \(s))"
+            case .forEach(let s, let t): "forEach(stall \(s)\(t.map { ", throw at \($0)" } ?? ""))"
+            case .loop(let s, let b): "for try await (stall \(s)\(b.map { ", break after \($0)" } ?? ""))"
+            case .partition: "partition()"
+            }
+        }
+
+        /// Outputs the consumer sees one by one (visible even when the run then fails).
+        var seesEachOutput: Bool {
+            switch self {
+            case .reduceInto, .reduceAsync, .forEach, .loop: true
+            default: false
+            }
+        }
+
+        /// How many outputs the terminal needs before it stops on its own.
+        var needs: Int? {
+            switch self {
+            case .take(let n): n
+            case .first: 1
+            case .loop(_, let b): b
+            default: nil
+            }
+        }
+
+        var isBreak: Bool {
+            if case .loop(_, .some) = self { return true }
+            return false
+        }
+    }
+
+    /// An injected fault, per (stage, item).
+    enum FaultKind: Hashable, Sendable, CustomStringConvertible {
+        /// Every attempt throws.
+        case persistent
+        /// The first `n` attempts throw, later ones succeed.
+        case transient(Int)
+        /// An async expansion emits `n` children, then throws (every attempt).
+        case midExpansion(Int)
+
+        var description: String {
+            switch self {
+            case .persistent: "persistent"
+            case .transient(let n): "transient(\(n))"
+            case .midExpansion(let n): "after \(n) children"
+            }
+        }
+    }
+
+    /// How the caller cancels the run, if it does.
+    enum CancelPlan: Sendable, CustomStringConvertible {
+        /// When the `n`th stage body starts (counted over every stage).
+        case atBodyStart(Int)
+        /// When the consumer receives its `n`th output.
+        case atOutput(Int)
+        var description: String {
+            switch self {
+            case .atBodyStart(let n): "cancel at body start \(n)"
+            case .atOutput(let n): "cancel at output \(n)"
+            }
+        }
+    }
+
+    struct Scenario: Sendable, CustomStringConvertible {
+        var seed: UInt64
+        var source: SourceKind
+        var sourceFront: Front
+        var count: Int
+        /// The source throws after this many items (async sources; 0 for a deferred source).
+        var sourceFailsAfter: Int?
+        var nodes: [Node]
+        /// A final railway block without a leave stage: the pipeline's elements are `Result`s.
+        var openRail: RailBlock?
+        var terminal: Terminal
+        var cancel: CancelPlan?
+        var faults: [Int: [Value: FaultKind]] = [:]
+
+        var flattened: [(leaf: Leaf, qualified: String)] {
+            nodes.flatMap { $0.flattened() } + (openRail.map { Node.rail($0).flattened() } ?? [])
+        }
+
+        var allNodes: [Node] { nodes + (openRail.map { [Node.rail($0)] } ?? []) }
+
+        var railBlocks: [RailBlock] {
+            func blocks(_ node: Node) -> [RailBlock] {
+                switch node {
+                case .leaf: []
+                case .rail(let b): [b]
+                case .group(let g): g.children.flatMap(blocks)
+                }
+            }
+            return allNodes.flatMap(blocks)
+        }
+
+        enum Comparison: String { case exact, multiset, atoms }
+
+        /// Ordered runs must match exactly. A reordering stage makes the run a multiset; a batch
+        /// after one also regroups the items, leaving only the atoms comparable.
+        var comparison: Comparison {
+            let top = allNodes.flatMap(\.runNodes)
+            guard let shuffle = top.firstIndex(where: \.reorders) else { return .exact }
+            let after = top[(shuffle + 1)...].flatMap { $0.flattened() }
+            // Inside the reordering node itself, a batch after the reordering leaf regroups too.
+            let inside = top[shuffle].flattened().drop { !$0.leaf.options.reorders }.dropFirst()
+            return (after + inside).contains { $0.leaf.kind.isBatch } ? .atoms : .multiset
+        }
+
+        /// Every stage emits one item per input: the documented memory bound applies.
+        var isOneToOne: Bool { flattened.allSatisfy { $0.leaf.kind.isOneToOne } }
+
+        var description: String {
+            var text = "seed \(seed): \(source.rawValue)[\(sourceFront.rawValue)] source of \(count)"
+            if let sourceFailsAfter { text += ", failing after \(sourceFailsAfter)" }
+            text += "\n" + allNodes.map { $0.describe("  ") }.joined(separator: "\n")
+            text += "\n  → \(terminal)"
+            if let cancel { text += ", \(cancel)" }
+            let named = flattened.filter { faults[$0.leaf.id]?.isEmpty == false }
+            for (leaf, qualified) in named {
+                let list = faults[leaf.id]!.sorted { $0.key.description < $1.key.description }
+                    .prefix(8).map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                text += "\n  faults in \(qualified) (#\(leaf.id)): \(list)\(faults[leaf.id]!.count > 8 ? ", …" : "")"
+            }
+            return text
+        }
+    }
+}
+
+// MARK: - The random generator
+
+extension Soak.Scenario {
+    /// The scenario of one seed.
+    static func random(seed: UInt64) -> Soak.Scenario {
+        var attempt: UInt64 = 0
+        while true {
+            // Regenerate (deterministically) while the scenario is too large, or (rarely) while a
+            // stage would receive two equal items.
+            var generator = Soak.Generator(rng: TestRandom(seed: attempt == 0 ? seed : seed &+ 0x5EED &* attempt))
+            var scenario = generator.scenario(seed: seed, maxCount: attempt == 0 ? 300 : 60)
+            attempt += 1
+            let limit = scenario.terminal.needs != nil || scenario.isOneToOne ? 30_000 : 4_000
+            if Soak.Oracle(scenario).faultFree().work > limit, attempt < 8 { continue }
+            generator.addFaults(&scenario)
+            if !Soak.Oracle(scenario).faultFree().hasDistinctInputs, attempt < 16 { continue }
+            return scenario
+        }
+    }
+}
+
+extension Soak {
+    struct Generator {
+        var rng: TestRandom
+        var nextID = 0
+        /// Only stages that emit one item per input: the memory bound is checked.
+        var oneToOne = false
+
+        mutating func chance(_ percent: Int) -> Bool { rng.next(upTo: 100) < percent }
+        mutating func pick<T>(_ xs: [T]) -> T { xs[rng.next(upTo: xs.count)] }
+        mutating func id() -> Int {
+            nextID += 1
+            return nextID
+        }
+
+        mutating func scenario(seed: UInt64, maxCount: Int = 300) -> Scenario {
+            oneToOne = chance(10)
+            if oneToOne { return boundScenario(seed: seed) }
+            var count = switch rng.next(upTo: 20) {
+            case 0: 0
+            case 1: 1
+            case 2, 3: 2 + rng.next(upTo: 6)
+            case 4, 5: 60 + rng.next(upTo: maxCount - 59)
+            default: rng.next(upTo: 61)
+            }
+            let source: SourceKind = pick([.sequence, .sequence, .applied, .stream, .unfolding, .drip, .deferred])
+            let nodes = (0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }
+            let openRail: RailBlock? = chance(12) ? railBlock(open: true) : nil
+            let terminal: Terminal
+            if openRail != nil {
+                terminal = switch rng.next(upTo: 4) {
+                case 0, 1: .partition
+                case 2: .collect
+                default: .loop(stall: 0, breakAfter: chance(50) ? 1 + rng.next(upTo: 20) : nil)
+                }
+            } else {
+                terminal = randomTerminal()
+            }
+            // A terminal that stops early meets a large source now and then: what it leaves unread
+            // must stay unread.
+            if terminal.needs != nil, chance(35) { count = 300 + rng.next(upTo: 1_700) }
+            return Scenario(seed: seed, source: source, sourceFront: chance(50) ? .pipe : .builder,
+                            count: count, sourceFailsAfter: nil, nodes: nodes, openRail: openRail,
+                            terminal: terminal, cancel: nil)
+        }
+
+        /// One-to-one stages, a larger source and a stalled consumer: the memory bound is reached.
+        mutating func boundScenario(seed: UInt64) -> Scenario {
+            let count = 100 + rng.next(upTo: 500)
+            let source: SourceKind = pick([.sequence, .applied, .stream, .unfolding, .drip, .deferred])
+            let nodes = (0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }
+            let stall = 5 + rng.next(upTo: 40)
+            let terminal: Terminal = switch rng.next(upTo: 3) {
+            case 0: .forEach(stall: stall, throwAt: nil)
+            case 1: .reduceAsync(stall: stall)
+            default: .loop(stall: stall, breakAfter: chance(30) ? 1 + rng.next(upTo: 200) : nil)
+            }
+            return Scenario(seed: seed, source: source, sourceFront: chance(50) ? .pipe : .builder, count: count,
+                            sourceFailsAfter: nil, nodes: nodes, openRail: nil, terminal: terminal, cancel: nil)
+        }
+
+        mutating func randomTerminal() -> Terminal {
+            switch rng.next(upTo: 20) {
+            case 0, 1, 2: .collect
+            case 3: .count
+            case 4, 5: .take(1 + rng.next(upTo: 30))
+            case 6: .first
+            case 7, 8: .reduceInto
+            case 9: .reduceAsync(stall: chance(50) ? 0 : 1 + rng.next(upTo: 20))
+            case 10, 11, 12, 13:
+                .forEach(stall: chance(40) ? 0 : 1 + rng.next(upTo: 40), throwAt: chance(15) ? rng.next(upTo: 40) : nil)
+            default:
+                .loop(stall: chance(60) ? 0 : 1 + rng.next(upTo: 20), breakAfter: chance(50) ? 1 + rng.next(upTo: 40) : nil)
+            }
+        }
+
+        mutating func options(batch: Bool = false, policies: Bool, named: Int = 50) -> Options {
+            var o = Options()
+            if !batch, chance(55) { o.workers = 1 + rng.next(upTo: 4) }
+            if batch, chance(20) { o.workers = 1 }
+            switch rng.next(upTo: 10) {
+            case 0, 1, 2: o.buffer = 0
+            case 3, 4: o.buffer = 1
+            case 5, 6: o.buffer = 2 + rng.next(upTo: 7)
+            case 7: o.buffer = 512
+            default: break
+            }
+            o.unordered = chance(25)
+            if chance(named) { o.name = "s\(nextID)" }
+            o.front = chance(50) ? .pipe : .builder
+            if policies, chance(25) {
+                o.retry = Retry(attempts: 2 + rng.next(upTo: 3), backoff: pick([.none, .none, .fixed, .exponential]))
+            }
+            if policies, chance(8) { o.timeout = chance(50) ? .beforeRetry : .afterRetry }
+            if !batch, chance(8) { o.blocking = true }
+            var order = [0, 1, 2, 3]
+            for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, rng.next(upTo: i + 1)) }
+            o.modifierOrder = order
+            return o
+        }
+
+        mutating func leaf(_ kind: LeafKind, policies: Bool = true) -> Leaf {
+            let id = id()
+            var o = options(batch: kind.isBatch, policies: policies && !kind.isBatch)
+            if kind.isBatch { o.name = nil }
+            // A failure value carries its stage's name: two railway stages both called `tryMap`
+            // could make equal values, and the checks need the items at a stage to be distinct.
+            if kind.failsOnRails, o.name == nil { o.name = "s\(id)" }
+            return Leaf(id: id, kind: kind, k: rng.next(upTo: 1000), options: o)
+        }
+
+        mutating func node(depth: Int) -> Node {
+            switch rng.next(upTo: 100) {
+            case 0..<16 where depth < 2: return .group(group(depth: depth))
+            case 16..<34: return .rail(railBlock(open: false))
+            default: return .leaf(plainLeaf())
+            }
+        }
+
+        mutating func plainLeaf() -> Leaf {
+            let async = chance(50)
+            if oneToOne {
+                let kind: LeafKind = pick([.map(async: async), .map(async: async), .forEach(async: async), .mapUsing, .translator])
+                return leaf(kind, policies: kind.failsFast)
+            }
+            let kind: LeafKind = switch rng.next(upTo: 24) {
+            case 0, 1, 2, 3: .map(async: async)
+            case 4, 5, 6: .filter(async: async)
+            case 7, 8: .compactMap(async: async)
+            case 9, 10, 11, 12: .flatMap(pick([.sequence, .asyncSequence, .stream, .drip]))
+            case 13, 14: .forEach(async: async)
+            case 15, 16, 17: .batch(size: 1 + rng.next(upTo: 5), grouped: chance(30))
+            case 18, 19: .mapUsing
+            default: .translator
+            }
+            return leaf(kind, policies: kind.failsFast)
+        }
+
+        mutating func railBlock(open: Bool) -> RailBlock {
+            let blockID = id()
+            let enter = leaf(chance(70) || oneToOne ? .tryMap(async: chance(50)) : .tryFlatMap(pick([.sequence, .stream])))
+            var stays: [Leaf] = []
+            for _ in 0..<rng.next(upTo: 4) {
+                let async = chance(50)
+                var kind: LeafKind = switch rng.next(upTo: 9) {
+                case 0, 1, 2: .thenMap(async: async)
+                case 3, 4: .thenFilter(async: async)
+                case 5: .thenForEach(async: async)
+                case 6: .thenFlatMap
+                default: .mapFailure(async: async)
+                }
+                if oneToOne { kind = pick([.thenMap(async: async), .thenForEach(async: async), .mapFailure(async: async)]) }
+                stays.append(leaf(kind, policies: kind.failsOnRails))
+            }
+            stays.append(leaf(.auditSuccesses, policies: false))
+            stays.append(leaf(.auditFailures, policies: false))
+            var leave: Leaf?
+            if !open {
+                var kind: LeafKind = switch rng.next(upTo: 4) {
+                case 0, 1: .recover(async: chance(50))
+                case 2: .successes
+                default: .failures
+                }
+                if oneToOne { kind = .recover(async: chance(50)) }
+                leave = leaf(kind, policies: false)
+            }
+            return RailBlock(id: blockID, enter: enter, stays: stays, leave: leave, front: chance(50) ? .pipe : .builder)
+        }
+
+        mutating func group(depth: Int) -> Group {
+            let groupID = id()
+            let children = (0..<(2 + rng.next(upTo: 2))).map { _ in node(depth: depth + 1) }
+            let containsBatch = children.contains { $0.flattened().contains { $0.leaf.kind.isBatch } }
+            var o = options(batch: containsBatch, policies: false, named: 60)
+            if o.name != nil { o.name = "g\(groupID)" }
+            return Group(id: groupID, children: children, options: o)
+        }
+
+        // MARK: faults, cancellation and the terminal's numbers
+
+        /// Chooses the faults from what really reaches each stage (the fault-free trace), the
+        /// caller's cancellation, and the terminal's counts.
+        mutating func addFaults(_ scenario: inout Scenario) {
+            let leaves = scenario.flattened.map(\.leaf)
+            let comparison = scenario.comparison
+            // Lists can fail only where batches are not regrouped (their content is then known).
+            func eligible(_ item: Item) -> Value? {
+                guard let v = item.plainOrSuccess else { return nil }
+                if v.isList && comparison == .atoms { return nil }
+                return v.normalized
+            }
+            // 1. Railway failures (values, not run failures): a share of each railway stage's items.
+            var trace = Oracle(scenario).faultFree()
+            for leaf in leaves where leaf.kind.failsOnRails && chance(75) {
+                let rate = pick([10, 30, 60])
+                var faults: [Value: FaultKind] = [:]
+                for item in trace.inputs[leaf.id] ?? [] {
+                    guard let v = eligible(item), chance(rate) else { continue }
+                    faults[v] = faultKind(for: leaf, value: v)
+                }
+                scenario.faults[leaf.id] = faults
+            }
+            // 2. The caller: a cancelled caller, or faults that fail the run (not both: a run that
+            //    fails and is cancelled may end either way).
+            trace = Oracle(scenario).faultFree()
+            if chance(18) {
+                let bodies = max(1, trace.bodyCalls)
+                scenario.cancel = chance(70) ? .atBodyStart(1 + rng.next(upTo: bodies)) : .atOutput(1 + rng.next(upTo: max(1, trace.outputs.count)))
+                if case .forEach(let stall, .some) = scenario.terminal { scenario.terminal = .forEach(stall: stall, throwAt: nil) }
+            } else if chance(65) {
+                let candidates = leaves.filter { $0.kind.failsFast && !(trace.inputs[$0.id] ?? []).isEmpty }
+                for _ in 0..<(1 + rng.next(upTo: 3)) where !candidates.isEmpty {
+                    let leaf = pick(candidates)
+                    let inputs = trace.inputs[leaf.id]!
+                    guard let v = eligible(inputs[rng.next(upTo: inputs.count)]) else { continue }
+                    scenario.faults[leaf.id, default: [:]][v] = faultKind(for: leaf, value: v)
+                }
+                if scenario.source.isAsync, chance(25) {
+                    scenario.sourceFailsAfter = rng.next(upTo: scenario.count + 1)
+                } else if scenario.source == .deferred, chance(8) {
+                    scenario.sourceFailsAfter = 0
+                }
+            }
+            // 3. The terminal's numbers, from the expected outputs.
+            let outputs = max(1, Oracle(scenario).faultFree().outputs.count)
+            switch scenario.terminal {
+            case .take: scenario.terminal = .take(1 + rng.next(upTo: outputs + 2))
+            case .loop(let stall, .some): scenario.terminal = .loop(stall: stall, breakAfter: 1 + rng.next(upTo: outputs + 1))
+            case .forEach(let stall, .some): scenario.terminal = .forEach(stall: stall, throwAt: rng.next(upTo: outputs + 1))
+            default: break
+            }
+        }
+
+        mutating func faultKind(for leaf: Leaf, value: Value) -> FaultKind {
+            if leaf.kind.expandsAsync, chance(50) {
+                return .midExpansion(rng.next(upTo: Soak.expand(value, leaf.k).count + 1))
+            }
+            if let retry = leaf.options.retry, chance(60) {
+                // Sometimes recovers within the attempts, sometimes just not.
+                return .transient(1 + rng.next(upTo: retry.attempts))
+            }
+            return chance(80) ? .persistent : .transient(1)
+        }
+    }
+}
