@@ -36,9 +36,34 @@ final class ChannelHarness {
             resumed.insert(c)
             suspended.remove(c)
         }
+        checkPhaseInvariants(location)
+    }
+
+    /// What each phase's documentation promises about the data it holds.
+    private func checkPhaseInvariants(_ location: SourceLocation) {
+        // Every continuation handed in and not returned is held by the machine, once.
+        #expect(machine.waitingReceivers + machine.parkedSenders == suspended.count, sourceLocation: location)
+        switch machine.phase {
+        case .open(let producers, _):
+            #expect(producers >= 1, sourceLocation: location)
+        case .finished:
+            #expect(machine.waitingReceivers == 0, "no receiver waits once finished", sourceLocation: location)
+        case .cancelled:
+            #expect(machine.buffered == 0 && machine.waitingReceivers == 0 && machine.parkedSenders == 0,
+                    "a cancelled channel holds nothing", sourceLocation: location)
+        }
     }
 
     func isSuspended(_ id: Int) -> Bool { suspended.contains(id) }
+
+    /// The machine's phase, by name.
+    var phase: String {
+        switch machine.phase {
+        case .open: "open"
+        case .finished: "finished"
+        case .cancelled: "cancelled"
+        }
+    }
 
     enum Sent: Equatable {
         case done
@@ -48,19 +73,19 @@ final class ChannelHarness {
     }
 
     /// `send` alone (the caller must `park` after `.mustPark`).
-    func send(_ items: [Int], sourceLocation: SourceLocation = #_sourceLocation) -> Sent {
+    func send(_ items: [Int], urgent: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) -> Sent {
         var batch = items
-        switch machine.send(&batch) {
-        case .done(let wake):
+        switch machine.send(&batch, urgent: urgent) {
+        case .resumeReceivers(let receivers):
             #expect(batch.isEmpty, sourceLocation: sourceLocation)
-            record(wake, sourceLocation)
+            record(receivers, sourceLocation)
             return .done
-        case .mustPark:
+        case .suspendAndPark:
             #expect(!batch.isEmpty, sourceLocation: sourceLocation)
             record([], sourceLocation)
             return .mustPark(rest: batch)
-        case .cancelled:
-            #expect(batch.isEmpty, "a cancelled send drops its items", sourceLocation: sourceLocation)
+        case .throwCancellation:
+            #expect(batch.isEmpty, "a refused send drops its items", sourceLocation: sourceLocation)
             record([], sourceLocation)
             return .cancelled
         }
@@ -70,21 +95,23 @@ final class ChannelHarness {
     func park(_ rest: [Int], sourceLocation: SourceLocation = #_sourceLocation) -> Int {
         let id = newID()
         var batch = rest
-        let (receivers, sender) = machine.park(id: WaiterID(id), items: &batch, continuation: id)
-        #expect(batch.isEmpty, sourceLocation: sourceLocation)
-        if let sender {
+        switch machine.park(&batch, continuation: id) {
+        case .resumeReceivers(let receivers):
+            #expect(!receivers.contains(id), "a parked sender is not resumed by its own park", sourceLocation: sourceLocation)
+            record(receivers, sourceLocation)
+        case .resumeSender(let sender):
             #expect(sender == id, sourceLocation: sourceLocation)
-            #expect(receivers.isEmpty, sourceLocation: sourceLocation)
+            record([sender], sourceLocation)
         }
-        record(receivers + (sender.map { [$0] } ?? []), sourceLocation)
+        #expect(batch.isEmpty, sourceLocation: sourceLocation)
         return id
     }
 
     /// What `Channel.send` does: send, and park the rest if it did not fit. Returns the parked
     /// sender's id, or nil if everything fit (or the channel was cancelled).
     @discardableResult
-    func sendOrPark(_ items: [Int], sourceLocation: SourceLocation = #_sourceLocation) -> Int? {
-        switch send(items, sourceLocation: sourceLocation) {
+    func sendOrPark(_ items: [Int], urgent: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) -> Int? {
+        switch send(items, urgent: urgent, sourceLocation: sourceLocation) {
         case .done, .cancelled: return nil
         case .mustPark(let rest): return park(rest, sourceLocation: sourceLocation)
         }
@@ -94,29 +121,28 @@ final class ChannelHarness {
         case items(first: Int, [Int])
         case mustWait
         case end
+        /// The stream ended with this failure.
+        case failure(String)
         case cancelled
     }
 
     func receive(limit: Int, sourceLocation: SourceLocation = #_sourceLocation) -> Received {
         var buffer: [Int] = []
-        switch machine.receive(into: &buffer, limit: limit) {
-        case .items(let first, let count, let wake):
+        let action = machine.receive(into: &buffer, limit: limit)
+        if case .resumeWaitersAndReturnItems = action {} else {
+            #expect(buffer.isEmpty, sourceLocation: sourceLocation)
+            record([], sourceLocation)
+        }
+        switch action {
+        case .resumeWaitersAndReturnItems(let first, let count, let waiters):
             #expect(count == buffer.count, sourceLocation: sourceLocation)
             #expect(count >= 1 && count <= limit, sourceLocation: sourceLocation)
-            record(wake, sourceLocation)
+            record(waiters, sourceLocation)
             return .items(first: first, buffer)
-        case .mustWait:
-            #expect(buffer.isEmpty, sourceLocation: sourceLocation)
-            record([], sourceLocation)
-            return .mustWait
-        case .end:
-            #expect(buffer.isEmpty, sourceLocation: sourceLocation)
-            record([], sourceLocation)
-            return .end
-        case .cancelled:
-            #expect(buffer.isEmpty, sourceLocation: sourceLocation)
-            record([], sourceLocation)
-            return .cancelled
+        case .suspendAndWait: return .mustWait
+        case .returnEnd: return .end
+        case .throwFailure(let failure): return .failure("\(failure)")
+        case .throwCancellation: return .cancelled
         }
     }
 
@@ -124,22 +150,52 @@ final class ChannelHarness {
     /// straight back).
     func wait(sourceLocation: SourceLocation = #_sourceLocation) -> Int {
         let id = newID()
-        let now = machine.wait(id: WaiterID(id), continuation: id)
-        if let now { #expect(now == id, sourceLocation: sourceLocation) }
-        record(now.map { [$0] } ?? [], sourceLocation)
+        switch machine.wait(continuation: id) {
+        case .resumeReceiver(let receiver):
+            #expect(receiver == id, sourceLocation: sourceLocation)
+            record([receiver], sourceLocation)
+        case .none:
+            record([], sourceLocation)
+        }
         return id
     }
 
-    func finish(sourceLocation: SourceLocation = #_sourceLocation) {
-        record(machine.finish(), sourceLocation)
+    func poke(sourceLocation: SourceLocation = #_sourceLocation) {
+        switch machine.poke() {
+        case .resumeReceivers(let receivers):
+            record(receivers, sourceLocation)
+        case .none:
+            record([], sourceLocation)
+        }
+    }
+
+    func finish(failure: (any Error)? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+        switch machine.finish(failure: failure) {
+        case .resumeReceivers(let receivers):
+            #expect(!receivers.isEmpty, "resume nobody: say none", sourceLocation: sourceLocation)
+            record(receivers, sourceLocation)
+        case .none:
+            record([], sourceLocation)
+        }
     }
 
     /// Cancels; `woken` holds the receivers, then the senders.
     func cancel(sourceLocation: SourceLocation = #_sourceLocation) -> (receivers: [Int], senders: [Int]) {
-        let (receivers, senders) = machine.cancel()
-        record(receivers + senders, sourceLocation)
-        return (receivers, senders)
+        switch machine.cancel() {
+        case .resumeReceiversAndSenders(let receivers, let senders):
+            record(receivers + senders, sourceLocation)
+            return (receivers, senders)
+        case .none:
+            record([], sourceLocation)
+            return ([], [])
+        }
     }
+}
+
+/// A failure a producer ends the stream with.
+struct StreamFailure: Error, CustomStringConvertible {
+    let name: String
+    var description: String { name }
 }
 
 @Suite struct ChannelStateMachineTests {
@@ -321,7 +377,7 @@ final class ChannelHarness {
         #expect(h.woken == [r1])
         h.sendOrPark([4, 5])
         h.finish()
-        #expect(h.machine.phase == .finished)
+        #expect(h.phase == "finished")
         // Finished, but not drained: the items come first.
         #expect(h.receive(limit: 2) == .items(first: 2, [3, 4]))
         #expect(h.receive(limit: 2) == .items(first: 4, [5]))
@@ -346,7 +402,7 @@ final class ChannelHarness {
         let h = ChannelHarness(capacity: 1, producers: 2)
         let a = h.sendOrPark([1, 2, 3])!
         h.finish()
-        #expect(h.machine.phase == .open)
+        #expect(h.phase == "open")
         #expect(h.receive(limit: 5) == .items(first: 0, [1, 2, 3]))
         #expect(h.woken == [a])
         h.finish()
@@ -398,7 +454,7 @@ final class ChannelHarness {
         #expect(h.woken == [r], "a receiver arriving after cancel is resumed at once")
         h.finish()
         #expect(h.woken.isEmpty)
-        #expect(h.machine.phase == .cancelled)
+        #expect(h.phase == "cancelled")
     }
 
     @Test func cancelBetweenSendAndParkReturnsTheSender() {
@@ -498,6 +554,144 @@ final class ChannelHarness {
         #expect(h.woken == [r3], "items are waiting: a new receiver is not parked")
         #expect(h.receive(limit: 1) == .items(first: 0, [1]))
         #expect(h.machine.waitingReceivers == 0)
+    }
+
+    // MARK: non-urgent sends and poke
+
+    @Test func aNonUrgentSendWakesReceiversOnlyOnceTheThresholdIsQueued() {
+        let h = ChannelHarness(capacity: 8)
+        #expect(h.machine.wakeThreshold == 4)
+        let r = h.wait()
+        #expect(h.send([1, 2], urgent: false) == .done)
+        #expect(h.woken.isEmpty, "2 queued, threshold 4: the receiver sleeps on")
+        #expect(h.isSuspended(r))
+        #expect(h.send([3, 4], urgent: false) == .done)
+        #expect(h.woken == [r], "the threshold is reached")
+    }
+
+    @Test func pokeWakesReceiversForItemsQueuedByNonUrgentSends() {
+        let h = ChannelHarness(capacity: 8)
+        let r = (0..<3).map { _ in h.wait() }
+        #expect(h.send([1, 2], urgent: false) == .done)
+        #expect(h.woken.isEmpty)
+        h.poke()
+        #expect(h.woken == [r[0], r[1]], "one receiver per queued item, oldest first")
+        #expect(h.isSuspended(r[2]))
+        h.poke()
+        #expect(h.woken == [r[2]], "the items are still queued (the woken have not run): the last one is woken too")
+    }
+
+    @Test func pokeWithNothingQueuedOrNobodyWaitingWakesNobody() {
+        let h = ChannelHarness(capacity: 8)
+        let r = h.wait()
+        h.poke()
+        #expect(h.woken.isEmpty, "nothing queued")
+        #expect(h.isSuspended(r))
+        _ = h.cancel()
+        h.poke()
+        #expect(h.woken.isEmpty, "cancelled")
+        let idle = ChannelHarness(capacity: 8)
+        #expect(idle.send([1], urgent: false) == .done)
+        idle.poke()
+        #expect(idle.woken.isEmpty, "nobody waits")
+        #expect(idle.receive(limit: 4) == .items(first: 0, [1]))
+    }
+
+    // MARK: finish with a failure
+
+    @Test func finishWithAFailureDrainsTheItemsThenThrowsIt() {
+        let h = ChannelHarness(capacity: 4)
+        h.sendOrPark([1, 2, 3])
+        h.finish(failure: StreamFailure(name: "boom"))
+        #expect(h.phase == "finished")
+        #expect(h.receive(limit: 2) == .items(first: 0, [1, 2]))
+        #expect(h.receive(limit: 2) == .items(first: 2, [3]))
+        #expect(h.receive(limit: 2) == .failure("boom"), "the failure comes after the last item")
+        #expect(h.receive(limit: 2) == .failure("boom"), "and is sticky")
+        let late = h.wait()
+        #expect(h.woken == [late], "a receiver arriving after the end is resumed at once")
+    }
+
+    @Test func finishWithAFailureDrainsParkedSendersFirst() {
+        let h = ChannelHarness(capacity: 1, producers: 2)
+        let sender = h.sendOrPark([1, 2, 3])!
+        h.finish(failure: StreamFailure(name: "boom"))
+        #expect(h.phase == "open", "the parked sender's producer has not finished")
+        #expect(h.receive(limit: 1) == .items(first: 0, [1]))
+        #expect(h.receive(limit: 5) == .items(first: 1, [2, 3]))
+        #expect(h.woken == [sender])
+        #expect(h.receive(limit: 5) == .mustWait, "a failure ends the stream only after the last producer")
+        h.finish()
+        #expect(h.receive(limit: 5) == .failure("boom"))
+    }
+
+    @Test func finishWithAFailureWakesWaitingReceiversWhoThenThrowIt() {
+        let h = ChannelHarness(capacity: 2)
+        let receivers = (0..<2).map { _ in h.wait() }
+        h.finish(failure: StreamFailure(name: "boom"))
+        #expect(h.woken == receivers)
+        for _ in receivers { #expect(h.receive(limit: 1) == .failure("boom")) }
+    }
+
+    @Test func theFirstFailureIsKeptWhicheverProducerFinishesLast() {
+        let h = ChannelHarness(capacity: 2, producers: 3)
+        h.finish(failure: StreamFailure(name: "first"))
+        h.sendOrPark([1])
+        h.finish(failure: StreamFailure(name: "second"))
+        #expect(h.phase == "open")
+        h.finish()
+        #expect(h.receive(limit: 4) == .items(first: 0, [1]))
+        #expect(h.receive(limit: 4) == .failure("first"))
+    }
+
+    /// `Channel.finish(failure:)` keeps the first failure given even after the last producer
+    /// finished: an extra finish is ignored, its failure is not.
+    @Test func aFailureGivenAfterTheLastFinishIsStillKept() {
+        let h = ChannelHarness(capacity: 2)
+        h.finish()
+        #expect(h.receive(limit: 1) == .end)
+        h.finish(failure: StreamFailure(name: "late"))
+        #expect(h.woken.isEmpty)
+        #expect(h.receive(limit: 1) == .failure("late"))
+        h.finish(failure: StreamFailure(name: "later"))
+        #expect(h.receive(limit: 1) == .failure("late"))
+    }
+
+    @Test func cancelOverridesTheFailure() {
+        let h = ChannelHarness(capacity: 2)
+        h.sendOrPark([1])
+        h.finish(failure: StreamFailure(name: "boom"))
+        _ = h.cancel()
+        #expect(h.receive(limit: 1) == .cancelled)
+        h.finish(failure: StreamFailure(name: "after"))
+        #expect(h.receive(limit: 1) == .cancelled)
+    }
+
+    @Test func aSendAfterTheLastFinishIsRefused() {
+        let h = ChannelHarness(capacity: 2)
+        h.sendOrPark([1])
+        h.finish()
+        #expect(h.send([2]) == .cancelled, "the items are dropped")
+        #expect(h.receive(limit: 4) == .items(first: 0, [1]))
+        #expect(h.receive(limit: 4) == .end)
+    }
+
+    // MARK: impossible states
+
+    @Test func parkingAnEmptyBatchIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = ChannelStateMachine<Int, Int>(capacity: 1, producers: 1)
+            var nothing: [Int] = []
+            _ = machine.park(&nothing, continuation: 1)
+        }
+    }
+
+    @Test func receivingWithNoRoomIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = ChannelStateMachine<Int, Int>(capacity: 1, producers: 1)
+            var buffer: [Int] = []
+            _ = machine.receive(into: &buffer, limit: 0)
+        }
     }
 
     // MARK: a randomised model check

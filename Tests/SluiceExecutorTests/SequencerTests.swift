@@ -4,14 +4,17 @@ import Testing
 @testable import SluiceExecutor
 import SluiceTestSupport
 
-/// Drives a `SequencerStateMachine<Int, Int>` and checks that every continuation it returns was
-/// handed in and comes back exactly once.
+/// Drives a `SequencerStateMachine<Int, Int>` the way `Sequencer` does, handing it fresh
+/// continuation ids and checking every continuation it returns: each must have been handed in,
+/// and none may come back twice (a double resume crashes a real run; a leak hangs it).
 final class SequencerHarness {
     private(set) var machine: SequencerStateMachine<Int, Int>
     private var nextID = 0
+    /// Handed to the machine and not returned yet.
     private(set) var suspended: Set<Int> = []
+    /// Returned by the machine so far.
     private(set) var resumed: Set<Int> = []
-    /// Returned by the most recent transition.
+    /// Returned by the most recent transition, in order.
     private(set) var woken: [Int] = []
 
     init(window: Int) { machine = SequencerStateMachine(window: window) }
@@ -30,30 +33,58 @@ final class SequencerHarness {
             resumed.insert(c)
             suspended.remove(c)
         }
+        checkPhaseInvariants(location)
+    }
+
+    /// What each phase's documentation promises about the data it holds.
+    private func checkPhaseInvariants(_ location: SourceLocation) {
+        // Every continuation handed in and not returned is held by the machine, once.
+        #expect(machine.windowWaiterCount + machine.turnWaiterCount == suspended.count, sourceLocation: location)
+        switch machine.phase {
+        case .ordering:
+            #expect(machine.cutoff == Int.max, sourceLocation: location)
+        case .cut:
+            #expect(machine.windowIsOpen, "a cut keeps the window open", sourceLocation: location)
+            #expect(machine.windowWaiterCount == 0, "no one waits for an open window", sourceLocation: location)
+        case .cancelled:
+            #expect(machine.depositCount == 0, "a cancelled sequencer holds no deposit", sourceLocation: location)
+            #expect(suspended.isEmpty, "a cancelled sequencer holds no waiter", sourceLocation: location)
+        }
     }
 
     func isSuspended(_ id: Int) -> Bool { suspended.contains(id) }
 
+    /// A worker asks to enter the window (`Sequencer.enterWindow`'s first step).
+    func enterWindow() -> SequencerStateMachine<Int, Int>.EnterWindowAction {
+        machine.enterWindow()
+    }
+
     func waitForWindow(sourceLocation: SourceLocation = #_sourceLocation) -> Int {
         let id = newID()
-        let now = machine.waitForWindow(id)
-        if let now { #expect(now == id, sourceLocation: sourceLocation) }
-        record(now.map { [$0] } ?? [], sourceLocation)
+        record(resumed(machine.waitForWindow(id), id, sourceLocation), sourceLocation)
         return id
     }
 
     func waitForTurn(start: Int, sourceLocation: SourceLocation = #_sourceLocation) -> Int {
         let id = newID()
-        let now = machine.waitForTurn(start: start, id)
-        if let now { #expect(now == id, sourceLocation: sourceLocation) }
-        record(now.map { [$0] } ?? [], sourceLocation)
+        record(resumed(machine.waitForTurn(start: start, id), id, sourceLocation), sourceLocation)
         return id
+    }
+
+    private func resumed(_ action: SequencerStateMachine<Int, Int>.WaitAction, _ id: Int, _ location: SourceLocation) -> [Int] {
+        switch action {
+        case .resumeWorker(let worker):
+            #expect(worker == id, sourceLocation: location)
+            return [worker]
+        case .none:
+            return []
+        }
     }
 
     /// Returns true if the chunk has the turn (its items stay with the caller).
     func complete(start: Int, end: Int, items: [Int], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         var held = items
-        let turn = machine.complete(start: start, end: end, items: &held)
+        let turn = machine.complete(start: start, end: end, items: &held) == .sendItemsAndAdvance
         #expect(held == (turn ? items : []), sourceLocation: sourceLocation)
         record([], sourceLocation)
         return turn
@@ -66,17 +97,17 @@ final class SequencerHarness {
 
     func advance(to end: Int, sourceLocation: SourceLocation = #_sourceLocation) -> Advanced {
         switch machine.advance(to: end) {
-        case .flush(let items, let next, let wake):
-            record(wake.map { [$0] } ?? [], sourceLocation)
+        case .sendDepositAndAdvance(let items, let next, let windowWaiter):
+            record(windowWaiter.map { [$0] } ?? [], sourceLocation)
             return .flush(items: items, end: next)
-        case .released(let wake):
-            record(wake, sourceLocation)
+        case .resumeWaitersAndReturn(let waiters):
+            record(waiters, sourceLocation)
             return .released
         }
     }
 
     /// What the turn holder does after sending its own items: advance and flush until released.
-    /// Returns the flushed items in order; `wokenDuringFlush` collects every continuation returned.
+    /// Returns the flushed items in order and every continuation returned on the way.
     func flush(from end: Int, sourceLocation: SourceLocation = #_sourceLocation) -> (items: [Int], woken: [Int]) {
         var out: [Int] = [], all: [Int] = []
         var cursor = end
@@ -90,15 +121,115 @@ final class SequencerHarness {
     }
 
     func cut(at start: Int, sourceLocation: SourceLocation = #_sourceLocation) -> [Int] {
-        let all = machine.cut(at: start)
-        record(all, sourceLocation)
-        return all
+        switch machine.cut(at: start) {
+        case .resumeWorkers(let workers):
+            #expect(!workers.isEmpty, "resume nobody: say none", sourceLocation: sourceLocation)
+            record(workers, sourceLocation)
+            return workers
+        case .none:
+            record([], sourceLocation)
+            return []
+        }
     }
 
     func cancel(sourceLocation: SourceLocation = #_sourceLocation) -> [Int] {
-        let all = machine.cancel()
-        record(all, sourceLocation)
-        return all
+        switch machine.cancel() {
+        case .resumeWorkers(let workers):
+            #expect(!workers.isEmpty, "resume nobody: say none", sourceLocation: sourceLocation)
+            record(workers, sourceLocation)
+            return workers
+        case .none:
+            record([], sourceLocation)
+            return []
+        }
+    }
+}
+
+/// The workers of an ordered stage around a `SequencerHarness`, one chunk of one item per worker
+/// (chunk `c` is `c..<c+1` and its output is `c`), for the randomised test.
+final class SequencerModel {
+    let h: SequencerHarness
+    let chunks: Int
+    /// Chunks whose worker holds them and runs (not completed, not suspended, not stopped).
+    private(set) var idle: Set<Int>
+    private var turnWaiters: [Int: Int] = [:]   // continuation -> chunk
+    private var windowWaiters: Set<Int> = []
+    /// Chunks that failed: at their turn they send what they made and do not advance.
+    private var failed: Set<Int> = []
+    /// What went out, in order.
+    private(set) var out: [Int] = []
+    private(set) var cancelled = false
+
+    init(window: Int, chunks: Int) {
+        h = SequencerHarness(window: window)
+        self.chunks = chunks
+        idle = Set(0..<chunks)
+    }
+
+    /// Runs the workers whose continuations came back, as their tasks would.
+    private func resume(_ continuations: [Int]) {
+        var queue = continuations
+        while !queue.isEmpty {
+            let id = queue.removeFirst()
+            if windowWaiters.remove(id) != nil { continue }
+            guard let c = turnWaiters.removeValue(forKey: id) else {
+                Issue.record("unknown continuation \(id)")
+                continue
+            }
+            switch h.machine.turnWaitEnded(start: c) {
+            case .throwCancellation:
+                break   // the chunk is abandoned or the run stopped: its worker leaves
+            case .proceed:
+                #expect(h.machine.hasTurn(start: c), "chunk \(c) resumed without the turn")
+                queue += holdTurn(c)
+            }
+        }
+    }
+
+    /// The worker of chunk `c` has the turn: it sends its output and, unless it failed, advances
+    /// and flushes. Returns the continuations that came back.
+    private func holdTurn(_ c: Int) -> [Int] {
+        out.append(c)
+        if failed.contains(c) { return [] }
+        let (items, woken) = h.flush(from: c + 1)
+        out += items
+        return woken
+    }
+
+    func complete(_ c: Int) {
+        idle.remove(c)
+        if h.complete(start: c, end: c + 1, items: [c]) { resume(holdTurn(c)) }
+    }
+
+    /// Mid-chunk, the worker's outbox is full: it waits for its turn.
+    func waitForTurn(_ c: Int) {
+        idle.remove(c)
+        let id = h.waitForTurn(start: c)
+        turnWaiters[id] = c
+        resume(h.woken)
+    }
+
+    /// Chunk `c` fails: it cuts the sequence, then waits for its turn to send its prefix.
+    func fail(_ c: Int) {
+        idle.remove(c)
+        failed.insert(c)
+        resume(h.cut(at: c))
+        let id = h.waitForTurn(start: c)
+        turnWaiters[id] = c
+        resume(h.woken)
+    }
+
+    /// Another worker wants to take input.
+    func enterWindow() {
+        guard h.enterWindow() == .suspend else { return }
+        let id = h.waitForWindow()
+        windowWaiters.insert(id)
+        resume(h.woken)
+    }
+
+    func cancel() {
+        cancelled = true
+        resume(h.cancel())
     }
 }
 
@@ -189,6 +320,38 @@ struct SequencerTests {
         #expect(h.machine.hasTurn(start: 2))
     }
 
+    @Test func enterWindowSaysEnterSuspendOrThrow() {
+        let h = SequencerHarness(window: 1)
+        #expect(h.enterWindow() == .enter)
+        #expect(!h.complete(start: 1, end: 2, items: [1]))
+        #expect(h.enterWindow() == .suspend, "one deposit fills a window of 1")
+        #expect(h.cut(at: 5).isEmpty)
+        #expect(h.enterWindow() == .enter, "a cut keeps the window open: workers find their chunks abandoned")
+        #expect(h.cancel().isEmpty)
+        #expect(h.enterWindow() == .throwCancellation)
+    }
+
+    @Test func aWorkerResumedFromTheWindowThrowsOnlyOnceTheRunStopped() {
+        let h = SequencerHarness(window: 1)
+        #expect(!h.complete(start: 1, end: 2, items: [1]))
+        let w = h.waitForWindow()
+        #expect(h.isSuspended(w))
+        #expect(h.cut(at: 1) == [w])
+        #expect(h.machine.windowWaitEnded() == .proceed, "a cut opens the window; it does not stop the worker")
+        _ = h.cancel()
+        #expect(h.machine.windowWaitEnded() == .throwCancellation)
+    }
+
+    @Test func aWorkerResumedFromItsTurnWaitThrowsIfItsChunkIsAbandoned() {
+        let h = SequencerHarness(window: 4)
+        #expect(h.machine.turnWaitEnded(start: 0) == .proceed)
+        #expect(h.cut(at: 2).isEmpty)
+        #expect(h.machine.turnWaitEnded(start: 2) == .proceed, "the failing chunk still takes its turn")
+        #expect(h.machine.turnWaitEnded(start: 3) == .throwCancellation, "a later chunk is abandoned")
+        _ = h.cancel()
+        #expect(h.machine.turnWaitEnded(start: 0) == .throwCancellation)
+    }
+
     // MARK: cuts (a failing chunk)
 
     @Test func aCutAbandonsLaterChunksAndWakesTheirWaitersOnce() {
@@ -237,6 +400,123 @@ struct SequencerTests {
         #expect(h.machine.windowIsOpen)
     }
 
+    /// The turn holder is flushing when a later chunk fails: the flush stops before the abandoned
+    /// deposits and the turn passes to the failing chunk, which sends what it made before failing.
+    @Test func aCutDuringAFlushStopsItBeforeTheAbandonedChunks() {
+        let h = SequencerHarness(window: 8)
+        #expect(!h.complete(start: 1, end: 2, items: [1]))
+        #expect(!h.complete(start: 3, end: 4, items: [3]))
+        #expect(!h.complete(start: 4, end: 5, items: [4]))
+        let failing = h.waitForTurn(start: 2)
+        #expect(h.complete(start: 0, end: 1, items: [0]))
+        #expect(h.advance(to: 1) == .flush(items: [1], end: 2))
+        // While the turn holder sends chunk 1's deposit, chunk 2 fails.
+        #expect(h.cut(at: 2).isEmpty, "the failing chunk's worker is not abandoned")
+        #expect(h.machine.depositCount == 0, "chunks 3 and 4 are dropped")
+        #expect(h.advance(to: 2) == .released)
+        #expect(h.woken == [failing])
+        #expect(h.machine.turnWaitEnded(start: 2) == .proceed)
+        #expect(h.machine.hasTurn(start: 2))
+        #expect(!h.complete(start: 5, end: 6, items: [5]), "a chunk after the cut is dropped")
+        #expect(h.machine.depositCount == 0)
+        #expect(h.machine.next == 2, "nothing after the failing chunk advances the turn")
+    }
+
+    /// After a cut, chunks before it complete as usual (deposited, flushed in turn) and chunks
+    /// after it are dropped; the turn ends at the failing chunk.
+    @Test func completeAfterACutDepositsEarlierChunksAndDropsLaterOnes() {
+        let h = SequencerHarness(window: 4)
+        #expect(h.cut(at: 3).isEmpty)
+        #expect(!h.complete(start: 1, end: 2, items: [10]), "before the cut: deposited")
+        #expect(!h.complete(start: 4, end: 5, items: [40]), "after the cut: dropped")
+        #expect(h.machine.depositCount == 1)
+        #expect(h.complete(start: 0, end: 1, items: [0]))
+        #expect(h.flush(from: 1).items == [10])
+        #expect(h.complete(start: 2, end: 3, items: [20]))
+        #expect(h.advance(to: 3) == .released)
+        #expect(h.machine.hasTurn(start: 3), "the failing chunk gets the turn for its prefix")
+        #expect(!h.machine.hasTurn(start: 4))
+    }
+
+    /// A failure that is not about one chunk (or one at a chunk before the turn) cuts before the
+    /// turn holder: every later chunk is abandoned, the turn is nobody's.
+    @Test func aCutBeforeTheTurnAbandonsEveryLaterChunk() {
+        let h = SequencerHarness(window: 1)
+        #expect(h.complete(start: 0, end: 1, items: [0]))
+        #expect(h.advance(to: 1) == .released)
+        #expect(!h.complete(start: 2, end: 3, items: [2]))
+        let window = h.waitForWindow()
+        let turn = h.waitForTurn(start: 3)
+        #expect(Set(h.cut(at: Int.min)) == [window, turn])
+        #expect(h.machine.depositCount == 0)
+        #expect(!h.machine.hasTurn(start: 1))
+        #expect(h.machine.isAbandoned(start: 1))
+        #expect(!h.complete(start: 1, end: 2, items: [1]))
+        #expect(h.machine.turnWaitEnded(start: 3) == .throwCancellation)
+        let late = h.waitForTurn(start: 4)
+        #expect(h.woken == [late], "an abandoned chunk waits for nothing")
+    }
+
+    @Test func cancelKeepsTheCutoffAndIgnoresLaterCuts() {
+        let h = SequencerHarness(window: 2)
+        #expect(h.cut(at: 4).isEmpty)
+        _ = h.cancel()
+        #expect(h.machine.cutoff == 4)
+        #expect(h.machine.isAbandoned(start: 5) && !h.machine.isAbandoned(start: 4))
+        #expect(h.cut(at: 2).isEmpty)
+        #expect(h.machine.cutoff == 4, "a cut after cancel is ignored")
+    }
+
+    @Test func afterCancelCompleteDropsAndAdvanceReleasesNothing() {
+        let h = SequencerHarness(window: 2)
+        #expect(!h.complete(start: 2, end: 3, items: [2]))
+        #expect(h.cancel().isEmpty)
+        #expect(!h.complete(start: 1, end: 2, items: [1]), "dropped")
+        #expect(!h.complete(start: 0, end: 1, items: [0]), "even the chunk at the turn is dropped")
+        #expect(h.advance(to: 1) == .released, "a turn holder that was sending finds nothing to flush")
+        #expect(h.woken.isEmpty)
+        #expect(h.machine.depositCount == 0)
+    }
+
+    // MARK: impossible states
+
+    @Test func twoWorkersWaitingForOneTurnIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = SequencerStateMachine<Int, Int>(window: 2)
+            _ = machine.waitForTurn(start: 3, 1)
+            _ = machine.waitForTurn(start: 3, 2)
+        }
+    }
+
+    @Test func completingAChunkTwiceIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = SequencerStateMachine<Int, Int>(window: 2)
+            var items = [3]
+            _ = machine.complete(start: 3, end: 4, items: &items)
+            items = [3]
+            _ = machine.complete(start: 3, end: 4, items: &items)
+        }
+    }
+
+    @Test func completingAChunkTheTurnHasPassedIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = SequencerStateMachine<Int, Int>(window: 2)
+            var items = [0]
+            _ = machine.complete(start: 0, end: 2, items: &items)
+            _ = machine.advance(to: 2)
+            var late = [1]
+            _ = machine.complete(start: 1, end: 2, items: &late)
+        }
+    }
+
+    @Test func waitingForATurnThatHasPassedIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = SequencerStateMachine<Int, Int>(window: 2)
+            _ = machine.advance(to: 2)
+            _ = machine.waitForTurn(start: 1, 1)
+        }
+    }
+
     @Test func cancelReturnsEveryWaiterOnce() {
         let h = SequencerHarness(window: 1)
         #expect(!h.complete(start: 1, end: 2, items: [1]))
@@ -246,7 +526,7 @@ struct SequencerTests {
         #expect(Set(all) == Set(windowWaiters + turnWaiters))
         #expect(all.count == 4)
         #expect(h.suspended.isEmpty)
-        #expect(h.machine.cancelled)
+        #expect(h.machine.isCancelled)
         #expect(h.machine.depositCount == 0, "deposits are dropped")
         #expect(h.cancel().isEmpty, "cancel is idempotent")
         // After cancel nobody waits.
@@ -297,6 +577,40 @@ struct SequencerTests {
             #expect(out == items.flatMap { $0 }, "round \(round), order \(order)")
             #expect(h.machine.next == 2 * chunks)
             #expect(h.machine.depositCount == 0)
+        }
+    }
+
+    /// Random workers around the machine: chunks complete out of order, wait for their turn
+    /// mid-chunk, fail (cutting the sequence) or the run is cancelled, while other workers wait for
+    /// the window. Whatever happens, what goes out is a prefix of the chunks in order (up to and
+    /// including a failing chunk's prefix), and every continuation comes back exactly once.
+    @Test(arguments: [1, 2, 4])
+    func randomisedModelWithWaitersAndCuts(window: Int) {
+        for round in 0..<300 {
+            var rng = TestRandom(seed: 0x5E9_0000 &+ UInt64(window) << 12 &+ UInt64(round))
+            let model = SequencerModel(window: window, chunks: 1 + rng.next(upTo: 12))
+            for _ in 0..<40 where !model.idle.isEmpty || !model.cancelled {
+                let idle = model.idle.sorted()
+                let pick = idle.isEmpty ? nil : idle[rng.next(upTo: idle.count)]
+                switch rng.next(upTo: 20) {
+                case 0..<10: if let pick { model.complete(pick) }
+                case 10..<15: if let pick { model.waitForTurn(pick) }
+                case 15..<18: model.enterWindow()
+                case 18: if let pick { model.fail(pick) }
+                default: if rng.next(upTo: 4) == 0 { model.cancel() }
+                }
+            }
+            // The remaining workers complete their chunks.
+            while let c = model.idle.min() { model.complete(c) }
+            let h = model.h
+            let cutoff = h.machine.cutoff
+            let expected = model.cancelled ? model.out.count : cutoff == Int.max ? model.chunks : cutoff + 1
+            #expect(model.out == Array(0..<expected), "round \(round): \(model.out)")
+            #expect(h.suspended.isEmpty, "round \(round): every waiter was resumed")
+            if !model.cancelled && h.machine.cutoff == Int.max {
+                #expect(h.machine.next == model.chunks)
+                #expect(h.machine.depositCount == 0)
+            }
         }
     }
 

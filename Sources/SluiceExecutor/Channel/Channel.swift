@@ -1,30 +1,29 @@
 // The bounded channel that joins stages: a lock around ChannelStateMachine, resuming outside the lock.
 import Synchronization
 
-/// A bounded multi-producer, multi-consumer channel moving items in batches.
-///
-/// The fast path never suspends: a sender that finds room and a receiver that finds items return
-/// without awaiting, and a receiver takes every available item (up to its limit) in one critical
-/// section. Cancelling the channel (explicitly, or by cancelling a task waiting on it) resumes every
-/// waiter; afterwards `send` and `receive` throw `CancellationError`.
 /// How often an empty `receive` on a busy channel yields and looks again before it suspends.
 /// Suspending means the sender must wake this task (a thread wake-up, microseconds); when batches
 /// arrive back to back, a few yields usually find the next one first (W4: about 1.5–2×). A channel
 /// counts as busy while receives keep taking full batches, so idle pipelines never spin.
 let spinsBeforeWaiting = 16
 
+/// A bounded multi-producer, multi-consumer channel moving items in batches.
+///
+/// The fast path never suspends: a sender that finds room and a receiver that finds items return
+/// without awaiting, and a receiver takes every available item (up to its limit) in one critical
+/// section. Cancelling the channel (explicitly, or by cancelling a task waiting on it) resumes every
+/// waiter; afterwards `send` and `receive` throw `CancellationError`.
+///
+/// Storage for `ChannelStateMachine`: each operation takes the lock, asks the machine what to do,
+/// leaves the lock, and then does it, so continuations are resumed outside the lock.
 package final class Channel<Element: Sendable>: Sendable {
     typealias Machine = ChannelStateMachine<Element, UnsafeContinuation<Void, Never>>
 
     // The lock is Sendable (its value goes in and out as `sending`); the state machine holds only
-    // items (Sendable) and continuations (Sendable).
+    // items (Sendable), continuations (Sendable) and the failure that ends the stream.
     private let state: Lock<Machine>
-    private let ids = Atomic<UInt64>(0)
     /// The last receive took a full batch: the producer is ahead, worth spinning for.
     private let busy = Atomic<Bool>(false)
-    /// Set by the producer that ends the stream with a failure (before its `finish`): receivers
-    /// drain every item and then throw it instead of seeing the end.
-    private let failure = Lock<(any Error)?>(nil)
 
     /// - Parameters:
     ///   - capacity: items the channel holds (`0` = rendezvous, `Int.max` = unbounded).
@@ -36,34 +35,35 @@ package final class Channel<Element: Sendable>: Sendable {
     package var capacity: Int { state.withLock { $0.capacity } }
     /// Items currently held (queued or parked), for metrics and tests.
     package var buffered: Int { state.withLock { $0.buffered } }
-    package var isCancelled: Bool { state.withLock { $0.phase == .cancelled } }
+    package var isCancelled: Bool { state.withLock { $0.isCancelled } }
 
     /// Sends every item of `batch`, in order, suspending while the channel is full.
     /// On return `batch` is empty (its capacity kept). Pass `urgent: false` when more items will
     /// follow soon: receivers are then woken only once the channel is half full (see `poke()`).
     package func send(_ batch: inout [Element], urgent: Bool = true) async throws {
         if batch.isEmpty { return }
-        let action = state.withLock { $0.send(&batch, urgent: urgent) }
-        switch action {
-        case .done(let wake):
-            for c in wake { c.resume() }
+        switch state.withLock({ $0.send(&batch, urgent: urgent) }) {
+        case .resumeReceivers(let receivers):
+            for c in receivers { c.resume() }
             return
-        case .cancelled:
+        case .throwCancellation:
             throw CancellationError()
-        case .mustPark:
+        case .suspendAndPark:
             break
         }
-        let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                let (receivers, sender) = state.withLock { $0.park(id: id, items: &batch, continuation: c) }
-                for r in receivers { r.resume() }
-                sender?.resume()
+                switch state.withLock({ $0.park(&batch, continuation: c) }) {
+                case .resumeReceivers(let receivers):
+                    for r in receivers { r.resume() }
+                case .resumeSender(let sender):
+                    sender.resume()
+                }
             }
         } onCancel: {
             self.cancel()
         }
-        if state.withLock({ $0.phase == .cancelled }) { throw CancellationError() }
+        if isCancelled { throw CancellationError() }
     }
 
     /// Sends one item.
@@ -72,18 +72,21 @@ package final class Channel<Element: Sendable>: Sendable {
         try await send(&batch)
     }
 
-    /// Moves up to `limit` items onto the end of `buffer` without waiting.
+    /// Moves up to `limit` (≥ 1) items onto the end of `buffer` without waiting. Throws the
+    /// stream's failure once every item before it was taken.
     package func tryReceive(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
-        let action = state.withLock { $0.receive(into: &buffer, limit: limit) }
-        switch action {
-        case .items(let first, let count, let wake):
-            for c in wake { c.resume() }
+        switch state.withLock({ $0.receive(into: &buffer, limit: limit) }) {
+        case .resumeWaitersAndReturnItems(let first, let count, let waiters):
+            for c in waiters { c.resume() }
             return .items(first: first, count: count)
-        case .mustWait: return .empty
-        case .end:
-            if let failure = failure.withLock({ $0 }) { throw failure }
+        case .suspendAndWait:
+            return .empty
+        case .returnEnd:
             return .end
-        case .cancelled: throw CancellationError()
+        case .throwFailure(let failure):
+            throw failure
+        case .throwCancellation:
+            throw CancellationError()
         }
     }
 
@@ -104,10 +107,12 @@ package final class Channel<Element: Sendable>: Sendable {
                 await Task.yield()
                 continue
             }
-            let id = ids.wrappingAdd(1, ordering: .relaxed).newValue
             await withTaskCancellationHandler {
                 await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                    if let now = state.withLock({ $0.wait(id: id, continuation: c) }) { now.resume() }
+                    switch state.withLock({ $0.wait(continuation: c) }) {
+                    case .resumeReceiver(let receiver): receiver.resume()
+                    case .none: break
+                    }
                 }
             } onCancel: {
                 self.cancel()
@@ -118,28 +123,39 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Wakes receivers for the items queued by non-urgent sends. A producer calls it before it
     /// waits for anything, so that no item waits for the wake threshold.
     package func poke() {
-        let wake = state.withLock { $0.poke() }
-        for c in wake { c.resume() }
+        switch state.withLock({ $0.poke() }) {
+        case .resumeReceivers(let receivers):
+            for c in receivers { c.resume() }
+        case .none:
+            break
+        }
     }
 
     /// One producer is done, and the stream ends with `failure` after the items already sent: the
     /// receivers drain them and then throw it. The first failure given is kept.
-    package func finish(failure error: (any Error)?) {
-        if let error { failure.withLock { if $0 == nil { $0 = error } } }
-        finish()
+    package func finish(failure: (any Error)?) {
+        switch state.withLock({ $0.finish(failure: failure) }) {
+        case .resumeReceivers(let receivers):
+            for c in receivers { c.resume() }
+        case .none:
+            break
+        }
     }
 
     /// One producer is done; after the last one, receivers drain what is left and then see the end.
     package func finish() {
-        let wake = state.withLock { $0.finish() }
-        for c in wake { c.resume() }
+        finish(failure: nil)
     }
 
     /// Stops the channel: drops its items and resumes every waiter. Idempotent.
     package func cancel() {
-        let (receivers, senders) = state.withLock { $0.cancel() }
-        for c in receivers { c.resume() }
-        for c in senders { c.resume() }
+        switch state.withLock({ $0.cancel() }) {
+        case .resumeReceiversAndSenders(let receivers, let senders):
+            for c in receivers { c.resume() }
+            for c in senders { c.resume() }
+        case .none:
+            break
+        }
     }
 }
 

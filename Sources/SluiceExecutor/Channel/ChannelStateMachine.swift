@@ -1,26 +1,43 @@
-// The bounded channel's logic as a pure value: every operation returns what must be resumed.
-// No locks and no awaits here (the storage, `Channel`, owns the lock and resumes continuations).
-
-/// Identifies a suspended sender or receiver.
-package typealias WaiterID = UInt64
-
+// The bounded channel's logic as a pure value: each event returns the one action its caller must
+// take. No locks and no awaits here: the storage, `Channel`, takes its lock, asks this machine what
+// to do, leaves the lock, and then does it (resumes continuations, returns or throws).
 
 /// The state of a bounded multi-producer multi-consumer channel.
 ///
 /// `Continuation` is whatever resumes a suspended task (the storage uses
-/// `UnsafeContinuation<Void, Never>`; the tests use plain values). A resumed task re-checks the
-/// state, so a wake-up carries no payload.
+/// `UnsafeContinuation<Void, Never>`; the tests use plain integers). A resumed task re-checks the
+/// state, so a wake-up carries no payload. Every continuation handed in (to `park` or `wait`) comes
+/// back in exactly one later action, once.
 ///
 /// Items live in `queue` (at most `capacity`) or in the batches of parked senders, which receivers
 /// take from directly once the queue is empty. A sender is resumed when its whole batch has been
 /// taken or moved into the queue, which makes `capacity == 0` an exact rendezvous.
+///
+/// Lifecycle: `open` → `finished` (when the last producer finishes); `open` or `finished` →
+/// `cancelled`. Invariants of every phase: the parked senders' batches are not empty and are kept
+/// in arrival order; the queue holds at most `capacity` items; `dequeued` counts every item ever
+/// handed to a receiver.
 package struct ChannelStateMachine<Element, Continuation> {
-    package enum Phase: Equatable { case open, finished, cancelled }
+    package enum Phase {
+        /// Producers may still send. `producers` (≥ 1) have not finished; `failure` is the first
+        /// failure a finished producer ended the stream with, kept for after the last item.
+        /// Data: items may be queued or parked; senders may be parked; receivers may wait, each
+        /// registered when nothing was queued or parked (a non-urgent send may queue items below
+        /// `wakeThreshold` next to them, until an urgent send or `poke`).
+        case open(producers: Int, failure: (any Error)?)
+        /// Every producer finished: no item is accepted any more. What is queued or parked drains;
+        /// then receivers see the end, or `failure`. Data: no receiver waits (the last finish woke
+        /// them all and `wait` returns at once from now on).
+        case finished(failure: (any Error)?)
+        /// Stopped: every item was dropped and every waiter resumed; every later event says so.
+        /// Data: nothing is queued or parked and no receiver waits.
+        case cancelled
+    }
 
     package struct ParkedSender {
-        var id: WaiterID
+        /// The rest of the sender's batch, never empty while parked.
         var items: FIFO<Element>
-        var continuation: Continuation?
+        var continuation: Continuation
     }
 
     package let capacity: Int
@@ -28,8 +45,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// producer is not woken against on every batch; an urgent send (the sender is about to
     /// wait) or a `poke` wakes it whatever the count.
     package let wakeThreshold: Int
-    package private(set) var phase: Phase = .open
-    package private(set) var producers: Int
+    package private(set) var phase: Phase
     private var queue = FIFO<Element>()
     private var parked: [ParkedSender] = []
     /// An emptied batch array kept for the next parked sender: parking moves the sender's array
@@ -44,7 +60,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     package init(capacity: Int, producers: Int) {
         precondition(capacity >= 0 && producers >= 1)
         self.capacity = capacity
-        self.producers = producers
+        self.phase = .open(producers: producers, failure: nil)
         self.wakeThreshold = capacity == Int.max ? Plan.maxBatch : Swift.max(1, capacity / 2)
     }
 
@@ -52,24 +68,29 @@ package struct ChannelStateMachine<Element, Continuation> {
     package var buffered: Int { queue.count + parked.reduce(0) { $0 + $1.items.count } }
     package var waitingReceivers: Int { receivers.count }
     package var parkedSenders: Int { parked.count }
+    package var isCancelled: Bool {
+        if case .cancelled = phase { return true }
+        return false
+    }
 
     // MARK: send
 
     package enum SendAction {
-        /// Every item fit; resume these receivers (with `.retry`).
-        case done(wake: Wakeups<Continuation>)
-        /// Some items did not fit: the caller must suspend and then call `park`.
-        case mustPark
-        /// The channel is cancelled: the items are dropped and the sender stops.
-        case cancelled
+        /// Every item was queued: resume `receivers` (often none) and return.
+        case resumeReceivers(Wakeups<Continuation>)
+        /// Some items did not fit and are still in the batch: suspend, and `park` them.
+        case suspendAndPark
+        /// The channel takes no more items (it was cancelled, or every producer finished): the
+        /// batch was emptied; throw `CancellationError`.
+        case throwCancellation
     }
 
     /// Offers `batch`: moves what fits into the queue, leaving the rest in `batch`. A non-`urgent`
     /// send wakes receivers only once `wakeThreshold` items are queued.
     package mutating func send(_ batch: inout [Element], urgent: Bool = true) -> SendAction {
-        guard phase == .open else {
+        guard case .open = phase else {
             batch.removeAll(keepingCapacity: true)
-            return .cancelled
+            return .throwCancellation
         }
         let room = capacity == Int.max ? batch.count : Swift.max(0, capacity - queue.count)
         // A parked sender is ahead of us: keep FIFO order by parking behind it.
@@ -77,46 +98,58 @@ package struct ChannelStateMachine<Element, Continuation> {
         if n == batch.count {
             queue.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
-            return .done(wake: urgent || queue.count >= wakeThreshold ? wakeReceivers() : Wakeups())
+            return .resumeReceivers(urgent || queue.count >= wakeThreshold ? wakeReceivers() : Wakeups())
         }
         queue.append(contentsOf: batch[..<n])
         batch.removeFirst(n)
-        return .mustPark
+        return .suspendAndPark
     }
 
-    /// Parks the rest of a sender's batch (after `send` said `.mustPark`). Returns the
-    /// continuations to resume: receivers that can now take the parked items, or — when the
-    /// channel was cancelled in between — the sender itself.
-    package mutating func park(id: WaiterID, items batch: inout [Element], continuation: Continuation) -> (receivers: Wakeups<Continuation>, sender: Continuation?) {
-        guard phase == .open else {
+    package enum ParkAction {
+        /// The sender is parked and stays suspended (until receivers take its batch, or `cancel`):
+        /// resume `receivers`, which can now take its items.
+        case resumeReceivers(Wakeups<Continuation>)
+        /// The channel stopped taking items since `send` said `suspendAndPark`: the batch was
+        /// dropped; resume the sender at once.
+        case resumeSender(Continuation)
+    }
+
+    /// Parks the rest of a sender's batch (after `send` said `suspendAndPark`), with the
+    /// continuation that resumes the sender.
+    package mutating func park(_ batch: inout [Element], continuation: Continuation) -> ParkAction {
+        guard case .open = phase else {
             batch.removeAll(keepingCapacity: true)
-            return (Wakeups(), continuation)
+            return .resumeSender(continuation)
         }
+        precondition(!batch.isEmpty, "a sender parked with nothing to send")
         var storage = spare
         spare = []
         swap(&storage, &batch)
-        parked.append(ParkedSender(id: id, items: FIFO(adopting: storage), continuation: continuation))
-        return (wakeReceivers(), nil)
+        parked.append(ParkedSender(items: FIFO(adopting: storage), continuation: continuation))
+        return .resumeReceivers(wakeReceivers())
     }
 
     // MARK: receive
 
     package enum ReceiveAction {
-        /// Took `count` items (sequence numbers `first..<first+count`); resume these senders.
-        case items(first: Int, count: Int, wake: Wakeups<Continuation>)
-        /// Nothing now: suspend and call `wait`.
-        case mustWait
-        /// All producers finished and everything was taken.
-        case end
-        case cancelled
+        /// Took `count` items (sequence numbers `first..<first+count`) into the buffer: resume
+        /// `waiters` (senders whose batches are now accepted, and a receiver to take what is left)
+        /// and return the items.
+        case resumeWaitersAndReturnItems(first: Int, count: Int, waiters: Wakeups<Continuation>)
+        /// Nothing to take yet: suspend, and `wait`.
+        case suspendAndWait
+        /// Every producer finished and every item was taken: return the end of the stream.
+        case returnEnd
+        /// Every item was taken and the stream ended with `failure`: throw it.
+        case throwFailure(any Error)
+        /// The channel is cancelled: throw `CancellationError`.
+        case throwCancellation
     }
 
-    /// Takes up to `limit` items: from the queue first, then from parked senders' batches.
+    /// Takes up to `limit` (≥ 1) items: from the queue first, then from parked senders' batches.
     package mutating func receive(into buffer: inout [Element], limit: Int) -> ReceiveAction {
-        switch phase {
-        case .cancelled: return .cancelled
-        case .open, .finished: break
-        }
+        if case .cancelled = phase { return .throwCancellation }
+        precondition(limit >= 1, "a receive must be able to take an item")
         let first = dequeued
         var taken = queue.take(upTo: limit, into: &buffer)
         var wake = Wakeups<Continuation>()
@@ -132,7 +165,7 @@ package struct ChannelStateMachine<Element, Continuation> {
             if parked[0].items.isEmpty {
                 var done = parked.removeFirst()
                 spare = done.items.releaseStorage()
-                if let c = done.continuation { wake.append(c) }
+                wake.append(done.continuation)
             } else if taken >= limit && (capacity != Int.max && queue.count >= capacity) {
                 break
             }
@@ -141,46 +174,97 @@ package struct ChannelStateMachine<Element, Continuation> {
             dequeued += taken
             // Items left over and other receivers waiting: pass the word on.
             if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake.append(contentsOf: wakeReceivers()) }
-            return .items(first: first, count: taken, wake: wake)
+            return .resumeWaitersAndReturnItems(first: first, count: taken, waiters: wake)
         }
-        precondition(wake.isEmpty)
-        return phase == .finished ? .end : .mustWait
+        // Nothing was queued and nothing was parked: no sender can have been accepted.
+        precondition(wake.isEmpty, "a sender was resumed by a receive that took nothing")
+        switch phase {
+        case .open:
+            return .suspendAndWait
+        case .finished(let failure):
+            if let failure { return .throwFailure(failure) }
+            return .returnEnd
+        case .cancelled:
+            preconditionFailure("a cancelled channel handed out items")
+        }
     }
 
-    /// Registers a suspended receiver (after `receive` said `.mustWait`). Returns the continuation
-    /// to resume at once if something changed in between.
-    package mutating func wait(id: WaiterID, continuation: Continuation) -> Continuation? {
-        if phase != .open || !queue.isEmpty || !parked.isEmpty { return continuation }
+    package enum WaitAction {
+        /// Something changed since `receive` said `suspendAndWait` (items arrived, the stream
+        /// ended, or the channel was cancelled): resume the receiver at once; it looks again.
+        case resumeReceiver(Continuation)
+        /// The receiver is registered and stays suspended until an event returns it.
+        case none
+    }
+
+    /// Registers a suspended receiver (after `receive` said `suspendAndWait`).
+    package mutating func wait(continuation: Continuation) -> WaitAction {
+        guard case .open = phase, queue.isEmpty, parked.isEmpty else { return .resumeReceiver(continuation) }
         receivers.append(continuation)
-        return nil
+        return .none
+    }
+
+    package enum PokeAction {
+        /// Resume `receivers`: items are queued for them.
+        case resumeReceivers(Wakeups<Continuation>)
+        /// No receiver waits (or the channel is cancelled): nothing to do.
+        case none
     }
 
     /// The sender is about to wait for something else: wake receivers for whatever is queued.
-    package mutating func poke() -> Wakeups<Continuation> {
-        phase == .cancelled ? Wakeups() : wakeReceivers()
+    package mutating func poke() -> PokeAction {
+        if isCancelled || receivers.isEmpty { return .none }
+        return .resumeReceivers(wakeReceivers())
     }
 
     // MARK: lifecycle
 
-    /// One producer is done. When the last one is, waiting receivers are told to look again
-    /// (they will drain what is left and then see the end).
-    package mutating func finish() -> [Continuation] {
-        guard phase == .open else { return [] }
-        producers -= 1
-        precondition(producers >= 0, "channel finished more often than it has producers")
-        guard producers == 0 else { return [] }
-        phase = .finished
-        return takeAllReceivers()
+    package enum FinishAction {
+        /// The last producer finished: resume every waiting receiver (they drain what is left and
+        /// then see the end, or the failure).
+        case resumeReceivers([Continuation])
+        /// Nothing to resume: producers remain, no receiver waits, or the channel is cancelled.
+        case none
+    }
+
+    /// One producer is done, and the stream ends with `failure` (if any) after the items already
+    /// sent: receivers drain them and then throw it. The first failure given is kept, also when it
+    /// comes after the last producer finished; a cancelled channel ignores it.
+    package mutating func finish(failure: (any Error)? = nil) -> FinishAction {
+        switch phase {
+        case .open(let producers, let kept):
+            precondition(producers >= 1, "channel finished more often than it has producers")
+            if producers > 1 {
+                phase = .open(producers: producers - 1, failure: kept ?? failure)
+                return .none
+            }
+            phase = .finished(failure: kept ?? failure)
+            let all = takeAllReceivers()
+            return all.isEmpty ? .none : .resumeReceivers(all)
+        case .finished(let kept):
+            // An extra finish: ignored, but a first failure is still kept.
+            if kept == nil, let failure { phase = .finished(failure: failure) }
+            return .none
+        case .cancelled:
+            return .none
+        }
+    }
+
+    package enum CancelAction {
+        /// Resume every waiting receiver and every parked sender (their items are dropped).
+        case resumeReceiversAndSenders(receivers: [Continuation], senders: [Continuation])
+        /// Already cancelled: nothing to do.
+        case none
     }
 
     /// Stops the channel: items are dropped, every waiter is resumed and later calls fail.
-    package mutating func cancel() -> (receivers: [Continuation], senders: [Continuation]) {
-        guard phase != .cancelled else { return ([], []) }
+    package mutating func cancel() -> CancelAction {
+        if isCancelled { return .none }
         phase = .cancelled
         queue.removeAll()
-        let senders = parked.compactMap(\.continuation)
+        let senders = parked.map(\.continuation)
         parked.removeAll()
-        return (takeAllReceivers(), senders)
+        return .resumeReceiversAndSenders(receivers: takeAllReceivers(), senders: senders)
     }
 
     private mutating func takeAllReceivers() -> [Continuation] {

@@ -1,5 +1,5 @@
-// The reorder window's storage: a lock around SequencerStateMachine, sending in turn.
-
+// The reorder window's storage: a lock around SequencerStateMachine, sending in turn. Each operation
+// takes the lock, asks the machine what to do, leaves the lock, and then does it.
 
 /// Keeps the outputs of an ordered multi-worker stage in input order (see `SequencerStateMachine`).
 package final class Sequencer<Element: Sendable>: Sendable {
@@ -10,24 +10,33 @@ package final class Sequencer<Element: Sendable>: Sendable {
         state = Lock(Machine(window: window))
     }
 
-    private func suspend(_ register: (inout Machine, UnsafeContinuation<Void, Never>) -> UnsafeContinuation<Void, Never>?) async throws {
+    /// Suspends until the continuation `register` hands to the machine is resumed. The task's
+    /// cancellation cancels the sequencer (which resumes every waiter).
+    private func suspend(_ register: (inout Machine, UnsafeContinuation<Void, Never>) -> Machine.WaitAction) async {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                state.withLock { register(&$0, c) }?.resume()
+                switch state.withLock({ register(&$0, c) }) {
+                case .resumeWorker(let worker): worker.resume()
+                case .none: break
+                }
             }
         } onCancel: {
             self.cancel()
         }
-        if state.withLock({ $0.cancelled }) { throw CancellationError() }
     }
 
     /// Waits until the window has room for another chunk.
     package func enterWindow() async throws {
-        if state.withLock({ $0.windowIsOpen }) {
-            if state.withLock({ $0.cancelled }) { throw CancellationError() }
-            return
+        switch state.withLock({ $0.enterWindow() }) {
+        case .enter: return
+        case .throwCancellation: throw CancellationError()
+        case .suspend: break
         }
-        try await suspend { $0.waitForWindow($1) }
+        await suspend { $0.waitForWindow($1) }
+        switch state.withLock({ $0.windowWaitEnded() }) {
+        case .proceed: return
+        case .throwCancellation: throw CancellationError()
+        }
     }
 
     /// Does chunk `start` have the turn now? (It keeps it until its `complete`.)
@@ -38,9 +47,12 @@ package final class Sequencer<Element: Sendable>: Sendable {
     /// Waits until chunk `start` has the turn. Throws `CancellationError` if the chunk is
     /// abandoned (an earlier chunk failed) or the run stopped.
     package func waitForTurn(start: Int) async throws {
-        if state.withLock({ $0.hasTurn(start: start) }) { return }
-        try await suspend { $0.waitForTurn(start: start, $1) }
-        if state.withLock({ $0.isAbandoned(start: start) }) { throw CancellationError() }
+        if hasTurn(start: start) { return }
+        await suspend { $0.waitForTurn(start: start, $1) }
+        switch state.withLock({ $0.turnWaitEnded(start: start) }) {
+        case .proceed: return
+        case .throwCancellation: throw CancellationError()
+        }
     }
 
     /// Is chunk `start` past a failure?
@@ -50,31 +62,41 @@ package final class Sequencer<Element: Sendable>: Sendable {
 
     /// The chunk starting at `start` failed: abandon the later ones (see `SequencerStateMachine`).
     package func cut(at start: Int) {
-        for c in state.withLock({ $0.cut(at: start) }) { c.resume() }
+        switch state.withLock({ $0.cut(at: start) }) {
+        case .resumeWorkers(let workers): for c in workers { c.resume() }
+        case .none: break
+        }
     }
 
     /// Chunk `start..<end` is complete. Sends `items` to `output` if it is its turn (then flushes the
     /// deposits that follow), otherwise deposits them. `hasTurn`: the caller already waited for it.
     package func complete(start: Int, end: Int, items: inout [Element], hasTurn: Bool, output: Channel<Element>) async throws {
         if !hasTurn {
-            guard state.withLock({ $0.complete(start: start, end: end, items: &items) }) else { return }
+            switch state.withLock({ $0.complete(start: start, end: end, items: &items) }) {
+            case .sendItemsAndAdvance: break
+            case .none: return
+            }
         }
         try await output.send(&items)
         var cursor = end
         while true {
             switch state.withLock({ $0.advance(to: cursor) }) {
-            case .flush(var next, let nextEnd, let wake):
-                wake?.resume()
-                try await output.send(&next)
-                cursor = nextEnd
-            case .released(let wake):
-                for c in wake { c.resume() }
+            case .sendDepositAndAdvance(var deposit, let depositEnd, let windowWaiter):
+                windowWaiter?.resume()
+                try await output.send(&deposit)
+                cursor = depositEnd
+            case .resumeWaitersAndReturn(let waiters):
+                for c in waiters { c.resume() }
                 return
             }
         }
     }
 
+    /// Stops the sequencer: drops the deposits and resumes every waiter. Idempotent.
     package func cancel() {
-        for c in state.withLock({ $0.cancel() }) { c.resume() }
+        switch state.withLock({ $0.cancel() }) {
+        case .resumeWorkers(let workers): for c in workers { c.resume() }
+        case .none: break
+        }
     }
 }

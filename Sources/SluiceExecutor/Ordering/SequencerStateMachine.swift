@@ -1,4 +1,5 @@
-// The reorder window's logic as a pure value: which chunk may send next, and who to wake.
+// The reorder window's logic as a pure value: which chunk may send next, and who to wake. Each event
+// returns the one action its caller must take; the storage, `Sequencer`, holds the lock and acts.
 
 /// Releases the outputs of concurrently processed chunks in input order.
 ///
@@ -11,19 +12,41 @@
 /// turn, then the failing chunk's worker sends the outputs it made before the failing item; every
 /// later chunk is abandoned (its deposit dropped, its worker woken to stop).
 ///
-/// Invariants: `next <= cutoff`; every deposit's start is in `next + 1 ... cutoff - 1`; a turn
-/// waiter waits for a start `> next`; once cancelled, nothing is deposited or waited for.
+/// `Continuation` is whatever resumes a suspended worker (the storage uses
+/// `UnsafeContinuation<Void, Never>`; the tests use plain integers). Every continuation handed in
+/// (to `waitForWindow` or `waitForTurn`) comes back in exactly one later action, once.
+///
+/// Lifecycle: `ordering` → `cut` (a chunk failed; an earlier failure moves the cut back);
+/// `ordering` or `cut` → `cancelled`. Invariants of every phase: a deposit's start is `> next` (a
+/// chunk is deposited only out of turn, and `next` moves only through completed chunks); a turn
+/// waiter waits for a start `> next` (the start `next` itself has the turn), at most one per start;
+/// no chunk is both deposited and waiting for its turn.
 package struct SequencerStateMachine<Element, Continuation> {
+    package enum Phase: Equatable {
+        /// No chunk has failed: every chunk is released in turn. Window waiters wait only while
+        /// the window is full (`deposits.count >= window`), except during a flush: the turn
+        /// holder lets one in per deposit it takes, and the rest once it passes the turn on.
+        case ordering
+        /// The chunk starting at `cutoff` failed (`Int.min`: a failure that is not about one
+        /// chunk). Chunks up to it still take their turn; later ones are abandoned. Data: every
+        /// deposit starts before `cutoff`; turn waiters wait for starts `<= cutoff`; no window
+        /// waiter (the window stays open so that workers find their chunks abandoned). `next` may
+        /// be past `cutoff` (a failure after the chunk that holds the turn).
+        case cut(cutoff: Int)
+        /// The run stopped: nothing is deposited and no one waits; every later wait returns at
+        /// once. `cutoff` is the cut made before (`Int.max`: none), still told by `isAbandoned`.
+        case cancelled(cutoff: Int)
+    }
+
     package struct Deposit {
         var end: Int
         var items: [Element]
     }
 
     package let window: Int
+    package private(set) var phase: Phase = .ordering
+    /// The start of the chunk that has the turn.
     package private(set) var next = 0
-    package private(set) var cancelled = false
-    /// The start of the earliest failing chunk (`Int.max`: none).
-    package private(set) var cutoff = Int.max
     private var deposits: [Int: Deposit] = [:]
     private var turnWaiters: [Int: Continuation] = [:]
     private var windowWaiters: [Continuation] = []
@@ -35,54 +58,141 @@ package struct SequencerStateMachine<Element, Continuation> {
 
     package var depositCount: Int { deposits.count }
     package var depositedItems: Int { deposits.values.reduce(0) { $0 + $1.items.count } }
+    /// Workers waiting for the window to open, and for their chunk's turn.
+    package var windowWaiterCount: Int { windowWaiters.count }
+    package var turnWaiterCount: Int { turnWaiters.count }
 
-    /// May a worker take new input now? If not, it waits (call `waitForWindow`).
-    package var windowIsOpen: Bool { cancelled || cutoff != Int.max || deposits.count < window }
+    /// The start of the earliest failing chunk (`Int.max`: none).
+    package var cutoff: Int {
+        switch phase {
+        case .ordering: return Int.max
+        case .cut(let cutoff), .cancelled(let cutoff): return cutoff
+        }
+    }
+
+    package var isCancelled: Bool {
+        if case .cancelled = phase { return true }
+        return false
+    }
+
+    /// May a worker take new input now? If not, it waits (`waitForWindow`).
+    package var windowIsOpen: Bool {
+        switch phase {
+        case .ordering: return deposits.count < window
+        case .cut, .cancelled: return true
+        }
+    }
 
     /// Is chunk `start` past a failure (its outputs will never be sent)?
     package func isAbandoned(start: Int) -> Bool { start > cutoff }
 
-    package mutating func waitForWindow(_ c: Continuation) -> Continuation? {
-        if windowIsOpen { return c }
-        windowWaiters.append(c)
-        return nil
-    }
-
-    /// Is it chunk `start`'s turn? If not, the worker waits for it (mid-chunk, outbox full).
-    package mutating func waitForTurn(start: Int, _ c: Continuation) -> Continuation? {
-        if cancelled || start > cutoff || start == next { return c }
-        precondition(turnWaiters[start] == nil)
-        turnWaiters[start] = c
-        return nil
-    }
-
+    /// Does chunk `start` have the turn? (It keeps it until it advances past itself.)
     package func hasTurn(start: Int) -> Bool { start == next && start <= cutoff }
 
-    /// Chunk `start..<end` is done with `items` left to send. Returns `true` if it has the turn
-    /// (the caller sends `items`, then calls `advance`); otherwise the items are deposited.
-    package mutating func complete(start: Int, end: Int, items: inout [Element]) -> Bool {
-        if start > cutoff || cancelled {
-            items.removeAll()
-            return false
-        }
-        if start == next { return true }
-        deposits[start] = Deposit(end: end, items: items)
-        items = []
-        return false
+    // MARK: waiting
+
+    package enum EnterWindowAction: Equatable {
+        /// The window has room: take the next chunk.
+        case enter
+        /// The window is full: suspend, and `waitForWindow`.
+        case suspend
+        /// The run stopped: throw `CancellationError`.
+        case throwCancellation
     }
 
-    package enum Advance {
-        /// Still your turn: send these items (they are chunk `…<end`'s), then advance to `end`.
-        case flush(items: [Element], end: Int, wake: Continuation?)
-        /// Turn passed on; resume these (a mid-chunk waiter and/or a window waiter).
-        case released(wake: [Continuation])
+    /// A worker is about to take new input.
+    package func enterWindow() -> EnterWindowAction {
+        switch phase {
+        case .ordering: return deposits.count < window ? .enter : .suspend
+        case .cut: return .enter
+        case .cancelled: return .throwCancellation
+        }
+    }
+
+    package enum WaitAction {
+        /// No need to wait after all (the window opened, the turn came, the chunk is abandoned or
+        /// the run stopped): resume the worker at once.
+        case resumeWorker(Continuation)
+        /// The worker is registered and stays suspended until an event returns it.
+        case none
+    }
+
+    /// Registers a worker waiting for the window to open (after `enterWindow` said `suspend`).
+    package mutating func waitForWindow(_ continuation: Continuation) -> WaitAction {
+        if windowIsOpen { return .resumeWorker(continuation) }
+        windowWaiters.append(continuation)
+        return .none
+    }
+
+    /// Registers the worker of chunk `start` waiting for its turn (mid-chunk, outbox full, or to
+    /// send the outputs before a failure).
+    package mutating func waitForTurn(start: Int, _ continuation: Continuation) -> WaitAction {
+        if isCancelled || start > cutoff || start == next { return .resumeWorker(continuation) }
+        precondition(start > next, "chunk \(start) waits for its turn, but the turn already passed it (next: \(next))")
+        if turnWaiters.updateValue(continuation, forKey: start) != nil {
+            preconditionFailure("two workers wait for the turn of chunk \(start)")
+        }
+        return .none
+    }
+
+    package enum WaitEndedAction: Equatable {
+        /// Carry on.
+        case proceed
+        /// The run stopped, or the chunk is abandoned: throw `CancellationError`.
+        case throwCancellation
+    }
+
+    /// A worker resumed from `waitForWindow`.
+    package func windowWaitEnded() -> WaitEndedAction {
+        isCancelled ? .throwCancellation : .proceed
+    }
+
+    /// The worker of chunk `start` resumed from `waitForTurn`.
+    package func turnWaitEnded(start: Int) -> WaitEndedAction {
+        isCancelled || isAbandoned(start: start) ? .throwCancellation : .proceed
+    }
+
+    // MARK: completing chunks
+
+    package enum CompleteAction: Equatable {
+        /// The chunk has the turn: send its items, then `advance(to: end)`.
+        case sendItemsAndAdvance
+        /// Nothing to do: the items were deposited (the turn holder will send them), or dropped
+        /// (the chunk is abandoned, or the run stopped).
+        case none
+    }
+
+    /// Chunk `start..<end` is done with `items` left to send, and its worker does not hold the
+    /// turn yet. Unless the chunk has the turn, its items are taken (deposited or dropped).
+    package mutating func complete(start: Int, end: Int, items: inout [Element]) -> CompleteAction {
+        if isCancelled || start > cutoff {
+            items.removeAll()
+            return .none
+        }
+        if start == next { return .sendItemsAndAdvance }
+        precondition(start > next, "chunk \(start) completed after the turn passed it (next: \(next))")
+        if deposits.updateValue(Deposit(end: end, items: items), forKey: start) != nil {
+            preconditionFailure("chunk \(start) completed twice")
+        }
+        items = []
+        return .none
+    }
+
+    package enum AdvanceAction {
+        /// The next chunk's outputs were deposited, so the turn stays with the caller: resume
+        /// `windowWaiter` (if any: the deposit left the window), send `items` (chunk `…<end`'s),
+        /// then `advance(to: end)`.
+        case sendDepositAndAdvance(items: [Element], end: Int, windowWaiter: Continuation?)
+        /// The turn passed on: resume `waiters` (the worker of the chunk that now has the turn,
+        /// if it waits for it, and window waiters when the window has room) and return.
+        case resumeWaitersAndReturn([Continuation])
     }
 
     /// The turn holder has sent everything before `end`.
-    package mutating func advance(to end: Int) -> Advance {
+    package mutating func advance(to end: Int) -> AdvanceAction {
         next = end
         if let d = deposits.removeValue(forKey: end) {
-            return .flush(items: d.items, end: d.end, wake: windowWaiters.isEmpty ? nil : windowWaiters.removeFirst())
+            return .sendDepositAndAdvance(items: d.items, end: d.end, windowWaiter: windowWaiters.isEmpty ? nil : windowWaiters.removeFirst())
         }
         var wake: [Continuation] = []
         if let w = turnWaiters.removeValue(forKey: end) { wake.append(w) }
@@ -92,14 +202,23 @@ package struct SequencerStateMachine<Element, Continuation> {
             wake.append(contentsOf: windowWaiters)
             windowWaiters.removeAll()
         }
-        return .released(wake: wake)
+        return .resumeWaitersAndReturn(wake)
     }
 
-    /// The chunk starting at `start` failed: abandon every later chunk. Returns the waiters to
-    /// resume (they find their chunk abandoned, or the window open). Only the earliest cut counts.
-    package mutating func cut(at start: Int) -> [Continuation] {
-        guard start < cutoff, !cancelled else { return [] }
-        cutoff = start
+    // MARK: failure and cancellation
+
+    package enum CutAction {
+        /// Resume these workers: they find their chunk abandoned, or the window open.
+        case resumeWorkers([Continuation])
+        /// Nothing to resume (no one waits, the cut is not the earliest, or the run stopped).
+        case none
+    }
+
+    /// The chunk starting at `start` failed: abandon every later chunk. Only the earliest cut
+    /// counts.
+    package mutating func cut(at start: Int) -> CutAction {
+        guard !isCancelled, start < cutoff else { return .none }
+        phase = .cut(cutoff: start)
         deposits = deposits.filter { $0.key < start }
         var wake = windowWaiters
         windowWaiters.removeAll()
@@ -107,15 +226,24 @@ package struct SequencerStateMachine<Element, Continuation> {
             wake.append(c)
             turnWaiters[waiting] = nil
         }
-        return wake
+        return wake.isEmpty ? .none : .resumeWorkers(wake)
     }
 
-    package mutating func cancel() -> [Continuation] {
-        cancelled = true
+    package enum CancelAction {
+        /// Resume every waiting worker (they throw `CancellationError`).
+        case resumeWorkers([Continuation])
+        /// No one waits: nothing to do.
+        case none
+    }
+
+    /// Stops the sequencer: deposits are dropped, every waiter is resumed and later waits return
+    /// at once. Idempotent.
+    package mutating func cancel() -> CancelAction {
+        phase = .cancelled(cutoff: cutoff)
         deposits.removeAll()
         let all = Array(turnWaiters.values) + windowWaiters
         turnWaiters.removeAll()
         windowWaiters.removeAll()
-        return all
+        return all.isEmpty ? .none : .resumeWorkers(all)
     }
 }
