@@ -68,6 +68,12 @@ final class IteratorState<Element: Sendable> {
     }
 
     func next() async throws -> Element? {
+        // A cancelled caller gets no more items, even those already received in a batch.
+        if Task.isCancelled && !ended {
+            output?.run.stop()
+            await finish()
+            throw CancellationError()
+        }
         if index < buffer.count {
             defer { index += 1 }
             return buffer[index]

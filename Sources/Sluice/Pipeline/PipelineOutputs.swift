@@ -61,6 +61,11 @@ extension Pipeline {
             /// - Throws: the run's `StageFailure` after the outputs before it, or
             ///   `CancellationError`.
             public mutating func next() async throws -> Element? {
+                // A cancelled caller gets no more items, even those already received in a batch.
+                if Task.isCancelled && !ended {
+                    output.run.stop()
+                    throw CancellationError()
+                }
                 if index < buffer.count {
                     defer { index += 1 }
                     return buffer[index]

@@ -25,11 +25,20 @@ package final class Channel<Element: Sendable>: Sendable {
     /// The last receive took a full batch: the producer is ahead, worth spinning for.
     private let busy = Atomic<Bool>(false)
 
+    /// Whether cancelling a task suspended in `send` cancels the whole channel.
+    private let senderCancellationCancels: Bool
+
     /// - Parameters:
     ///   - capacity: items the channel holds (`0` = rendezvous, `Int.max` = unbounded).
     ///   - producers: how many senders will call `finish()`.
-    package init(capacity: Int, producers: Int = 1) {
+    ///   - senderCancellationCancels: `true` (the default): a sender's cancellation cancels the
+    ///     channel, so no waiter is left behind. A run passes `false`: a worker is cancelled when
+    ///     its work is past a failure, but what it sends before it leaves (the outputs it
+    ///     completed) must still reach the next stage, followed by the failure; the run cancels
+    ///     its channels itself when it stops.
+    package init(capacity: Int, producers: Int = 1, senderCancellationCancels: Bool = true) {
         state = Lock(Machine(capacity: capacity, producers: producers))
+        self.senderCancellationCancels = senderCancellationCancels
     }
 
     package var capacity: Int { state.withLock { $0.capacity } }
@@ -61,7 +70,7 @@ package final class Channel<Element: Sendable>: Sendable {
                 }
             }
         } onCancel: {
-            self.cancel()
+            if self.senderCancellationCancels { self.cancel() }
         }
         if isCancelled { throw CancellationError() }
     }

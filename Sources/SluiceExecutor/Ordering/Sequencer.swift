@@ -6,12 +6,22 @@ package final class Sequencer<Element: Sendable>: Sendable {
     typealias Machine = SequencerStateMachine<Element, UnsafeContinuation<Void, Never>>
     private let state: Lock<Machine>
 
-    package init(window: Int) {
+    /// Whether cancelling a waiting task cancels the sequencer.
+    private let waiterCancellationCancels: Bool
+
+    /// - Parameters:
+    ///   - window: completed chunks that may be held back.
+    ///   - waiterCancellationCancels: `true` (the default): a waiter's cancellation cancels the
+    ///     sequencer. A run passes `false`: a worker is cancelled when its chunk is past a failure
+    ///     (the cut wakes it), and the chunks before the failure must still go out in turn; the run
+    ///     cancels its sequencers itself when it stops.
+    package init(window: Int, waiterCancellationCancels: Bool = true) {
         state = Lock(Machine(window: window))
+        self.waiterCancellationCancels = waiterCancellationCancels
     }
 
     /// Suspends until the continuation `register` hands to the machine is resumed. The task's
-    /// cancellation cancels the sequencer (which resumes every waiter).
+    /// cancellation cancels the sequencer (which resumes every waiter), unless the run said not to.
     private func suspend(_ register: (inout Machine, UnsafeContinuation<Void, Never>) -> Machine.WaitAction) async {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
@@ -21,7 +31,7 @@ package final class Sequencer<Element: Sendable>: Sendable {
                 }
             }
         } onCancel: {
-            self.cancel()
+            if self.waiterCancellationCancels { self.cancel() }
         }
     }
 
