@@ -174,7 +174,13 @@ extension AsyncSink {
             push: { x in
                 buffers.value.0.append(x)
                 defer { buffers.value.0.removeAll(keepingCapacity: true) }
-                try kernel.process(&buffers.value.0, &buffers.value.1)
+                do {
+                    try kernel.process(&buffers.value.0, &buffers.value.1)
+                } catch {
+                    // The outputs of the items before the failing one (or before `StageCompleted`).
+                    try await Self.forward(buffers, push)
+                    throw error
+                }
                 try await Self.forward(buffers, push)
             },
             finish: {
