@@ -179,6 +179,9 @@ extension AsyncSink {
                 } catch {
                     // The outputs of the items before the failing one (or before `StageCompleted`).
                     try await Self.forward(buffers, push)
+                    // This stage needs no more input: the stages after it in the segment end here,
+                    // since the segment will not call `finish`.
+                    if error is StageCompleted { try await finish() }
                     throw error
                 }
                 try await Self.forward(buffers, push)
