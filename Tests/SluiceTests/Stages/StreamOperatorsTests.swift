@@ -204,3 +204,42 @@ private struct CountingAsyncInts: AsyncSequence, Sendable {
     }
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(items: items) }
 }
+
+/// Invalid stream operator settings stop where they are written, with a message naming the stage,
+/// the parameter and the value.
+@Suite struct StreamOperatorsConfigurationTests {
+    @Test func negativePrefixCount() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Prefix<Int>(-1)
+        }
+        #expect(resilienceStderr(result).contains("prefix count must be >= 0, got -1 (stage 'prefix')"), "\(resilienceStderr(result))")
+    }
+
+    @Test func negativeDropFirstCount() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.dropFirst(-2) as Flow<Int, Int>
+        }
+        #expect(resilienceStderr(result).contains("dropFirst count must be >= 0, got -2 (stage 'dropFirst')"), "\(resilienceStderr(result))")
+    }
+
+    @Test func distinctWindowBelowOne() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.distinct(by: { (x: Int) in x }, window: 0)
+        }
+        #expect(resilienceStderr(result).contains("distinct window must be >= 1, got 0 (stage 'distinct')"), "\(resilienceStderr(result))")
+    }
+
+    @Test func scanWithSeveralWorkers() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = op.scan(0) { (s: Int, x: Int) in s + x }.workers(3)
+        }
+        #expect(resilienceStderr(result).contains("workers must be 1 for stage 'scan', got 3"), "\(resilienceStderr(result))")
+    }
+
+    @Test func prefixWithSeveralWorkers() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Flow<Int, Int> { Prefix(while: { $0 < 3 }).workers(2) }
+        }
+        #expect(resilienceStderr(result).contains("workers must be 1 for stage 'prefix', got 2"), "\(resilienceStderr(result))")
+    }
+}
