@@ -4,7 +4,8 @@ import SluiceExecutor
 extension FlowComponent {
     /// Runs the stage with `count` concurrent workers (default 1). On a multi-stage fragment, each
     /// worker runs the whole fragment. `count` must be in `1...10_000` (each worker is a long-lived
-    /// task with its own chunks; more is far beyond useful concurrency), and `1` on `batch`.
+    /// task with its own chunks; more is far beyond useful concurrency), and `1` on a sequential
+    /// stage (`batch`, `scan`, `prefix`, `dropFirst`, `drop(while:)`, `distinct`).
     ///
     /// ```swift
     /// op.map(fetch).workers(8)
@@ -13,15 +14,16 @@ extension FlowComponent {
     ///
     /// Outputs still leave in input order unless the stage is also `.unordered()`.
     ///
-    /// - Parameter count: Concurrent workers; at least 1, and exactly 1 for a stage that groups
-    ///   consecutive items (`batch`, or a fragment containing one). Both are preconditions.
+    /// - Parameter count: Concurrent workers; at least 1, and exactly 1 for a stage that keeps
+    ///   state across consecutive items (`batch`, the stream operators, or a fragment containing
+    ///   one). Both are preconditions.
     /// - Returns: The flow as one stage with `count` workers.
     public func workers(_ count: Int) -> Flow<Input, Output> {
         flow.modifyingStage { node in
             require(count >= 1, "workers must be >= 1, got \(count) (stage '\(node.name)')")
             require(count <= Plan.maxWorkers, "workers must be <= \(Plan.maxWorkers), got \(count) (stage '\(node.name)')")
             require(count == 1 || !node.isSequential,
-                    "workers must be 1 for stage '\(node.name)', got \(count): it groups consecutive items")
+                    "workers must be 1 for stage '\(node.name)', got \(count): it keeps state across consecutive items")
             node.options.workers = count
         }
     }

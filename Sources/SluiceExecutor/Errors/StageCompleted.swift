@@ -7,6 +7,7 @@
 /// of the chunk it came in (at most one chunk more than needed).
 ///
 /// Only a stage that cannot run with several workers (`isSequential`) may throw it.
+@usableFromInline
 package struct StageCompleted: Error, Sendable {
-    package init() {}
+    @inlinable package init() {}
 }

@@ -25,7 +25,8 @@ package struct ChunkKernel<Input, Output> {
 
     /// `self` then `next`, with one reused intermediate buffer. When `self` throws, the outputs it
     /// produced before the failing item still go through `next` before the error propagates (an
-    /// error `next` throws on one of them is earlier in input order, so it wins).
+    /// error `next` throws on one of them is earlier in input order, so it wins). When `self`
+    /// throws `StageCompleted`, `next` is also finished before it propagates.
     package func then<Next>(_ next: ChunkKernel<Output, Next>) -> ChunkKernel<Input, Next> {
         let middle = Box([Output]())
         let first = self
@@ -36,6 +37,9 @@ package struct ChunkKernel<Input, Output> {
                     try first.process(&input, &middle.value)
                 } catch {
                     try next.process(&middle.value, &output)
+                    // `first` needs no more input: the stages after it end here (e.g. a batch
+                    // flushes its partial array), since the segment will not call `finish`.
+                    if error is StageCompleted { try next.finish(&output) }
                     throw error
                 }
                 try next.process(&middle.value, &output)

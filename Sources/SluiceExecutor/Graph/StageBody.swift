@@ -174,7 +174,16 @@ extension AsyncSink {
             push: { x in
                 buffers.value.0.append(x)
                 defer { buffers.value.0.removeAll(keepingCapacity: true) }
-                try kernel.process(&buffers.value.0, &buffers.value.1)
+                do {
+                    try kernel.process(&buffers.value.0, &buffers.value.1)
+                } catch {
+                    // The outputs of the items before the failing one (or before `StageCompleted`).
+                    try await Self.forward(buffers, push)
+                    // This stage needs no more input: the stages after it in the segment end here,
+                    // since the segment will not call `finish`.
+                    if error is StageCompleted { try await finish() }
+                    throw error
+                }
                 try await Self.forward(buffers, push)
             },
             finish: {

@@ -4,6 +4,8 @@
 /// The kind of a stage node.
 package enum StageKind: String, Sendable, Hashable, CaseIterable {
     case map, filter, compactMap, flatMap, forEach, batch
+    // Stream operators: sequential, one worker, state across items.
+    case scan, prefix, dropFirst, drop, distinct
     /// A fragment acting as one stage (after a modifier on a multi-stage flow).
     case group
     // The railway: entering it, staying on it, handling failures, leaving it.

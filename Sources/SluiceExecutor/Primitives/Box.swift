@@ -12,9 +12,11 @@
 /// add(1); add(2)
 /// pending.value      // [1, 2]
 /// ```
+@usableFromInline
 package final class Box<Value> {
-    package var value: Value
+    @usableFromInline package var value: Value
 
+    @inlinable
     package init(_ value: Value) {
         self.value = value
     }

@@ -32,6 +32,13 @@ private typealias C = ParityClosures
             .init("forEach",       "ForEach",     "sync",             ints,  op.forEach(C.touch),                                   ForEach(C.touch)),
             .init("forEach",       "ForEach",     "async",            ints,  op.forEach(C.touchAsync),                              ForEach(C.touchAsync)),
             .init("batch",         "Batch",       "size",             ints,  op.batch(2),                                           Batch<Int>(2), sequential: true),
+            .init("scan",          "Scan",        "sync",             ints,  op.scan(0, C.sum),                                     Scan(0, C.sum), sequential: true),
+            .init("prefix",        "Prefix",      "count",            ints,  op.prefix(3),                                          Prefix<Int>(3), sequential: true),
+            .init("prefix",        "Prefix",      "while",            ints,  op.prefix(while: C.below4),                            Prefix(while: C.below4), sequential: true),
+            .init("dropFirst",     "DropFirst",   "count",            ints,  op.dropFirst(2),                                       DropFirst<Int>(2), sequential: true),
+            .init("drop",          "DropWhile",   "while",            ints,  op.drop(while: C.below3),                              DropWhile(C.below3), sequential: true),
+            .init("distinct",      "Distinct",    "self",             ints,  op.distinct(window: 2),                                Distinct<Int>(window: 2), sequential: true),
+            .init("distinct",      "Distinct",    "by key",           ints,  op.distinct(by: C.isOdd),                              Distinct(by: C.isOdd), sequential: true),
             .init("tryMap",        "TryMap",      "sync",             ints,  op.tryMap(C.tenfoldUnless3),                           TryMap(C.tenfoldUnless3)),
             .init("tryMap",        "TryMap",      "async",            ints,  op.tryMap(C.tenfoldUnless3Async),                      TryMap(C.tenfoldUnless3Async)),
             .init("tryFlatMap",    "TryFlatMap",  "sync sequence",    ints,  op.tryFlatMap(C.upToUnless3),                          TryFlatMap(C.upToUnless3)),
@@ -187,6 +194,9 @@ enum ParityClosures {
     static let upToAsync: @Sendable (Int) async throws -> [Int] = { Array(0..<$0) }
     static let upToStream: @Sendable (Int) async throws -> AsyncStream<Int> = { n in stream(upTo: n) }
     static let touch: @Sendable (Int) throws -> Void = { _ in }
+    static let sum: @Sendable (Int, Int) throws -> Int = { $0 + $1 }
+    static let below4: @Sendable (Int) throws -> Bool = { $0 < 4 }
+    static let below3: @Sendable (Int) throws -> Bool = { $0 < 3 }
     static let touchAsync: @Sendable (Int) async throws -> Void = { _ in }
 
     // Railway closures: each throws for the item 3, so every row also carries a failure.

@@ -169,6 +169,11 @@ struct DifferentialTests {
 
     enum Expansion: String { case array, asyncArray, asyncStream, drip }
 
+    enum StreamOperation: String, CaseIterable { case scan, prefix, prefixWhile, dropFirst, dropWhile, distinct, distinctBy }
+
+    /// The sum of a value's leaves, for the stream operators' closures.
+    static func weight(_ v: Value) -> Int { v.leaves.reduce(0, +) }
+
     enum Operation: CustomStringConvertible {
         case map(async: Bool, k: Int)
         case filter(async: Bool, k: Int)
@@ -176,6 +181,8 @@ struct DifferentialTests {
         case flatMap(Expansion, k: Int)
         /// `grouped`: options apply to `batch | map(wrap)` as one fragment.
         case batch(size: Int, grouped: Bool)
+        /// A stream operator (sequential, order-sensitive): `scan`, `prefix`, `dropFirst`, `drop(while:)`, `distinct`.
+        case stream(StreamOperation, k: Int)
 
         var description: String {
             switch self {
@@ -184,12 +191,21 @@ struct DifferentialTests {
             case .compactMap(let a, let k): "compactMap(\(a ? "async" : "sync"), k: \(k))"
             case .flatMap(let e, let k): "flatMap(\(e.rawValue), k: \(k))"
             case .batch(let n, let g): "batch(\(n)\(g ? ", grouped" : ""))"
+            case .stream(let s, let k): "\(s.rawValue)(k: \(k))"
             }
         }
 
         var isBatch: Bool {
             if case .batch = self { return true }
             return false
+        }
+
+        /// One worker only (a precondition), and its output depends on the order of its input.
+        var isSequential: Bool {
+            switch self {
+            case .batch, .stream: true
+            default: false
+            }
         }
     }
 
@@ -273,6 +289,20 @@ struct DifferentialTests {
                 op.flatMap { (v: Value) async in Drip(items: expand(v, k)) }
             case .batch:
                 preconditionFailure("batch is built in flow()")
+            case .stream(.scan, let k):
+                op.scan(Value.int(k)) { (acc: Value, v: Value) in .int((weight(acc) + weight(v)) % 1009) }
+            case .stream(.prefix, let k):
+                op.prefix(k)
+            case .stream(.prefixWhile, let k):
+                op.prefix { (v: Value) in weight(v) % 50 != k % 50 }
+            case .stream(.dropFirst, let k):
+                op.dropFirst(k)
+            case .stream(.dropWhile, let k):
+                op.drop { (v: Value) in weight(v) % 50 != k % 50 }
+            case .stream(.distinct, let k):
+                op.distinct(window: 1 + k)
+            case .stream(.distinctBy, let k):
+                op.distinct(by: { (v: Value) in weight(v) % (1 + k) }, window: 1 + k % 7)
             }
         }
 
@@ -284,8 +314,27 @@ struct DifferentialTests {
             case .flatMap(_, let k): xs.flatMap { expand($0, k) }
             case .batch(let n, _):
                 stride(from: 0, to: xs.count, by: n).map { .list(Array(xs[$0..<min($0 + n, xs.count)])) }
+            case .stream(.scan, let k):
+                runningResults(xs, Value.int(k)) { .int((weight($0) + weight($1)) % 1009) }
+            case .stream(.prefix, let k): Array(xs.prefix(k))
+            case .stream(.prefixWhile, let k): Array(xs.prefix { weight($0) % 50 != k % 50 })
+            case .stream(.dropFirst, let k): Array(xs.dropFirst(k))
+            case .stream(.dropWhile, let k): Array(xs.drop { weight($0) % 50 != k % 50 })
+            case .stream(.distinct, let k): distinctReference(xs, window: 1 + k) { $0 }
+            case .stream(.distinctBy, let k): distinctReference(xs, window: 1 + k % 7) { weight($0) % (1 + k) }
             }
         }
+    }
+
+    /// `distinct` over a FIFO window of `window` keys, on an Array.
+    static func distinctReference<K: Hashable>(_ xs: [Value], window: Int, key: (Value) -> K) -> [Value] {
+        var held: [K] = [], out: [Value] = []
+        for x in xs where !held.contains(key(x)) {
+            held.append(key(x))
+            if held.count > window { held.removeFirst() }
+            out.append(x)
+        }
+        return out
     }
 
     enum SourceKind: String { case array, asyncSequence, deferred }
@@ -338,23 +387,33 @@ struct DifferentialTests {
             case 6..<9: .asyncSequence
             default: .deferred
             }
-            let stages = (0..<(1 + rng.next(upTo: 6))).map { _ in randomStage(&rng) }
+            var stages: [Stage] = []
+            for _ in 0..<(1 + rng.next(upTo: 6)) {
+                var stage = randomStage(&rng)
+                // An order-sensitive stream operator after a reordering stage has no Array reference.
+                if case .stream = stage.operation, stages.contains(where: \.reorders) {
+                    stage.operation = .map(async: false, k: 1)
+                }
+                stages.append(stage)
+            }
             return Scenario(source: source, input: input, stages: stages)
         }
 
         static func randomStage(_ rng: inout TestRandom) -> Stage {
             let k = rng.next(upTo: 100)
             let async = rng.next(upTo: 2) == 0
-            let operation: Operation = switch rng.next(upTo: 9) {
+            let operation: Operation = switch rng.next(upTo: 11) {
             case 0, 1: .map(async: async, k: k)
             case 2, 3: .filter(async: async, k: k)
             case 4: .compactMap(async: async, k: k)
             case 5, 6:
                 .flatMap([.array, .asyncArray, .asyncStream, .drip][rng.next(upTo: 4)], k: k)
-            default: .batch(size: 1 + rng.next(upTo: 5), grouped: rng.next(upTo: 2) == 0)
+            case 7, 8: .batch(size: 1 + rng.next(upTo: 5), grouped: rng.next(upTo: 2) == 0)
+            default:
+                .stream(StreamOperation.allCases[rng.next(upTo: StreamOperation.allCases.count)], k: k)
             }
             // A batch keeps state across items: more than one worker is a precondition failure.
-            let workers: Int? = if operation.isBatch {
+            let workers: Int? = if operation.isSequential {
                 rng.next(upTo: 3) == 0 ? 1 : nil
             } else {
                 rng.next(upTo: 2) == 0 ? nil : 1 + rng.next(upTo: 8)
