@@ -233,7 +233,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     package mutating func finish(failure: (any Error)? = nil) -> FinishAction {
         switch phase {
         case .open(let producers, let kept):
-            precondition(producers >= 1, "channel finished more often than it has producers")
+            precondition(producers >= 1, "an open channel has a producer left")
             if producers > 1 {
                 phase = .open(producers: producers - 1, failure: kept ?? failure)
                 return .none

@@ -28,10 +28,11 @@ package struct SequencerStateMachine<Element, Continuation> {
         /// holder lets one in per deposit it takes, and the rest once it passes the turn on.
         case ordering
         /// The chunk starting at `cutoff` failed (`Int.min`: a failure that is not about one
-        /// chunk). Chunks up to it still take their turn; later ones are abandoned. Data: every
-        /// deposit starts before `cutoff`; turn waiters wait for starts `<= cutoff`; no window
-        /// waiter (the window stays open so that workers find their chunks abandoned). `next` may
-        /// be past `cutoff` (a failure after the chunk that holds the turn).
+        /// chunk). Chunks up to it still take their turn; later ones are abandoned. Data: no
+        /// deposit and no turn waiter is past `cutoff` (the cut dropped or woke them, and later
+        /// ones are refused); no window waiter (the window stays open so that workers find their
+        /// chunks abandoned). `next` may be past `cutoff` (a failure not about one chunk, or at a
+        /// chunk before the one that holds the turn).
         case cut(cutoff: Int)
         /// The run stopped: nothing is deposited and no one waits; every later wait returns at
         /// once. `cutoff` is the cut made before (`Int.max`: none), still told by `isAbandoned`.
