@@ -90,8 +90,9 @@ package final class SegmentControl: Sendable {
         case dropEverything
     }
 
-    /// The chunk starting at `start` failed with `error` (`start == Int.min`: a failure that is
-    /// not about an item, such as a worker's setup).
+    /// The chunk starting at `start` failed with `error` (`start == Int.min`: a failure that is not
+    /// about an item, such as a worker's setup; `Int.max`: a failure after the last chunk, in a
+    /// stage's finish).
     func fail(_ slot: WorkerSlot, _ error: any Error, chunk start: Int) -> FailureAction {
         let position = sequenced ? start : Int.min
         let decision = state.withLock { s -> (stop: [WorkerSlot], first: Bool)? in

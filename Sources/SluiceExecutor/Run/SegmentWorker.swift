@@ -211,7 +211,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         do {
             try await finish()
         } catch {
-            return classify(bodyError: error, chunk: reader.position, slot)
+            // After the last chunk: a failure at the end of the input, behind every chunk.
+            return classify(bodyError: error, chunk: Int.max, slot)
         }
         do {
             try await output.send(&outbox.items)
@@ -244,7 +245,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             case .dropEverything:
                 return
             case .deliverPrefix:
-                if let sequencer, chunk != Int.min, !outbox.hasTurn {
+                if let sequencer, chunk != Int.min, chunk != Int.max, !outbox.hasTurn {
                     do { try await sequencer.waitForTurn(start: chunk) } catch { return }
                 }
                 try? await output.send(&outbox.items)
@@ -333,9 +334,6 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 read = r
             }
         }
-
-        /// Where the next chunk would start (for a failure at the end of the input).
-        var position: Int { sequence }
 
         mutating func tryRead(into buffer: inout [Input], limit: Int) throws -> ReceiveResult {
             if let channel { return try channel.tryReceive(into: &buffer, limit: limit) }
