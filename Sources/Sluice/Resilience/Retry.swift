@@ -55,7 +55,10 @@ enum RetryLayer {
                 do {
                     return try await next(x)
                 } catch {
-                    if error is CancellationError || Task.isCancelled || invocation.stop.isSet { throw error }
+                    if error is CancellationError { throw error }
+                    // The worker must stop (its item is past a failure, or the run ended): the
+                    // item is not finished, so it is not a failure either — no value for it.
+                    if Task.isCancelled || invocation.stop.isSet { throw CancellationError() }
                     guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
                     let delay = policy.backoff.delay(beforeRetry: attempt)
                     await invocation.onRetry?(attempt, delay, error)

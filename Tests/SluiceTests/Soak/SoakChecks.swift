@@ -301,7 +301,10 @@ extension Soak {
     static func isCutShort(_ failure: FailureModel, _ s: Scenario) -> Bool {
         var base = Substring(failure.stage)
         while base.hasSuffix("+") { base = base.dropLast() }
-        guard let leaf = s.flattened.first(where: { $0.leaf.name == String(base) })?.leaf else { return false }
+        // Only a name that identifies one stage says which policy applies (unnamed stages share
+        // their kind's name; railway stages that make failure values are always named).
+        let named = s.flattened.filter { $0.leaf.name == String(base) }
+        guard named.count == 1, let leaf = named.first?.leaf else { return false }
         return leaf.options.retry != nil && failure.attempts < leaf.options.maxAttempts
     }
 
