@@ -37,6 +37,8 @@ package final class SegmentControl: Sendable {
         var slots: [WorkerSlot] = []
         /// Stopped as a whole: workers that join later start stopped.
         var halted = false
+        /// A worker left because it was stopped, not because its input ended.
+        var someoneStopped = false
     }
 
     /// The start of the earliest failing chunk (`Int.max`: none; `Int.min`: every chunk, in
@@ -138,12 +140,21 @@ package final class SegmentControl: Sendable {
         for slot in slots { slot.stop.set() }
     }
 
+    /// A worker left because it was told to stop (or its input or output was cancelled).
+    func noteStopped() {
+        state.withLock { $0.someoneStopped = true }
+    }
+
     /// A worker is done. Returns `nil` while others remain; the last one gets `.some(failure)` and
-    /// must end the segment's output with it.
+    /// must end the segment's output with it. A segment whose workers were stopped without a
+    /// failure of its own did not see the end of its input: its output ends with
+    /// `CancellationError`, never as a normal end (which would make a partial result look whole).
     func leave() -> (any Error)?? {
         state.withLock { s in
             s.live -= 1
-            return s.live == 0 ? .some(s.failure) : nil
+            guard s.live == 0 else { return nil }
+            if let failure = s.failure { return .some(failure) }
+            return .some(s.someoneStopped ? CancellationError() : nil)
         }
     }
 }

@@ -83,6 +83,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             (ending, outbox.items) = await workCancellable(slot)
         }
         await conclude(ending, slot, outbox)
+        if case .stopped = ending { control.noteStopped() }
         if let last = control.leave() { output.finish(failure: last) }
     }
 
@@ -349,7 +350,11 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 if buffer.count == before { throw pendingFailure! }
             }
             let n = buffer.count - before
-            if n == 0 { return .end }
+            if n == 0 {
+                // A reader that stopped early is not the end of the source.
+                if stop.isSet { throw CancellationError() }
+                return .end
+            }
             defer { sequence += n }
             return .items(first: sequence, count: n)
         }

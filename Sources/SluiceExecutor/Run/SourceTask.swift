@@ -13,7 +13,8 @@ struct SourceTask<Element: Sendable> {
             try await work()
             output.finish()
         } catch is CancellationError {
-            output.finish()
+            // Stopped, not at the end of the source: never a normal end downstream.
+            output.finish(failure: CancellationError())
         } catch {
             output.finish(failure: error)
         }
