@@ -107,12 +107,15 @@ package final class SegmentControl: Sendable {
             return (later, first)
         }
         guard let decision else { return .dropEverything }
-        for other in decision.stop {
-            if !sequenced { other.keepsCompleted.store(true, ordering: .relaxed) }
-            other.stop.set()
+        if !sequenced {
+            for other in decision.stop { other.keepsCompleted.store(true, ordering: .relaxed) }
         }
-        if sequenced { onCut(position) }
+        // Upstream first: a worker stopped below is cancelled, and a cancelled task waiting on
+        // the input channel cancels that channel — its producers must already know they are
+        // halted, or they would take the cancellation for one of their own.
         if decision.first { haltUpstream() }
+        for other in decision.stop { other.stop.set() }
+        if sequenced { onCut(position) }
         return .deliverPrefix
     }
 
