@@ -52,6 +52,9 @@ package enum Runner {
                 throw error
             }
             await end(run, &group, metrics)
+            // A caller cancelled while the consumer finished the batch in hand gets
+            // `CancellationError`, not a result it may think complete.
+            if Task.isCancelled { throw CancellationError() }
             return result
         }
     }
