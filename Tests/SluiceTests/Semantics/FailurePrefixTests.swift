@@ -7,16 +7,6 @@ import SluiceTestSupport
 
 private struct PrefixError: Error, Equatable {}
 
-/// Reads a pipeline the way a loop does: every output until the error, then the error.
-private func readUntilFailure<T: Sendable>(_ p: Pipeline<T>) async -> (items: [T], error: (any Error)?) {
-    var items: [T] = []
-    do {
-        for try await x in p { items.append(x) }
-        return (items, nil)
-    } catch {
-        return (items, error)
-    }
-}
 
 @Suite struct FailurePrefixTests {
     @Test func takeReturnsWhatTheSourceGaveBeforeItFailed() async throws {

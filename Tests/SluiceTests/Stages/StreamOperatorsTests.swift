@@ -8,16 +8,6 @@ import SluiceTestSupport
 
 private struct StreamError: Error, Equatable {}
 
-/// Every output until the error, then the error.
-private func readUntilFailure<T: Sendable>(_ p: Pipeline<T>) async -> (items: [T], error: (any Error)?) {
-    var items: [T] = []
-    do {
-        for try await x in p { items.append(x) }
-        return (items, nil)
-    } catch {
-        return (items, error)
-    }
-}
 
 /// One operator and its Array oracle.
 struct StreamCase: Sendable, CustomTestStringConvertible {
