@@ -9,13 +9,13 @@
 /// state, so a wake-up carries no payload. Every continuation handed in (to `park` or `wait`) comes
 /// back in exactly one later action, once.
 ///
-/// Items live in `queue` (at most `capacity`) or in the batches of parked senders, which receivers
+/// Items live in `queue` (at most `limit`, which grows to `capacity`) or in the batches of parked senders, which receivers
 /// take from directly once the queue is empty. A sender is resumed when its whole batch has been
 /// taken or moved into the queue, which makes `capacity == 0` an exact rendezvous.
 ///
 /// Lifecycle: `open` → `finished` (when the last producer finishes); `open` or `finished` →
 /// `cancelled`. Invariants of every phase: the parked senders' batches are not empty and are kept
-/// in arrival order; the queue holds at most `capacity` items; `dequeued` counts every item ever
+/// in arrival order; the queue holds at most `limit` items (`limit` ≤ `capacity`, and it never shrinks); `dequeued` counts every item ever
 /// handed to a receiver.
 package struct ChannelStateMachine<Element, Continuation> {
     package enum Phase {
@@ -41,10 +41,15 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     package let capacity: Int
+    /// The capacity in force now (*slow start*): it starts small and doubles each time a receive
+    /// takes at least half of it, up to `capacity`. So items leave a producer as fast as the
+    /// consumer asks for them: a consumer that needs three items does not make the producer fill
+    /// the whole buffer first, while one that keeps taking full batches soon gets all of it.
+    package private(set) var limit: Int
     /// A non-urgent send wakes a waiting receiver only once this many items are queued, so a fast
     /// producer is not woken against on every batch; an urgent send (the sender is about to
     /// wait) or a `poke` wakes it whatever the count.
-    package let wakeThreshold: Int
+    package private(set) var wakeThreshold: Int
     package private(set) var phase: Phase
     private var queue = FIFO<Element>()
     private var parked: [ParkedSender] = []
@@ -57,11 +62,28 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// Items ever handed to receivers: the sequence number of the next item out.
     package private(set) var dequeued = 0
 
-    package init(capacity: Int, producers: Int) {
+    /// - Parameters:
+    ///   - capacity: the most items queued (`0`: a rendezvous, `Int.max`: unbounded).
+    ///   - producers: senders that will each `finish`.
+    ///   - startingLimit: the capacity in force at first (see `limit`); `nil`: all of it.
+    package init(capacity: Int, producers: Int, startingLimit: Int? = nil) {
         precondition(capacity >= 0 && producers >= 1)
         self.capacity = capacity
         self.phase = .open(producers: producers, failure: nil)
-        self.wakeThreshold = capacity == Int.max ? Plan.maxBatch : Swift.max(1, capacity / 2)
+        let limit = capacity == Int.max ? Int.max : Swift.min(capacity, Swift.max(1, startingLimit ?? capacity))
+        self.limit = limit
+        self.wakeThreshold = Self.wakeThreshold(limit)
+    }
+
+    private static func wakeThreshold(_ limit: Int) -> Int {
+        limit == Int.max ? Plan.maxBatch : Swift.max(1, limit / 2)
+    }
+
+    /// A receive took `taken` items: a consumer taking half the limit or more gets a doubled one.
+    private mutating func grow(taken: Int) {
+        guard limit < capacity, taken >= Swift.max(1, limit / 2) else { return }
+        limit = limit > capacity / 2 ? capacity : limit * 2
+        wakeThreshold = Self.wakeThreshold(limit)
     }
 
     /// Items held by the channel, queued or parked.
@@ -92,7 +114,7 @@ package struct ChannelStateMachine<Element, Continuation> {
             batch.removeAll(keepingCapacity: true)
             return .throwCancellation
         }
-        let room = capacity == Int.max ? batch.count : Swift.max(0, capacity - queue.count)
+        let room = limit == Int.max ? batch.count : Swift.max(0, limit - queue.count)
         // A parked sender is ahead of us: keep FIFO order by parking behind it.
         let n = parked.isEmpty ? Swift.min(room, batch.count) : 0
         if n == batch.count {
@@ -157,8 +179,8 @@ package struct ChannelStateMachine<Element, Continuation> {
         while !parked.isEmpty {
             if taken < limit && queue.isEmpty {
                 taken += parked[0].items.take(upTo: limit - taken, into: &buffer)
-            } else if capacity == Int.max || queue.count < capacity {
-                parked[0].items.move(upTo: capacity == Int.max ? Int.max : capacity - queue.count, into: &queue)
+            } else if self.limit == Int.max || queue.count < self.limit {
+                parked[0].items.move(upTo: self.limit == Int.max ? Int.max : self.limit - queue.count, into: &queue)
             } else {
                 break
             }
@@ -166,12 +188,13 @@ package struct ChannelStateMachine<Element, Continuation> {
                 var done = parked.removeFirst()
                 spare = done.items.releaseStorage()
                 wake.append(done.continuation)
-            } else if taken >= limit && (capacity != Int.max && queue.count >= capacity) {
+            } else if taken >= limit && (self.limit != Int.max && queue.count >= self.limit) {
                 break
             }
         }
         if taken > 0 {
             dequeued += taken
+            grow(taken: taken)
             // Items left over and other receivers waiting: pass the word on.
             if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake.append(contentsOf: wakeReceivers()) }
             return .resumeWaitersAndReturnItems(first: first, count: taken, waiters: wake)

@@ -9,15 +9,19 @@ package struct StageOptions: Sendable, Hashable {
     package var buffer: Int?
     /// `true` (the default): outputs leave in input order.
     package var ordered: Bool = true
+    /// The reorder window of an ordered parallel stage, in input items; `nil` = the default
+    /// (`Plan.windowPerWorker` per worker).
+    package var window: Int?
 
-    package init(workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true) {
+    package init(workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true, window: Int? = nil) {
         self.workers = workers
         self.buffer = buffer
         self.ordered = ordered
+        self.window = window
     }
 
     /// True when nothing was set explicitly.
-    package var isDefault: Bool { workers == nil && buffer == nil && ordered }
+    package var isDefault: Bool { workers == nil && buffer == nil && ordered && window == nil }
 }
 
 /// One node of a `Flow`'s graph.

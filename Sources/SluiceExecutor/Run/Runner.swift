@@ -92,7 +92,7 @@ package enum Runner {
     struct FusedSource { var body: any SourceBody }
 
     static func startSource<S: SourceBody>(_ source: S, plan: Plan, stop: StopSignal, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
-        let channel = Channel<S.Element>(capacity: plan.sourceCapacity, senderCancellationCancels: false)
+        let channel = Channel<S.Element>(capacity: plan.sourceCapacity, senderCancellationCancels: false, startingLimit: Plan.startingLimit)
         run.onStop { channel.cancel() }
         let task = SourceTask<S.Element>(source: source, output: channel, chunk: plan.sourceCapacity, stop: stop)
         group.addTask { await task.run() }
@@ -110,7 +110,7 @@ package enum Runner {
 
     static func startSegment<First: StageBody, Last: StageBody>(_ segment: Plan.Segment, _ first: First, _ last: Last, input: Any, haltUpstream: @escaping @Sendable () -> Void, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
         // One producer: the segment's last worker to leave ends the channel (see `SegmentControl`).
-        let output = Channel<Last.Output>(capacity: segment.capacity, producers: 1, senderCancellationCancels: false)
+        let output = Channel<Last.Output>(capacity: segment.capacity, producers: 1, senderCancellationCancels: false, startingLimit: Plan.startingLimit)
         let workerInput: WorkerInput<First.Input>
         if let fused = input as? FusedSource {
             workerInput = .source(fused.body)

@@ -138,19 +138,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 let start = ContinuousClock.now
                 try kernel.process(&inbox, &outbox.items)
                 let work = start.duration(to: .now)
-                if outbox.items.count >= segment.outboxLimit { try await flushFull(outbox) }
+                if outbox.items.count >= handOverLimit { try await flushFull(outbox) }
                 return work
             } finish: {
                 try kernel.finish(&outbox.items)
             }
         }
-        let limit = segment.outboxLimit
         let sink: AsyncSink<Input> = SinkComposer.async(
             segment.nodes,
             tail: AsyncSink(
                 push: { y in
                     outbox.items.append(y)
-                    if outbox.items.count >= limit { try await flushFull(outbox) }
+                    if outbox.items.count >= handOverLimit { try await flushFull(outbox) }
                 },
                 finish: {}),
             context: context, probe: probe)
@@ -170,6 +169,15 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         } finish: {
             try await sink.finish()
         }
+    }
+
+    /// Outputs a worker collects before it hands them over: its plan's limit, or less while the
+    /// output channel's slow start holds less (so a consumer that needs a few items does not make
+    /// the worker fill a whole batch first). An ordered parallel segment keeps the plan's limit:
+    /// its workers hand over whole chunks through the sequencer.
+    private var handOverLimit: Int {
+        if sequencer != nil { return segment.outboxLimit }
+        return Swift.min(segment.outboxLimit, Swift.max(1, output.sendLimit))
     }
 
     /// The worker's loop, common to both forms: take a chunk, process it, hand it over.
