@@ -22,6 +22,8 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
     public var ordered: Bool
     /// The reorder window in input items, when set with `.ordered(window:)` (`nil` = the default).
     public var window: Int?
+    /// The output buffer's weight bound, when set with `.buffer(maxWeight:weight:)`.
+    public var maxWeight: Int?
     /// The stages of a fragment that acts as one stage.
     public var children: [StageDescription]
 
@@ -32,6 +34,7 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
         buffer = node.options.buffer.map(BufferSize.init(capacity:))
         ordered = node.options.ordered
         window = node.options.window
+        maxWeight = node.options.maxWeight
         children = node.children.map(StageDescription.init)
     }
 
@@ -43,6 +46,7 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
         if let buffer { options.append("buffer: \(buffer)") }
         if !ordered { options.append("unordered") }
         if let window { options.append("window: \(window)") }
+        if let maxWeight { options.append("maxWeight: \(maxWeight)") }
         var text = name == kind ? kind : "\(name): \(kind)"
         if !options.isEmpty { text += "(\(options.joined(separator: ", ")))" }
         if !children.isEmpty { text += "[\(children.map(\.description).joined(separator: ", "))]" }

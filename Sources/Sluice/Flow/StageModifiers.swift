@@ -49,6 +49,34 @@ extension FlowComponent {
         }
     }
 
+    /// Bounds the stage's output buffer by total weight as well as by count: the items it holds
+    /// weigh at most `maxWeight` together, by `weight` (bytes, say). An item heavier than the
+    /// whole bound still passes, alone, so nothing deadlocks. The stage hands over each output as
+    /// it is made, so its workers hold at most one item each beyond the bound. `weight` is called
+    /// under the buffer's lock: keep it cheap (`\.count`, a stored size).
+    ///
+    /// ```swift
+    /// op.map(download).workers(4).buffer(maxWeight: 64 << 20) { $0.count }   // ≤ 64 MiB waiting
+    /// Map(download).workers(4).buffer(maxWeight: 64 << 20) { $0.count }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - size: The buffer's capacity in items, as `buffer(_:)`; `nil` keeps the stage's.
+    ///   - maxWeight: The most total weight the buffer holds: at least 1 (a precondition).
+    ///   - weight: An output's weight; negative weights count as 0.
+    /// - Returns: The flow as one stage with a weight-bounded output buffer.
+    public func buffer(_ size: BufferSize? = nil, maxWeight: Int, weight: @escaping @Sendable (Output) -> Int) -> Flow<Input, Output> {
+        flow.modifyingStage { node in
+            if let size {
+                require(size.capacity >= 0, "buffer must be >= 0, got \(size.capacity) (stage '\(node.name)')")
+                node.options.buffer = size.capacity
+            }
+            require(maxWeight >= 1, "maxWeight must be >= 1, got \(maxWeight) (stage '\(node.name)')")
+            node.options.maxWeight = maxWeight
+            node.outputWeight = weight
+        }
+    }
+
     /// Keeps input order with a reorder window of `window` input items: the stage's workers keep
     /// taking items past a slow one until the completed items held back behind it span `window`
     /// items. A larger window lets fan-out I/O ride over a slow request; a smaller one holds less

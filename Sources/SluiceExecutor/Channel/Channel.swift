@@ -40,8 +40,9 @@ package final class Channel<Element: Sendable>: Sendable {
     ///     its channels itself when it stops.
     ///   - startingLimit: the capacity in force at first; it doubles each time a receive takes
     ///     half of it or more, up to `capacity` (*slow start*). `nil`: all of `capacity` at once.
-    package init(capacity: Int, producers: Int = 1, senderCancellationCancels: Bool = true, startingLimit: Int? = nil) {
-        let machine = Machine(capacity: capacity, producers: producers, startingLimit: startingLimit)
+    ///   - weightBound: also bound the queued items' total weight (`nil`: by count only).
+    package init(capacity: Int, producers: Int = 1, senderCancellationCancels: Bool = true, startingLimit: Int? = nil, weightBound: WeightBound<Element>? = nil) {
+        let machine = Machine(capacity: capacity, producers: producers, startingLimit: startingLimit, weightBound: weightBound)
         currentLimit = Atomic(machine.limit)
         state = Lock(machine)
         self.senderCancellationCancels = senderCancellationCancels
@@ -55,6 +56,8 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Items currently held (queued or parked), for metrics and tests.
     package var buffered: Int { state.withLock { $0.buffered } }
     package var isCancelled: Bool { state.withLock { $0.isCancelled } }
+    /// The queued items' total weight, under a weight bound (`0` without one).
+    package var queuedWeight: Int { state.withLock { $0.queuedWeight } }
 
     /// Sends every item of `batch`, in order, suspending while the channel is full.
     /// On return `batch` is empty (its capacity kept). Pass `urgent: false` when more items will

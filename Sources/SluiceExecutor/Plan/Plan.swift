@@ -62,8 +62,13 @@ package struct Plan: Sendable {
     package var consumerLimit: Int
     /// The source is read in batches (a `Sequence`), not one item at a time.
     package var sourceIsSynchronous: Bool
+    /// The source's read-ahead is bounded by weight: it is read one item at a time.
+    package var sourceIsWeighed: Bool
 
-    package init(nodes: [StageNode], synchronousSource: Bool) {
+    /// - Parameters:
+    ///   - weighedSource: the source's read-ahead is bounded by weight: it is read by its own
+    ///     task, one item at a time, into a weight-bounded channel.
+    package init(nodes: [StageNode], synchronousSource: Bool, weighedSource: Bool = false) {
         var segments: [Segment] = []
         for node in nodes {
             if node.isFusible, let last = segments.last, last.isSynchronous, last.workers == 1, last.nodes.allSatisfy(\.isFusible) {
@@ -78,7 +83,10 @@ package struct Plan: Sendable {
             // Unordered workers share the hand-over: together they hold at most one channel's
             // worth. Ordered ones hand whole chunks to the sequencer (a smaller outbox would make
             // them wait for their turn in the middle of a chunk instead of depositing it).
-            let outboxLimit = window > 0 ? Plan.handOverLimit(capacity) : max(1, Plan.handOverLimit(capacity) / workers)
+            // A weight-bounded stage hands over each output as it is made: its workers hold at
+            // most one heavy item each beyond the bound.
+            let outboxLimit = node.options.maxWeight != nil ? 1
+                : window > 0 ? Plan.handOverLimit(capacity) : max(1, Plan.handOverLimit(capacity) / workers)
             segments.append(Segment(
                 nodes: [node], workers: workers, ordered: ordered, capacity: capacity, isSynchronous: isSynchronous,
                 takeLimit: 1, outboxLimit: outboxLimit, executorPreference: node.executorPreference, window: window))
@@ -91,10 +99,12 @@ package struct Plan: Sendable {
         for i in segments.indices {
             let s = segments[i]
             let perWorker = s.isSynchronous ? max(1, Plan.batchLimit(upstream) / s.workers) : (s.workers > 1 ? 1 : Plan.batchLimit(upstream))
-            segments[i].takeLimit = perWorker
+            // A weight-bounded stage takes one item at a time (a chunk's outputs would all be in hand).
+            segments[i].takeLimit = s.nodes.last?.options.maxWeight != nil ? 1 : perWorker
             upstream = s.capacity
         }
-        sourceFused = synchronousSource && segments.first.map { $0.isSynchronous && $0.workers == 1 } == true
+        sourceIsWeighed = weighedSource
+        sourceFused = !weighedSource && synchronousSource && segments.first.map { $0.isSynchronous && $0.workers == 1 } == true
         if sourceFused { segments[0].takeLimit = segments[0].outboxLimit }
         consumerLimit = Plan.batchLimit(segments.last?.capacity ?? sourceCapacity)
         self.segments = segments
@@ -119,7 +129,7 @@ package struct Plan: Sendable {
     /// does not fit in an `Int` (huge buffers): the computation saturates.
     package var inFlightBound: Int {
         if segments.contains(where: { $0.capacity == Int.max }) { return Int.max }
-        var total = sourceFused ? Saturating(0) : Saturating(sourceCapacity) + (sourceIsSynchronous ? sourceCapacity : 1)
+        var total = sourceFused ? Saturating(0) : Saturating(sourceCapacity) + (sourceIsSynchronous && !sourceIsWeighed ? sourceCapacity : 1)
         for s in segments {
             let outbox = s.window > 0 ? min(s.outboxLimit, s.takeLimit) : s.outboxLimit
             let perWorker = Saturating(s.takeLimit) + outbox
