@@ -6,6 +6,8 @@ package enum StageKind: String, Sendable, Hashable, CaseIterable {
     case map, filter, compactMap, flatMap, forEach, batch
     // Stream operators: sequential, one worker, state across items.
     case scan, prefix, dropFirst, drop, distinct
+    // Timed: a segment of their own, acting on time as well as on items.
+    case debounce, buffer
     /// A fragment acting as one stage (after a modifier on a multi-stage flow).
     case group
     // The railway: entering it, staying on it, handling failures, leaving it.

@@ -5,6 +5,10 @@ import Synchronization
 package struct RunOptions: Sendable {
     /// Set when the run is measured (`PipelineMetrics`); `nil` costs nothing.
     package var metrics: MetricsRecorder?
+    /// The pipeline's time limits (`timeout`, `idleTimeout`), if any.
+    package var limits: RunLimits?
+    /// The watch enforcing `limits` during one run (made by the terminal for each run).
+    package var watch: RunWatch?
 
     package init(metrics: MetricsRecorder? = nil) {
         self.metrics = metrics
