@@ -50,7 +50,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 let outputs: [Output]
                 do {
                     outputs = try await call(x, invocation)
-                    await report.succeeded(x, since: start, attempts: invocation.attempts)
+                    await report.succeeded(x, outputs: outputs, since: start, attempts: invocation.attempts)
                 } catch let cancellation as CancellationError {
                     await report.cancelled(x, since: start)
                     throw cancellation
