@@ -89,8 +89,9 @@ public final class RateLimiter: Sendable {
     /// - Returns: How long the call waited.
     @discardableResult
     public func acquire(_ cost: Int = 1) async throws -> Duration {
+        guard cost > 0 else { return .zero }
         let now = timeline.now()
-        let wait = bucket.withLock { $0.reserve(Swift.max(0, cost), now: now) }
+        let wait = bucket.withLock { $0.reserve(cost, now: now) }
         guard wait > .zero else { return .zero }
         try await timeline.sleep(now + Swift.min(wait, .longestWait))
         let (seconds, attoseconds) = wait.components

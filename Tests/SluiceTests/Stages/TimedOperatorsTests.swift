@@ -93,6 +93,14 @@ private func arrivals(_ n: Int, gaps: [Int], seed: UInt64) -> [(Int, Duration)] 
         #expect(out.map(\.0) == [[3, 4, 1], [9], [12], [2, 2, 2, 2], [0, 5]])
     }
 
+    @Test func aNegativeWeightCountsAsZeroAndTheWeightedBatchClosesByTimeToo() throws {
+        let body = BatchWithinBody<Int, TestClock>(limit: .weight(6), within: .seconds(1), clock: TestClock(), weight: { $0 })
+        let out = try simulate(body.makeTimedKernel(context: StageContext(name: "batch")),
+                               [(-5, .zero), (3, .zero), (3, .zero), (1, .seconds(1)), (2, .seconds(3))])
+        #expect(out.map(\.0) == [[-5, 3, 3], [1], [2]])
+        #expect(out[1].1 == .seconds(2))   // closed a second after its first item
+    }
+
     @Test func debounceEmitsTheLastItemOfEachBurst() throws {
         let body = DebounceBody<Int, TestClock>(interval: .milliseconds(300), clock: TestClock())
         let times = [0, 100, 200, 600, 1_000, 1_250, 1_400, 5_000].map { Duration.milliseconds($0) }
@@ -178,6 +186,24 @@ private func arrivals(_ n: Int, gaps: [Int], seed: UInt64) -> [(Int, Duration)] 
         #expect(failure?.stage == "bytes")
         #expect(failure?.item as? Int == 25)
         #expect(failure?.underlying is WeightError)
+    }
+
+    @Test func debounceDoesNotEmitItsPendingItemWhenTheInputFails() async throws {
+        let p = Pipeline(0..<5) | op.map { (x: Int) throws -> Int in
+            if x == 4 { throw WeightError() }
+            return x
+        } | op.debounce(for: .seconds(1), clock: TestClock())
+        let (items, error) = await readUntilFailure(p)
+        #expect(items.isEmpty)
+        #expect((error as? StageFailure)?.item as? Int == 4)
+    }
+
+    @Test func aMeasuredTimedStageCountsItsItems() async throws {
+        let metrics = PipelineMetrics()
+        let p = (Pipeline(0..<25) | op.batch(10, within: .seconds(1), clock: TestClock()).named("rows")).metrics(metrics)
+        #expect(try await p.collect().map(\.count) == [10, 10, 5])
+        let rows = try #require(metrics.snapshot()["rows"])
+        #expect(rows.inputs == 25 && rows.outputs == 3 && rows.dropped == 0)
     }
 
     @Test func debounceInAPipelineKeepsTheLastItemOfABurstAndFlushesAtTheEnd() async throws {

@@ -104,6 +104,32 @@ private func grants(_ bucket: inout TokenBucket, until horizon: Duration, cost: 
         #expect(clock.sleeps.sorted() == [.seconds(1), .seconds(2), .seconds(3), .seconds(4)])
     }
 
+    @Test func aCostPerItemTakesThatManyTokens() async throws {
+        let clock = TestClock()
+        let limiter = RateLimiter(rate: 1, burst: 3, clock: clock)
+        let p = Pipeline([3, 2]) | op.map { (x: Int) async in x }.rateLimited(limiter) { $0 }
+        let run = Task { try await p.collect() }
+        try await withDeadline {
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(2))
+        }
+        #expect(try await run.value == [3, 2])
+        #expect(clock.sleeps == [.seconds(2)])   // 3 from the burst, then 2 more at 1/s
+    }
+
+    @Test func aZeroCostNeverWaitsAndTheBurstCanChange() async throws {
+        let clock = TestClock()
+        let limiter = RateLimiter(rate: 1, burst: 1, clock: clock)
+        #expect(try await limiter.acquire() == .zero)
+        let inDebt = Task { try await limiter.acquire() }   // waits 1 s: the bucket is in debt
+        await clock.waitForSleepers(1)
+        #expect(try await limiter.acquire(0) == .zero)      // nothing asked: no wait, even in debt
+        clock.advance(by: .seconds(1))
+        #expect(try await inDebt.value == .seconds(1))
+        limiter.setRate(2, burst: 5)
+        #expect(limiter.rate == 2 && limiter.burst == 5)
+    }
+
     @Test func bothFrontEndsBuildTheSameRateLimitedStage() {
         let limiter = RateLimiter(rate: 5)
         let a: Flow<Int, Int> = op.map { $0 }.rateLimited(limiter)

@@ -92,6 +92,15 @@ import Testing
         await #expect(throws: PipelineTimeout(limit: .run, duration: .seconds(1))) { try await run.value }
     }
 
+    @Test func aDeferredAsyncSourceThatThrowsFailsAsTheSource() async throws {
+        struct Offline: Error {}
+        let p = Pipeline { () async throws -> AsyncStream<Int> in throw Offline() } | op.map { $0 + 1 }
+        let (items, error) = await readUntilFailure(p)
+        #expect(items.isEmpty)
+        #expect((error as? StageFailure)?.stage == "source")
+        #expect((error as? StageFailure)?.underlying is Offline)
+    }
+
     @Test func aDeferredAsyncSourceIsMadeAfreshForEachRun() async throws {
         let made = Counter()
         let p = Pipeline { () async throws -> AsyncStream<Int> in
