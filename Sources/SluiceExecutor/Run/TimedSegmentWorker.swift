@@ -38,7 +38,7 @@ struct TimedSegmentWorker<Body: TimedStageBody> {
             onDrop: kernel.onDrop, countDrops: countDrops)
         var outbox: [Body.Output] = []
         let ending = await withTaskGroup(of: Void.self, returning: Ending.self) { group in
-            let input = self.input, limit = takeLimit, timeline = kernel.timeline
+            let input = self.input, limit = takeLimit, timeline = kernel.timeline, counters = probe?.stages[0]
             group.addTask {
                 var buffer: [Body.Input] = []
                 while true {
@@ -51,6 +51,9 @@ struct TimedSegmentWorker<Body: TimedStageBody> {
                         inbox.end(error)
                         return
                     }
+                    // The reader is the one writer of the stage's input count: an item entered the
+                    // stage when it was read, whether it is processed or dropped.
+                    counters?.countInputs(buffer.count)
                     guard await inbox.put(&buffer) else { return }
                 }
             }
@@ -101,7 +104,6 @@ struct TimedSegmentWorker<Body: TimedStageBody> {
             case .items:
                 guard control.enter(slot, chunk: sequence) else { return .stopped }
                 sequence += inbox_.count
-                probe?.stages[0].countInputs(inbox_.count)
                 do {
                     for x in inbox_ {
                         // A deadline reached before this item arrived closes what it waited for.
@@ -109,6 +111,7 @@ struct TimedSegmentWorker<Body: TimedStageBody> {
                         try kernel.receive(x, kernel.timeline.now(), &outbox)
                     }
                 } catch {
+                    probe?.stages[0].countFailure()
                     return .failed(error)
                 }
                 inbox_.removeAll(keepingCapacity: true)

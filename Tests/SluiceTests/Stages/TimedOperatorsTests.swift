@@ -176,11 +176,13 @@ private func arrivals(_ n: Int, gaps: [Int], seed: UInt64) -> [(Int, Duration)] 
     }
 
     @Test func aThrowingWeightFailsTheRunAfterTheBatchesBeforeIt() async throws {
-        let p = Pipeline(0..<30) | op.batch(maxWeight: 10) { (x: Int) throws -> Int in
+        let metrics = PipelineMetrics()
+        let p = (Pipeline(0..<30) | op.batch(maxWeight: 10) { (x: Int) throws -> Int in
             if x == 25 { throw WeightError() }
             return 1
-        }.named("bytes")
+        }.named("bytes")).metrics(metrics)
         let (items, error) = await readUntilFailure(p)
+        #expect(metrics.snapshot()["bytes"]?.failures == 1)
         #expect(items == [Array(0..<10), Array(10..<20)])
         let failure = error as? StageFailure
         #expect(failure?.stage == "bytes")
@@ -274,7 +276,9 @@ private func arrivals(_ n: Int, gaps: [Int], seed: UInt64) -> [(Int, Duration)] 
         #expect(out == out.sorted())
         #expect(Set(out).isDisjoint(with: dropped.all))
         #expect(Set(out).union(dropped.all) == Set(0..<100))
-        #expect(metrics.snapshot()["buffer"]?.dropped == 100 - out.count)
+        let buffer = try #require(metrics.snapshot()["buffer"])
+        #expect(buffer.dropped == 100 - out.count)
+        #expect(buffer.inputs == 100 && buffer.outputs == out.count)   // a dropped item did enter the stage
         if policy == .dropOldest { #expect(Array(out.suffix(4)) == [96, 97, 98, 99]) }
         if policy == .dropNewest { #expect(Array(out.prefix(4)) == [0, 1, 2, 3]) }
     }
