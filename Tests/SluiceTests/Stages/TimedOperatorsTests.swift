@@ -282,21 +282,4 @@ private func arrivals(_ n: Int, gaps: [Int], seed: UInt64) -> [(Int, Duration)] 
         if policy == .dropOldest { #expect(Array(out.suffix(4)) == [96, 97, 98, 99]) }
         if policy == .dropNewest { #expect(Array(out.prefix(4)) == [0, 1, 2, 3]) }
     }
-
-    @Test func theInboxDropsByPolicyAndReportsEachDrop() async {
-        let counted = Counter()
-        let inbox = TimedInbox<Int>(capacity: 3, overflow: .dropOldest, onDrop: nil, countDrops: { counted.increment(by: $0) })
-        var batch = Array(0..<10)
-        #expect(await inbox.put(&batch))
-        var taken: [Int] = []
-        guard case .items = await inbox.take(into: &taken, limit: 10) else { Issue.record("no items"); return }
-        #expect(taken == [7, 8, 9])
-        #expect(counted.value == 7)
-        let newest = TimedInbox<Int>(capacity: 3, overflow: .dropNewest, onDrop: nil, countDrops: nil)
-        batch = Array(0..<10)
-        _ = await newest.put(&batch)
-        taken = []
-        _ = await newest.take(into: &taken, limit: 10)
-        #expect(taken == [0, 1, 2])
-    }
 }
