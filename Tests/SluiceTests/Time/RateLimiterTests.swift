@@ -53,6 +53,28 @@ private func grants(_ bucket: inout TokenBucket, until horizon: Duration, cost: 
         #expect(abs(Double(got) - 500_001) / 500_001 < 0.01)
     }
 
+    @Test func aRateLimitedStageKeepsTheRateOver10000VirtualSeconds() async throws {
+        let clock = TestClock()
+        let limiter = RateLimiter(rate: 1, burst: 5, clock: clock)
+        let received = Counter()
+        let p = Pipeline(0...) | op.map { (x: Int) async in x }.rateLimited(limiter)
+        let run = Task { try await p.forEach { _ in received.increment() } }
+        try await withDeadline(seconds: 120) {
+            for _ in 0..<10_000 {
+                await clock.waitForSleepers(1)   // the next item waits for its token
+                clock.advance(by: .seconds(1))
+            }
+        }
+        await clock.waitForSleepers(1)
+        run.cancel()
+        _ = try? await run.value
+        // burst + rate × 10,000 s; the consumer may be a few items behind the limiter.
+        let expected = 5.0 + 10_000
+        #expect(Double(received.value) <= expected)
+        #expect(abs(Double(received.value) - expected) / expected < 0.01, "\(received.value) items")
+        #expect(limiter.waited >= .seconds(10_000))
+    }
+
     @Test func aRateLimitedStageWaitsOnTheClockAndReportsItsWaits() async throws {
         let clock = TestClock()
         let limiter = RateLimiter(rate: 1, burst: 2, clock: clock)
