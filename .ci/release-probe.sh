@@ -63,6 +63,9 @@ let cases: [String: @Sendable () async throws -> Void] = [
     "batch0": { print((op.batch(0) as Flow<Int, [Int]>).stages) },
     "parallelBatch": { print((op.batch(3) as Flow<Int, [Int]>).workers(4).stages) },
     "nameEmpty": { print(map.named("").stages) },
+    "window0": { print(map.named("fetch").workers(4).ordered(window: 0).stages) },
+    "maxWeight0": { print(op.map { (x: [UInt8]) in x }.named("download").buffer(maxWeight: 0) { $0.count }.stages) },
+    "readAheadNegative": { print(Pipeline([[UInt8]()]).readAhead(maxWeight: -5) { $0.count }.stages) },
     "attempts0": { print(map.named("fetch").retry(.attempts(0)).stages) },
     "jitter3": { print(map.named("fetch").retry(.attempts(2, backoff: .fixed(.seconds(1), jitter: 3))).stages) },
     "jitterNaN": { print(map.named("fetch").retry(.attempts(2, backoff: .fixed(.seconds(1), jitter: .nan))).stages) },
@@ -125,6 +128,9 @@ bufferNegative|buffer must be >= 0, got -1 (stage 'parse')
 batch0|batch size must be >= 1, got 0 (stage 'batch')
 parallelBatch|workers must be 1 for stage 'batch', got 4
 nameEmpty|name must not be empty (stage 'map')
+window0|window must be >= 1, got 0 (stage 'fetch')
+maxWeight0|maxWeight must be >= 1, got 0 (stage 'download')
+readAheadNegative|maxWeight must be >= 1, got -5 (source)
 attempts0|attempts must be >= 1, got 0 (stage 'fetch')
 jitter3|jitter must be in 0...1, got 3.0 (stage 'fetch')
 jitterNaN|jitter must be in 0...1, got nan (stage 'fetch')

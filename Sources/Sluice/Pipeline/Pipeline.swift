@@ -112,7 +112,36 @@ public struct Pipeline<Element: Sendable>: Sendable {
     /// let p = Pipeline(urls) | op.map(fetch).workers(8).buffer(16)
     /// print(p.inFlightBound)
     /// ```
-    public var inFlightBound: Int { Plan(nodes: nodes, synchronousSource: source.isSynchronous).inFlightBound }
+    public var inFlightBound: Int {
+        Plan(nodes: nodes, synchronousSource: source.isSynchronous, weighedSource: options.sourceWeight != nil).inFlightBound
+    }
+}
+
+extension Pipeline {
+    /// Bounds how far ahead the source is read by total weight as well as by count: the items
+    /// read but not yet taken by the first stage weigh at most `maxWeight` together, by `weight`
+    /// (bytes, say). The source is then read one item at a time by a task of its own; an item
+    /// heavier than the whole bound still passes, alone. `weight` is called under the buffer's
+    /// lock: keep it cheap.
+    ///
+    /// ```swift
+    /// let p = Pipeline(documents).readAhead(maxWeight: 32 << 20) { $0.body.count }
+    ///     | op.map(index).workers(4)
+    /// ```
+    ///
+    /// Call it on the source's pipeline, before the stages (`|`) that follow.
+    ///
+    /// - Parameters:
+    ///   - maxWeight: The most total weight read ahead: at least 1 (a precondition).
+    ///   - weight: An item's weight; negative weights count as 0.
+    /// - Returns: The pipeline with a weight-bounded read-ahead.
+    public func readAhead(maxWeight: Int, weight: @escaping @Sendable (Element) -> Int) -> Pipeline<Element> {
+        require(maxWeight >= 1, "maxWeight must be >= 1, got \(maxWeight) (source)")
+        require(nodes.isEmpty, "readAhead(maxWeight:weight:) bounds the source: call it before the stages")
+        var options = options
+        options.sourceWeight = ErasedWeightBound(max: maxWeight, weigh: weight)
+        return Pipeline(source: source, nodes: nodes, options: options)
+    }
 }
 
 /// Applies a flow to a pipeline.

@@ -35,14 +35,14 @@ package enum Runner {
         isolation: isolated (any Actor)? = #isolation,
         consume: (RunOutput<Output>) async throws -> Result
     ) async throws -> Result {
-        let plan = Plan(nodes: nodes, synchronousSource: source.isSynchronous)
+        let plan = Plan(nodes: nodes, synchronousSource: source.isSynchronous, weighedSource: options.sourceWeight != nil)
         let metrics = options.metrics
         metrics?.begin(plan)
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self, isolation: isolation) { group in
             let run = RunState(options: options)
             metrics?.startProgress(in: &group)
             options.watch?.start(in: &group, run: run)
-            let output: Channel<Output> = launch(plan, source: source, group: &group, run: run)
+            let output: Channel<Output> = launch(plan, source: source, sourceWeight: options.sourceWeight, group: &group, run: run)
             let result: Result
             do {
                 // A cancelled caller stops the run at once (not when `consume` next resumes), so no
@@ -74,7 +74,7 @@ package enum Runner {
     }
 
     /// Creates the channels and starts the source task and every worker.
-    static func launch<Output: Sendable>(_ plan: Plan, source: any SourceBody, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> Channel<Output> {
+    static func launch<Output: Sendable>(_ plan: Plan, source: any SourceBody, sourceWeight: ErasedWeightBound? = nil, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> Channel<Output> {
         let sourceStop = StopSignal()
         run.onStop { sourceStop.set() }
         var halts: [@Sendable () -> Void] = [{ sourceStop.set() }]
@@ -82,7 +82,7 @@ package enum Runner {
         if plan.sourceFused {
             upstream = FusedSource(body: source)
         } else {
-            let (channel, halt) = startSource(source, plan: plan, stop: sourceStop, group: &group, run: run)
+            let (channel, halt) = startSource(source, plan: plan, weight: sourceWeight, stop: sourceStop, group: &group, run: run)
             upstream = channel
             halts.append(halt)
         }
@@ -97,10 +97,13 @@ package enum Runner {
 
     struct FusedSource { var body: any SourceBody }
 
-    static func startSource<S: SourceBody>(_ source: S, plan: Plan, stop: StopSignal, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
-        let channel = Channel<S.Element>(capacity: plan.sourceCapacity, senderCancellationCancels: false)
+    static func startSource<S: SourceBody>(_ source: S, plan: Plan, weight: ErasedWeightBound?, stop: StopSignal, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
+        let channel = Channel<S.Element>(
+            capacity: plan.sourceCapacity, senderCancellationCancels: false, startingLimit: Plan.startingLimit,
+            weightBound: weight?.typed(as: S.Element.self))
         run.onStop { channel.cancel() }
-        let task = SourceTask<S.Element>(source: source, output: channel, chunk: plan.sourceCapacity, stop: stop)
+        // Under a weight bound the source task holds one item at a time beyond the channel.
+        let task = SourceTask<S.Element>(source: source, output: channel, chunk: plan.sourceIsWeighed ? 1 : plan.sourceCapacity, stop: stop)
         group.addTask { await task.run() }
         return (channel, { channel.cancel() })
     }
@@ -117,7 +120,13 @@ package enum Runner {
 
     static func startSegment<First: StageBody, Last: StageBody>(_ segment: Plan.Segment, _ first: First, _ last: Last, input: Any, haltUpstream: @escaping @Sendable () -> Void, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
         // One producer: the segment's last worker to leave ends the channel (see `SegmentControl`).
-        let output = Channel<Last.Output>(capacity: segment.capacity, producers: 1, senderCancellationCancels: false)
+        let node = segment.nodes[segment.nodes.count - 1]
+        let weightBound = node.options.maxWeight.flatMap { max in
+            (node.outputWeight as? @Sendable (Last.Output) -> Int).map { WeightBound(max: max, weigh: $0) }
+        }
+        let output = Channel<Last.Output>(
+            capacity: segment.capacity, producers: 1, senderCancellationCancels: false,
+            startingLimit: Plan.startingLimit, weightBound: weightBound)
         let workerInput: WorkerInput<First.Input>
         if let fused = input as? FusedSource {
             workerInput = .source(fused.body)
@@ -136,7 +145,7 @@ package enum Runner {
         run.onStop(halt)
         let worker = SegmentWorker<First.Input, Last.Output>(
             segment: segment, input: workerInput, output: output, sequencer: sequencer, control: control, run: run,
-            meter: run.metrics?.segment(stages: segment.nodes.count, output: output))
+            meter: run.metrics?.segment(stages: segment.nodes.count, output: output, maxWeight: weightBound?.max))
         for _ in 0..<segment.workers {
             group.addTask(executorPreference: segment.executorPreference) { await worker.run() }
         }

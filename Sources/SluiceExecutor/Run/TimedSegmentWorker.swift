@@ -160,7 +160,14 @@ extension Runner {
 
     private static func startTimed<B: TimedStageBody>(_ segment: Plan.Segment, _ body: B, input: Any, haltUpstream: @escaping @Sendable () -> Void, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
         precondition(segment.workers == 1, "a timed stage has one worker")
-        let output = Channel<B.Output>(capacity: body.outputCapacity ?? segment.capacity, producers: 1, senderCancellationCancels: false)
+        let node = segment.nodes[0]
+        // A bound in bytes on the stage's output (`.buffer(maxWeight:weight:)`), as for any stage.
+        let weightBound = node.options.maxWeight.flatMap { max in
+            (node.outputWeight as? @Sendable (B.Output) -> Int).map { WeightBound(max: max, weigh: $0) }
+        }
+        let output = Channel<B.Output>(
+            capacity: body.outputCapacity ?? segment.capacity, producers: 1, senderCancellationCancels: false,
+            startingLimit: body.outputCapacity == nil ? Plan.startingLimit : nil, weightBound: weightBound)
         let control = SegmentControl(workers: 1, sequenced: false, haltUpstream: haltUpstream, onCut: { _ in })
         let halt: @Sendable () -> Void = {
             control.halt()
@@ -170,7 +177,7 @@ extension Runner {
         let worker = TimedSegmentWorker(
             body: body, node: segment.nodes[0], input: input as! Channel<B.Input>, output: output,
             control: control, run: run, takeLimit: segment.takeLimit,
-            meter: run.metrics?.segment(stages: 1, output: output))
+            meter: run.metrics?.segment(stages: 1, output: output, maxWeight: weightBound?.max))
         group.addTask(executorPreference: segment.executorPreference) { await worker.run() }
         return (output, halt)
     }

@@ -230,6 +230,10 @@ struct DifferentialTests {
         var workers: Int?
         var buffer: Int?
         var unordered: Bool
+        /// `.ordered(window:)` on an ordered parallel stage.
+        var window: Int? = nil
+        /// `.buffer(maxWeight:weight:)`, weighing a value by its description's length.
+        var maxWeight: Int? = nil
 
         /// Emits in completion order with several workers: the output order is not determined.
         var reorders: Bool { unordered && (workers ?? 1) > 1 }
@@ -239,6 +243,8 @@ struct DifferentialTests {
             if let workers { text += ".workers(\(workers))" }
             if let buffer { text += ".buffer(\(buffer))" }
             if unordered { text += ".unordered()" }
+            if let window { text += ".ordered(window: \(window))" }
+            if let maxWeight { text += ".buffer(maxWeight: \(maxWeight))" }
             return text
         }
 
@@ -269,6 +275,8 @@ struct DifferentialTests {
             if let workers { flow = flow.workers(workers) }
             if let buffer { flow = flow.buffer(BufferSize(capacity: buffer)) }
             if unordered { flow = flow.unordered() }
+            if let window { flow = flow.ordered(window: window) }
+            if let maxWeight { flow = flow.buffer(maxWeight: maxWeight) { String(describing: $0).count } }
             return flow
         }
 
@@ -476,7 +484,9 @@ struct DifferentialTests {
             }
             let buffer: Int? = rng.next(upTo: 2) == 0 ? nil : rng.next(upTo: 9)
             let unordered = rng.next(upTo: 3) == 0
-            return Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered)
+            let window: Int? = !unordered && (workers ?? 1) > 1 && rng.next(upTo: 3) == 0 ? 1 + rng.next(upTo: 8) : nil
+            let maxWeight: Int? = rng.next(upTo: 10) == 0 ? 1 + rng.next(upTo: 12) : nil
+            return Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered, window: window, maxWeight: maxWeight)
         }
     }
 }

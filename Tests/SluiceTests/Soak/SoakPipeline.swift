@@ -174,6 +174,8 @@ extension Soak {
                 default: if let name = o.name { f = f.named(name) }
                 }
             }
+            if let window = o.window { f = f.ordered(window: window) }
+            if let maxWeight = o.maxWeight { f = f.buffer(maxWeight: maxWeight) { String(describing: $0).count } }
             return f
         }
 
