@@ -6,6 +6,9 @@
 #   empty.swift    `import Sluice` only: the baseline (module loading, process start-up)
 #   pipe20.swift   Pipeline(0..<10) | 20 `op` stages with annotated closures
 #   builder20.swift  Flow<Int, Int> { 20 builder stages using $0 }
+#   pipeMixed20.swift / builderMixed20.swift  20 stages mixing the stream operators, the timed
+#                  stages (batch within, weighted batch, debounce), a rate limit, a drop buffer and
+#                  the railway, in each style
 # and prints, per chain, the type-check time of the function holding it
 # (-debug-time-function-bodies) and the wall time of swiftc minus the empty file's.
 #
@@ -92,6 +95,69 @@ EOF
     echo '}'
 } >"$WORK/builder20.swift"
 
+# The mixed chains: every kind of stage issue 14 added, between plain ones. In the builder, a
+# closure after a stage that changed the element type names its parameter's type (Docs/TypeChecking.md).
+cat >"$WORK/pipeMixed20.swift" <<'EOF'
+import Sluice
+
+func pipeMixedChain() {
+    let limiter = RateLimiter(rate: 1_000, burst: 10)
+    let pipeline = Pipeline(0..<10)
+        | op.map { (x: Int) -> Int in x + 1 }
+        | op.filter { (x: Int) -> Bool in x > -2 }
+        | op.scan(0) { (acc: Int, x: Int) -> Int in acc + x }
+        | op.distinct(window: 100)
+        | op.prefix(1_000)
+        | op.dropFirst(1)
+        | op.map { (x: Int) -> Int in x * 2 }.rateLimited(limiter)
+        | op.debounce(for: .milliseconds(1))
+        | op.map { (x: Int) -> Int in x - 1 }.buffer(16, whenFull: .dropOldest)
+        | op.batch(4, within: .seconds(1))
+        | op.map { (xs: [Int]) -> Int in xs.count }
+        | op.drop { (x: Int) -> Bool in x < 0 }
+        | op.batch(maxWeight: 8, within: .seconds(1)) { (x: Int) -> Int in x }
+        | op.map { (xs: [Int]) -> Int in xs.reduce(0, +) }
+        | op.tryFilter { (x: Int) -> Bool in x >= 0 }
+        | op.successes()
+        | op.compactMap { (x: Int) -> Int? in x }
+        | op.prefix { (x: Int) -> Bool in x < 1_000_000 }
+        | op.map { (x: Int) -> Int in x + 20 }
+        | op.filter { (x: Int) -> Bool in x != 7 }
+    _ = pipeline.timeout(.seconds(60)).idleTimeout(.seconds(5))
+}
+EOF
+
+cat >"$WORK/builderMixed20.swift" <<'EOF'
+import Sluice
+
+func builderMixedChain() {
+    let limiter = RateLimiter(rate: 1_000, burst: 10)
+    let flow = Flow<Int, Int> {
+        Map { $0 + 1 }
+        Filter { $0 > -2 }
+        Scan(0) { $0 + $1 }
+        Distinct<Int>(window: 100)
+        Prefix<Int>(1_000)
+        DropFirst<Int>(1)
+        Map { $0 * 2 }.rateLimited(limiter)
+        Debounce<Int>(for: .milliseconds(1))
+        Map { $0 - 1 }.buffer(16, whenFull: .dropOldest)
+        Batch<Int>(4, within: .seconds(1))
+        Map { (xs: [Int]) in xs.count }
+        DropWhile { $0 < 0 }
+        Batch<Int>(maxWeight: 8, within: .seconds(1)) { $0 }
+        Map { (xs: [Int]) in xs.reduce(0, +) }
+        TryFilter { $0 >= 0 }
+        Successes<Int>()
+        CompactMap { Optional($0) }
+        Prefix(while: { $0 < 1_000_000 })
+        Map { $0 + 20 }
+        Filter { $0 != 7 }
+    }
+    _ = flow
+}
+EOF
+
 # 4. Type-check. Prints "<min wall ms> <function-body ms>"; on failure prints the diagnostics.
 typecheck() {
     local file="$1" best="" body="0" start end ms out
@@ -122,7 +188,7 @@ read -r base_ms _ <<<"$(typecheck "$WORK/empty.swift")"
 if [ "$base_ms" = "FAILED" ]; then status=1; die "even an empty file importing Sluice fails to type-check"; fi
 echo "  empty file importing Sluice: ${base_ms} ms wall (baseline)"
 
-for name in pipe20 builder20; do
+for name in pipe20 builder20 pipeMixed20 builderMixed20; do
     result="$(typecheck "$WORK/$name.swift")"
     if [ "$result" = "FAILED" ]; then
         echo "  $name: FAILED to type-check (diagnostics above)"
@@ -130,7 +196,7 @@ for name in pipe20 builder20; do
         continue
     fi
     read -r wall_ms body_ms <<<"$result"
-    printf '  %-10s %3d stages: %8s ms function body, %6d ms wall over baseline\n' \
+    printf '  %-14s %3d stages: %8s ms function body, %6d ms wall over baseline\n' \
         "$name" "$STAGES" "$body_ms" "$((wall_ms - base_ms))"
     if [ -n "$LIMIT_MS" ] && awk -v b="$body_ms" -v l="$LIMIT_MS" 'BEGIN { exit !(b > l) }'; then
         echo "  $name: over the limit of $LIMIT_MS ms"

@@ -141,6 +141,11 @@ extension Flow {
         if nodes.count == 1 {
             node = nodes[0]
         } else {
+            // A timed stage (`batch(n, within:)`, `debounce`, a dropping buffer) runs as a
+            // segment of its own: it cannot be one of a group's inner stages.
+            if let timed = nodes.first(where: { $0.body is any TimedStageBody }) {
+                require(false, "stage '\(timed.name)' acts on time and cannot be inside a fragment turned into one stage by a modifier; apply the modifier to the stages around it")
+            }
             node = StageNode(
                 kind: .group, options: StageOptions(),
                 isSequential: nodes.contains(where: \.isSequential),

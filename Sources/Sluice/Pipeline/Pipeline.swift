@@ -45,7 +45,15 @@ public struct Pipeline<Element: Sendable>: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ consume: (RunOutput<Element>) async throws -> Result
     ) async throws -> Result {
-        try await Runner.run(source: source, nodes: nodes, options: options, consume: consume)
+        var options = options
+        var source = source
+        if let limits = options.limits {
+            // A fresh watch for each run: the limits count from this run's start.
+            let watch = RunWatch(limits)
+            options.watch = watch
+            source = watched(source, by: watch)
+        }
+        return try await Runner.run(source: source, nodes: nodes, options: options, consume: consume)
     }
 
     /// A pipeline reading an async sequence, in a task of its own.
@@ -73,6 +81,20 @@ public struct Pipeline<Element: Sendable>: Sendable {
     @_disfavoredOverload
     public init<S: Sequence & SendableMetatype>(_ makeElements: @escaping @Sendable () async throws -> S) where S.Element == Element {
         self.init(source: DeferredSource(make: makeElements), nodes: [])
+    }
+
+    /// A pipeline whose async source is made afresh at each run (a new connection, a new
+    /// subscription, a new file handle).
+    ///
+    /// ```swift
+    /// let p = Pipeline { () async throws -> AsyncStream<String> in try await openFeed() }
+    /// ```
+    ///
+    /// - Parameter makeElements: Called at the start of every run, in the source's own task; an
+    ///   error it (or the sequence) throws fails the run as a `StageFailure` of the stage `"source"`.
+    @_disfavoredOverload
+    public init<S: AsyncSequence & SendableMetatype>(_ makeElements: @escaping @Sendable () async throws -> S) where S.Element == Element {
+        self.init(source: DeferredAsyncSource(make: makeElements), nodes: [])
     }
 
     /// The stages applied to the source, as a flow would describe them.

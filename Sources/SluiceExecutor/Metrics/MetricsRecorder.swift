@@ -108,12 +108,15 @@ package final class MetricsRecorder: Sendable {
                     capacity: meter.capacity, current: current, highWater: meter.highWaterMark,
                     maxWeight: meter.maxWeight, weight: weight, weightHighWater: meter.weightHighWaterMark)
             }
-            stages.append(StageMetrics(
+            var stage = StageMetrics(
                 name: row.name, kind: row.kind, workers: row.workers,
                 inputs: inputs, outputs: outputs,
                 failures: sum { $0.stages[row.position].failures.load(ordering: .relaxed) },
                 retries: sum { $0.stages[row.position].retries.load(ordering: .relaxed) },
-                busy: .nanoseconds(busy), sharesTaskWithPrevious: row.position > 0, buffer: buffer))
+                busy: .nanoseconds(busy), sharesTaskWithPrevious: row.position > 0, buffer: buffer)
+            stage.dropped = sum { $0.stages[row.position].dropped.load(ordering: .relaxed) }
+            stage.throttled = .nanoseconds(probes.reduce(Int64(0)) { $0 + $1.stages[row.position].throttled.load(ordering: .relaxed) })
+            stages.append(stage)
         }
         return MetricsSnapshot(stages: stages, elapsed: started.duration(to: ended ?? .now), isFinished: ended != nil)
     }

@@ -59,6 +59,11 @@ public struct StageMetrics: Sendable, Hashable {
     public var failures: Int
     /// Extra attempts made by `retry` (an item that succeeded on its third attempt counts 2).
     public var retries: Int
+    /// Items dropped on purpose by a full buffer with a drop policy (`buffer(n, whenFull:)`).
+    public var dropped: Int = 0
+    /// Time the stage's workers spent waiting for a rate limiter (`rateLimited(_:)`), summed over
+    /// workers.
+    public var throttled: Duration = .zero
     /// Time the stage's workers spent processing items, summed over workers. Stages fused into one
     /// task (see `sharesTaskWithPrevious`) report their task's time, so it is not additive.
     public var busy: Duration

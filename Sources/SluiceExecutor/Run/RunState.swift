@@ -7,6 +7,10 @@ package struct RunOptions: Sendable {
     package var metrics: MetricsRecorder?
     /// Bounds the source's read-ahead by total weight (`nil`: by count only).
     package var sourceWeight: ErasedWeightBound?
+    /// The pipeline's time limits (`timeout`, `idleTimeout`), if any.
+    package var limits: RunLimits?
+    /// The watch enforcing `limits` during one run (made by the terminal for each run).
+    package var watch: RunWatch?
 
     package init(metrics: MetricsRecorder? = nil, sourceWeight: ErasedWeightBound? = nil) {
         self.metrics = metrics

@@ -7,13 +7,17 @@ package struct RunOutput<Element: Sendable>: Sendable {
     package let run: RunState
     /// Items to take per receive.
     package let limit: Int
+    /// Notes each batch the consumer takes (for an idle timeout).
+    package var watch: RunWatch? = nil
 
     /// Appends the next batch to `buffer`; returns `false` at the end. After the outputs of every
     /// item before a failure, throws that failure (a `StageFailure`); throws `CancellationError`
     /// if the run was cancelled.
     @usableFromInline
     package func receive(into buffer: inout [Element]) async throws -> Bool {
-        try await channel.receive(into: &buffer, limit: limit) != nil
+        let more = try await channel.receive(into: &buffer, limit: limit) != nil
+        watch?.noteActivity()
+        return more
     }
 }
 
@@ -37,18 +41,20 @@ package enum Runner {
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self, isolation: isolation) { group in
             let run = RunState(options: options)
             metrics?.startProgress(in: &group)
+            options.watch?.start(in: &group, run: run)
             let output: Channel<Output> = launch(plan, source: source, sourceWeight: options.sourceWeight, group: &group, run: run)
             let result: Result
             do {
                 // A cancelled caller stops the run at once (not when `consume` next resumes), so no
                 // stage body starts after the cancellation — e.g. no new call on a blocking pool.
                 result = try await withTaskCancellationHandler {
-                    try await consume(RunOutput(channel: output, run: run, limit: plan.consumerLimit))
+                    try await consume(RunOutput(channel: output, run: run, limit: plan.consumerLimit, watch: options.watch))
                 } onCancel: { run.stop() }
             } catch {
                 await end(run, &group, metrics)
                 // An error a body made of the cancellation is not the run's failure.
                 if Task.isCancelled { throw CancellationError() }
+                if let limit = options.watch?.fired { throw limit }
                 throw error
             }
             await end(run, &group, metrics)
@@ -103,6 +109,7 @@ package enum Runner {
     }
 
     static func startSegment(_ segment: Plan.Segment, input: Any, haltUpstream: @escaping @Sendable () -> Void, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
+        if let timed = startTimedSegment(segment, body: segment.nodes[0].body, input: input, haltUpstream: haltUpstream, group: &group, run: run) { return timed }
         let last: any StageBody = segment.nodes[segment.nodes.count - 1].body
         return startSegment(segment, segment.nodes[0].body, last: last, input: input, haltUpstream: haltUpstream, group: &group, run: run)
     }

@@ -171,6 +171,10 @@ struct DifferentialTests {
 
     enum StreamOperation: String, CaseIterable { case scan, prefix, prefixWhile, dropFirst, dropWhile, distinct, distinctBy }
 
+    /// The timed stages, on a test clock that never moves (so time never closes a batch): their
+    /// size, weight and end-of-input rules; a drop buffer large enough never to drop.
+    enum TimedOperation: String, CaseIterable { case batchWithin, weightedBatch, debounce, dropOldest, dropNewest }
+
     /// The sum of a value's leaves, for the stream operators' closures.
     static func weight(_ v: Value) -> Int { v.leaves.reduce(0, +) }
 
@@ -183,6 +187,8 @@ struct DifferentialTests {
         case batch(size: Int, grouped: Bool)
         /// A stream operator (sequential, order-sensitive): `scan`, `prefix`, `dropFirst`, `drop(while:)`, `distinct`.
         case stream(StreamOperation, k: Int)
+        /// A timed stage (order-sensitive, like a stream operator).
+        case timed(TimedOperation, k: Int)
 
         var description: String {
             switch self {
@@ -192,6 +198,15 @@ struct DifferentialTests {
             case .flatMap(let e, let k): "flatMap(\(e.rawValue), k: \(k))"
             case .batch(let n, let g): "batch(\(n)\(g ? ", grouped" : ""))"
             case .stream(let s, let k): "\(s.rawValue)(k: \(k))"
+            case .timed(let t, let k): "\(t.rawValue)(k: \(k))"
+            }
+        }
+
+        /// A stream operator or a timed stage: no Array reference after a reordering stage.
+        var isOrderSensitive: Bool {
+            switch self {
+            case .stream, .timed: true
+            default: false
             }
         }
 
@@ -204,6 +219,7 @@ struct DifferentialTests {
         var isSequential: Bool {
             switch self {
             case .batch, .stream: true
+            case .timed(let t, _): t != .dropOldest && t != .dropNewest
             default: false
             }
         }
@@ -240,6 +256,15 @@ struct DifferentialTests {
             case .batch(let size, grouped: false):
                 let batch: Flow<Value, [Value]> = op.batch(size)
                 return configured(batch) | op.map { (xs: [Value]) in Value.list(xs) }
+            case .timed(.batchWithin, let k):
+                let batch: Flow<Value, [Value]> = op.batch(1 + k % 5, within: .seconds(3_600), clock: TestClock())
+                return configured(batch) | op.map { (xs: [Value]) in Value.list(xs) }
+            case .timed(.weightedBatch, let k):
+                let batch: Flow<Value, [Value]> = op.batch(maxWeight: 1 + k % 20, within: .seconds(3_600), clock: TestClock()) { (v: Value) in v.leaves.count }
+                return configured(batch) | op.map { (xs: [Value]) in Value.list(xs) }
+            case .timed(let drop, _) where drop == .dropOldest || drop == .dropNewest:
+                // Options go on the stage before the buffer (a buffer that drops is a stage of its own).
+                return configured(op.map { (v: Value) in v }).buffer(100_000, whenFull: drop == .dropOldest ? .dropOldest : .dropNewest)
             default:
                 return configured(plainFlow())
             }
@@ -311,6 +336,10 @@ struct DifferentialTests {
                 op.distinct(window: 1 + k)
             case .stream(.distinctBy, let k):
                 op.distinct(by: { (v: Value) in weight(v) % (1 + k) }, window: 1 + k % 7)
+            case .timed(.debounce, _):
+                op.debounce(for: .seconds(3_600), clock: TestClock())
+            case .timed:
+                preconditionFailure("built in flow()")
             }
         }
 
@@ -330,8 +359,34 @@ struct DifferentialTests {
             case .stream(.dropWhile, let k): Array(xs.drop { weight($0) % 50 != k % 50 })
             case .stream(.distinct, let k): distinctReference(xs, window: 1 + k) { $0 }
             case .stream(.distinctBy, let k): distinctReference(xs, window: 1 + k % 7) { weight($0) % (1 + k) }
+            case .timed(.batchWithin, let k):
+                stride(from: 0, to: xs.count, by: 1 + k % 5).map { .list(Array(xs[$0..<min($0 + 1 + k % 5, xs.count)])) }
+            case .timed(.weightedBatch, let k): weightedReference(xs, maxWeight: 1 + k % 20).map(Value.list)
+            case .timed(.debounce, _): xs.last.map { [$0] } ?? []
+            case .timed(.dropOldest, _), .timed(.dropNewest, _): xs
             }
         }
+    }
+
+    /// Batches of total weight (leaf count) up to `maxWeight`, on an Array: an item that would go
+    /// past it starts the next batch; a batch that reaches it is closed.
+    static func weightedReference(_ xs: [Value], maxWeight: Int) -> [[Value]] {
+        var out: [[Value]] = [], current: [Value] = [], total = 0
+        for x in xs {
+            let w = x.leaves.count
+            if !current.isEmpty && total + w > maxWeight {
+                out.append(current)
+                (current, total) = ([], 0)
+            }
+            current.append(x)
+            total += w
+            if total >= maxWeight {
+                out.append(current)
+                (current, total) = ([], 0)
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
     }
 
     /// `distinct` over a FIFO window of `window` keys, on an Array.
@@ -399,7 +454,7 @@ struct DifferentialTests {
             for _ in 0..<(1 + rng.next(upTo: 6)) {
                 var stage = randomStage(&rng)
                 // An order-sensitive stream operator after a reordering stage has no Array reference.
-                if case .stream = stage.operation, stages.contains(where: \.reorders) {
+                if stage.operation.isOrderSensitive, stages.contains(where: \.reorders) {
                     stage.operation = .map(async: false, k: 1)
                 }
                 stages.append(stage)
@@ -410,13 +465,14 @@ struct DifferentialTests {
         static func randomStage(_ rng: inout TestRandom) -> Stage {
             let k = rng.next(upTo: 100)
             let async = rng.next(upTo: 2) == 0
-            let operation: Operation = switch rng.next(upTo: 11) {
+            let operation: Operation = switch rng.next(upTo: 13) {
             case 0, 1: .map(async: async, k: k)
             case 2, 3: .filter(async: async, k: k)
             case 4: .compactMap(async: async, k: k)
             case 5, 6:
                 .flatMap([.array, .asyncArray, .asyncStream, .drip][rng.next(upTo: 4)], k: k)
             case 7, 8: .batch(size: 1 + rng.next(upTo: 5), grouped: rng.next(upTo: 2) == 0)
+            case 9, 10: .timed(TimedOperation.allCases[rng.next(upTo: TimedOperation.allCases.count)], k: k)
             default:
                 .stream(StreamOperation.allCases[rng.next(upTo: StreamOperation.allCases.count)], k: k)
             }
