@@ -3,7 +3,7 @@
 // process, printing the ratios of Docs/Performance.md. Best of `rounds` runs per implementation.
 //
 //   swift run --package-path Benchmarks -c release sluice-throughput [rounds] [workload…]
-//   (workloads: w1 w3 w4 w5 heavy hashing crawl readahead; default: all)
+//   (workloads: w1 w3 w4 w5 heavy hashing crawl readahead w6 w7 w8; default: all)
 import AsyncAlgorithms
 import Sluice
 import Synchronization
@@ -289,6 +289,87 @@ struct SplitMix {
     }
 }
 
+/// W6: three async stages, each on its own task; also `workers(4)` on the middle one.
+@inline(never) func double(_ x: Int) async -> Int { x &* 2 }
+
+func w6() async throws {
+    let n = 200_000
+    var expected = 0
+    for x in 0..<n { expected &+= x &* 8 }
+    let loop = await best("loop of awaits", expected: expected) {
+        var s = 0
+        for x in 0..<n { s &+= await double(await double(await double(x))) }
+        return s
+    }
+    let chain = try await best("AsyncSequence chain", expected: expected) {
+        try await CountingRange(n: n).map { await double($0) }.map { await double($0) }.map { await double($0) }.reduce(0, &+)
+    }
+    func pipeline(_ middle: Flow<Int, Int>) -> Pipeline<Int> {
+        Pipeline(0..<n) | op.map { (x: Int) async in await double(x) } | middle | op.map { (x: Int) async in await double(x) }
+    }
+    let one = try await best("Sluice workers 1", expected: expected) {
+        try await pipeline(op.map { (x: Int) async in await double(x) }).reduce(0, &+)
+    }
+    let ordered = try await best("Sluice workers(4) ordered", expected: expected) {
+        try await pipeline(op.map { (x: Int) async in await double(x) }.workers(4)).reduce(0, &+)
+    }
+    let unordered = try await best("Sluice workers(4) unordered", expected: expected) {
+        try await pipeline(op.map { (x: Int) async in await double(x) }.workers(4).unordered()).reduce(0, &+)
+    }
+    print("W6 three async stages (\(n) items)")
+    print("  loop of awaits \(ms(loop)); AsyncSequence chain \(ms(chain)); Sluice workers 1 \(ms(one)) (\(ratio(one, chain)) the chain's time, target < 1×)")
+    print("  workers(4) middle: ordered \(ms(ordered)), unordered \(ms(unordered)) = \(ratio(unordered, one)) of workers 1 (target ≤ 0.8×)")
+}
+
+/// W7: fan-out I/O, 100,000 × 100 µs sleeps, 256 in flight.
+func w7() async throws {
+    let n = 100_000, width = 256
+    let expected = (0..<n).reduce(0, +)
+    let group = try await best("task group", expected: expected) {
+        try await withThrowingTaskGroup(of: Int.self) { g in
+            var next = 0, sum = 0
+            while next < min(width, n) { let x = next; g.addTask { try await Task.sleep(for: .microseconds(100)); return x }; next += 1 }
+            while let x = try await g.next() {
+                sum += x
+                if next < n { let y = next; g.addTask { try await Task.sleep(for: .microseconds(100)); return y }; next += 1 }
+            }
+            return sum
+        }
+    }
+    let sluice = try await best("Sluice workers(256) unordered", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { (x: Int) async throws -> Int in
+            try await Task.sleep(for: .microseconds(100)); return x
+        }.workers(width).unordered()).reduce(0, +)
+    }
+    print("W7 fan-out I/O (100,000 × 100 µs, 256 in flight)")
+    print("  task group \(ms(group)); Sluice \(ms(sluice)) = \(ratio(sluice, group)) the group's time (target ≤ 1.3×)")
+}
+
+/// W8: W6's middle stage with each policy.
+func w8() async throws {
+    let n = 100_000
+    var expected = 0
+    for x in 0..<n { expected &+= x &* 8 }
+    func pipeline(_ middle: Flow<Int, Int>) -> Pipeline<Int> {
+        Pipeline(0..<n) | op.map { (x: Int) async in await double(x) } | middle | op.map { (x: Int) async in await double(x) }
+    }
+    let stage = op.map { (x: Int) async in await double(x) }
+    let plain = try await best("plain", expected: expected) { try await pipeline(stage).reduce(0, &+) }
+    let timeout = try await best("timeout", expected: expected) { try await pipeline(stage.timeout(.seconds(60))).reduce(0, &+) }
+    let retry = try await best("retry", expected: expected) { try await pipeline(stage.retry(.attempts(3))).reduce(0, &+) }
+    let observe = try await best("observe", expected: expected) { try await pipeline(stage.observe { _ in }).reduce(0, &+) }
+    let railway = try await best("railway", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) }
+            | op.tryMap { (x: Int) async throws in await double(x) } | op.successes()
+            | op.map { (x: Int) async in await double(x) }).reduce(0, &+)
+    }
+    let measured = try await best("metrics", expected: expected) { try await pipeline(stage).metrics(PipelineMetrics()).reduce(0, &+) }
+    print("W8 policies on W6's middle stage (\(n) items; time vs plain \(ms(plain)); targets: timeout ≤ 2×, others ≤ 1.5×)")
+    print("  timeout \(ratio(timeout, plain)), retry \(ratio(retry, plain)), observe \(ratio(observe, plain)), railway tryMap \(ratio(railway, plain)), metrics \(ratio(measured, plain))")
+}
+
+func ms(_ s: Double) -> String { "\(Int(s * 1000)) ms" }
+
 let only = Set(CommandLine.arguments.dropFirst(2))
 func selected(_ name: String) -> Bool { only.isEmpty || only.contains(name) }
 
@@ -301,3 +382,6 @@ if selected("heavy") { try await heavy() }
 if selected("hashing") { try await hashing() }
 if selected("crawl") { try await crawl() }
 if selected("readahead") { try await readAhead() }
+if selected("w6") { try await w6() }
+if selected("w7") { try await w7() }
+if selected("w8") { try await w8() }

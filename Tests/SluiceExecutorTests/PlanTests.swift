@@ -102,9 +102,9 @@ struct TwiceBody: StageBody {
         #expect(wide - Plan(nodes: [node], synchronousSource: true).inFlightBound == 4_950)
     }
 
-    @Test func defaultBuffersAreLargeOnlyForASingleSynchronousWorker() {
-        let plan = Plan(nodes: [Self.sync("a"), Self.async("b"), Self.sync("c", workers: 2)], synchronousSource: false)
-        #expect(plan.segments.map(\.capacity) == [Plan.defaultBuffer, Plan.concurrentBuffer, Plan.concurrentBuffer])
+    @Test func defaultBuffersAreLargeOnlyForASingleWorker() {
+        let plan = Plan(nodes: [Self.sync("a"), Self.async("b"), Self.sync("c", workers: 2), Self.async("d", workers: 3)], synchronousSource: false)
+        #expect(plan.segments.map(\.capacity) == [Plan.defaultBuffer, Plan.defaultBuffer, Plan.concurrentBuffer, Plan.concurrentBuffer])
         #expect(plan.sourceCapacity == Plan.concurrentBuffer, "an async source's channel is small")
     }
 

@@ -5,7 +5,9 @@ import SluiceExecutor
 public final class Counter: Sendable {
     private struct State {
         var value = 0
-        var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID = 0
+        var waiters: [(id: Int, target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var cancelled: Set<Int> = []
     }
     private let state = Lock(State())
 
@@ -26,16 +28,31 @@ public final class Counter: Sendable {
         return value
     }
 
-    /// Suspends until the count is at least `target`.
+    /// Suspends until the count is at least `target`, or until the task is cancelled (so that a
+    /// `withDeadline` around a test that would hang can end it).
     public func wait(atLeast target: Int) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                if s.value >= target { return true }
-                s.waiters.append((target, c))
-                return false
-            }
-            if now { c.resume() }
+        let id = state.withLock { s -> Int in
+            s.nextID += 1
+            return s.nextID
         }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.value >= target || s.cancelled.remove(id) != nil { return true }
+                    s.waiters.append((id, target, c))
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                if let i = s.waiters.firstIndex(where: { $0.id == id }) { return s.waiters.remove(at: i).continuation }
+                s.cancelled.insert(id)   // cancelled before it registered: it returns at once
+                return nil
+            }
+            waiter?.resume()
+        }
+        state.withLock { _ = $0.cancelled.remove(id) }
     }
 }
 

@@ -7,15 +7,16 @@
 /// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Every other
 /// stage — async, expanding (`flatMap`) or configured — is a segment of its own.
 package struct Plan: Sendable {
-    /// Default capacity of a synchronous single-worker stage's output channel, in items: cheap
-    /// items move in large batches. Measured on the W1 benchmark (Docs/Performance.md): 256 → 29 M
+    /// Default capacity of a single-worker stage's output channel, in items: cheap items move in
+    /// large batches, and an async stage's producer runs ahead instead of waking its consumer per
+    /// item (W6: 16 instead of 512 made three async stages twice as slow). Measured on the W1 benchmark (Docs/Performance.md): 256 → 29 M
     /// items/s, 512 → 45 M, 1024 → 44 M; 512 keeps memory lower. A channel reaches it by slow
     /// start (`startingLimit`), so a consumer that asks for a few items does not fill it.
     package static let defaultBuffer = 512
-    /// Default capacity of an asynchronous or parallel stage's output channel, and of an
-    /// asynchronous source's channel: their items cost a suspension or a hand-over each, so large
-    /// batches buy little, and a live source behind them is not over-consumed (with `workers(8)`
-    /// the whole run holds at most a few hundred items; see `inFlightBound`).
+    /// Default capacity of a parallel stage's output channel, and of an asynchronous source's
+    /// channel: a live source behind them is not over-consumed (with `workers(8)` the whole run
+    /// holds at most a few hundred items; see `inFlightBound`), while the workers' reorder window
+    /// and their own chunks keep them busy.
     package static let concurrentBuffer = 16
     /// Default reorder window of an ordered parallel stage, in input items per worker: workers
     /// keep taking items past a slow one until the completed items held back span this many.
@@ -77,7 +78,7 @@ package struct Plan: Sendable {
             }
             let workers = node.options.workers ?? 1
             let isSynchronous = node.body.isFusible && node.executorPreference == nil
-            let capacity = node.options.buffer ?? (isSynchronous && workers == 1 ? Plan.defaultBuffer : Plan.concurrentBuffer)
+            let capacity = node.options.buffer ?? (workers == 1 ? Plan.defaultBuffer : Plan.concurrentBuffer)
             let ordered = node.options.ordered
             let window = ordered && workers > 1 ? (node.options.window ?? (Saturating(workers) * Plan.windowPerWorker).value) : 0
             // Unordered workers share the hand-over: together they hold at most one channel's
