@@ -1,0 +1,3 @@
+module sluice/gopeers
+
+go 1.19
