@@ -9,6 +9,8 @@ extension FlowComponent {
         flow.modifyingStage { node in
             require(!node.isSequential,
                     "\(modifier) cannot apply to stage '\(node.name)': it groups consecutive items, there is no per-item call to wrap")
+            require(!(node.body is any LaunchingBody),
+                    "\(modifier) cannot apply to stage '\(node.name)' (\(node.kind)): write it before partitioned(by:), or on the expansion's step")
             var body = node.body as? PolicyBody<Input, Output>
                 ?? PolicyBody(inner: node.body, railway: RailwayAdapter(kind: node.kind))
             change(&body, node.name)

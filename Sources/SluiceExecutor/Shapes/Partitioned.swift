@@ -1,0 +1,121 @@
+// Per-key order with parallelism across keys: a dispatcher queues each item under its key; a worker
+// takes a key no other worker holds, processes its oldest item, and gives the key back.
+
+/// The items waiting, per key, and which keys a worker holds. At most `capacity` items wait in all.
+struct KeyedQueues<Key: Hashable, Item> {
+    var queues: [Key: FIFO<Item>] = [:]
+    /// Keys with waiting items that no worker holds, oldest first.
+    var ready = FIFO<Key>()
+    var busy: Set<Key> = []
+    var held = 0
+    let capacity: Int
+    /// The input ended (with this failure, if any): workers drain what is held, then stop.
+    var inputEnded = false
+    var inputFailure: (any Error)?
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Queues `item` if there is room.
+    mutating func offer(_ item: Item, key: Key) -> Bool {
+        guard held < capacity else { return false }
+        held += 1
+        if queues[key] == nil { queues[key] = FIFO() }
+        let wasEmpty = queues[key]!.isEmpty
+        queues[key]!.append(item)
+        if wasEmpty && !busy.contains(key) { ready.append(key) }
+        return true
+    }
+
+    /// The oldest item of a key that no worker holds (the key is then held), `.some(nil)` at the
+    /// end (input ended and nothing waits), `nil` to wait.
+    mutating func take() -> (Key, Item)?? {
+        if let key = ready.popFirst() {
+            busy.insert(key)
+            let item = queues[key]!.popFirst()!
+            held -= 1
+            return .some((key, item))
+        }
+        return inputEnded && held == 0 ? .some(nil) : nil
+    }
+
+    /// The worker is done with its item of `key`.
+    mutating func release(_ key: Key) {
+        busy.remove(key)
+        if let q = queues[key], !q.isEmpty { ready.append(key) } else { queues[key] = nil }
+    }
+}
+
+/// A stage that keeps input order within each key and lets keys overtake each other: `inner` runs
+/// on every item, each key's items one at a time in input order, different keys on different
+/// workers at once.
+///
+/// Memory: at most `window` items wait in the queues, plus one item per worker. A slow key holds
+/// only its own items: the others keep flowing until the waiting items are all of that key.
+package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable & Sendable>: LaunchingBody, GroupBodyProtocol {
+    package var inner: StageNode
+    package var key: @Sendable (Input) -> Key
+    /// Items that may wait in the queues (`nil`: 4 per worker, at least 16).
+    package var window: Int?
+
+    package init(inner: StageNode, key: @escaping @Sendable (Input) -> Key, window: Int? = nil) {
+        self.inner = inner
+        self.key = key
+        self.window = window
+    }
+
+    package var nodes: [StageNode] { [inner] }
+
+    package func heldBound(workers: Int) -> Int { window ?? Swift.max(16, 4 * workers) }
+
+    /// Inside a group or a branch: the inner stage, in the enclosing worker (one item at a time, so
+    /// every key keeps its order).
+    package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
+        SinkComposer.async([inner], tail: downstream, context: context)
+    }
+
+    package func launch(_ segment: Plan.Segment, input: Channel<Input>, haltUpstream: @escaping @Sendable () -> Void,
+                        group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Channel<Output>, @Sendable () -> Void) {
+        let queues = Monitor(KeyedQueues<Key, Input>(capacity: heldBound(workers: segment.workers)))
+        let stage = LaunchedStage<Output>(segment, haltUpstream: haltUpstream, run: run, cancelCoordinator: { queues.cancel() })
+        run.onStop(stage.halt)
+        let key = self.key, inner = self.inner, take = Plan.batchLimit(segment.capacity)
+        group.addTask {
+            await dispatch(input, take: take, offer: { x in
+                let k = key(x)
+                return try await queues.wait { $0.offer(x, key: k) ? true : nil }
+            }, ended: { failure in
+                queues.update { q in
+                    q.inputEnded = true
+                    q.inputFailure = failure
+                }
+            }, cancelled: { queues.cancel() })
+        }
+        for index in 0..<segment.workers {
+            group.addTask(executorPreference: segment.executorPreference) {
+                await stage.runWorker(index) { stop in
+                    let scope = WorkerScope()
+                    let outbox = Box<[Output]>([])
+                    let sink: AsyncSink<Input> = SinkComposer.async(
+                        [inner], tail: AsyncSink(push: { outbox.value.append($0) }, finish: {}),
+                        context: StageContext(name: "", stop: stop, scope: scope))
+                    do {
+                        try await scope.start()
+                        while let (k, x) = try await queues.wait({ $0.take() }) {
+                            try await sink.push(x)
+                            queues.update { $0.release(k) }
+                            try await stage.output.send(&outbox.value)
+                        }
+                        try await sink.finish()
+                        try await stage.output.send(&outbox.value)
+                    } catch {
+                        await scope.exit()
+                        throw error
+                    }
+                    await scope.exit()
+                    return queues.update { $0.inputFailure }
+                }
+            }
+        }
+        return (stage.output, stage.halt)
+    }
+}
