@@ -64,8 +64,10 @@ struct MermaidDiagram {
     /// Draws a source (a fan-in source with its inputs); returns the id the stages start from.
     mutating func source(_ source: any SourceBody) -> String {
         guard let fanIn = source as? any DrivingSource else {
-            add("source([source])")
-            return "source"
+            // The sources of a fan-in's inputs are numbered: `source`, `source2`, …
+            let id = lines.contains { $0.hasSuffix("source([source])") } ? newID("source") : "source"
+            add("\(id)([source])")
+            return id
         }
         let join = newID("fanin")
         var ends: [(id: String, label: String?)] = []
