@@ -154,6 +154,10 @@ package final class LaunchedStage<Output: Sendable>: Sendable {
         switch outcome {
         case .success(let ending):
             output.finish(failure: ending)
+        case .failure where stop.isSet:
+            // Told to stop (another worker failed, or the run is stopping): whatever the body made
+            // of it, this is not the stage's failure.
+            output.finish(failure: CancellationError())
         case .failure(let error) where error is CancellationError:
             if !stop.isSet && !run.isStopped && !failed.load(ordering: .acquiring) {
                 // A body cancelled itself: the run ends as cancelled.

@@ -2,12 +2,15 @@
 // takes a key no other worker holds, processes its oldest item, and gives the key back.
 
 /// The items waiting, per key, and which keys a worker holds. At most `capacity` items wait in all.
+/// A worker always gets the oldest waiting item whose key no worker holds, so with one worker the
+/// stage keeps input order, and no key waits behind younger items of other keys.
 struct KeyedQueues<Key: Hashable, Item> {
-    var queues: [Key: FIFO<Item>] = [:]
-    /// Keys with waiting items that no worker holds, oldest first.
-    var ready = FIFO<Key>()
+    var queues: [Key: KeyQueue<Item>] = [:]
+    /// Keys with waiting items that no worker holds, by the arrival of their oldest item.
+    var ready: [(seq: Int, key: Key)] = []
     var busy: Set<Key> = []
     var held = 0
+    var arrivals = 0
     let capacity: Int
     /// The input ended (with this failure, if any): workers drain what is held, then stop.
     var inputEnded = false
@@ -19,21 +22,32 @@ struct KeyedQueues<Key: Hashable, Item> {
     mutating func offer(_ item: Item, key: Key) -> Bool {
         guard held < capacity else { return false }
         held += 1
-        if queues[key] == nil { queues[key] = FIFO() }
-        let wasEmpty = queues[key]!.isEmpty
-        queues[key]!.append(item)
-        if wasEmpty && !busy.contains(key) { ready.append(key) }
+        arrivals += 1
+        let wasEmpty = queues[key]?.isEmpty ?? true
+        queues[key, default: KeyQueue()].append((arrivals, item))
+        if wasEmpty && !busy.contains(key) { markReady(key, since: arrivals) }
         return true
+    }
+
+    private mutating func markReady(_ key: Key, since seq: Int) {
+        // Keys are few (at most `capacity`); a binary search keeps them sorted by arrival.
+        var low = 0, high = ready.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ready[mid].seq < seq { low = mid + 1 } else { high = mid }
+        }
+        ready.insert((seq, key), at: low)
     }
 
     /// The oldest item of a key that no worker holds (the key is then held), `.some(nil)` at the
     /// end (input ended and nothing waits), `nil` to wait.
     mutating func take() -> (Key, Item)?? {
-        if let key = ready.popFirst() {
+        if !ready.isEmpty {
+            let key = ready.removeFirst().key
             busy.insert(key)
-            let item = queues[key]!.popFirst()!
+            let entry = queues[key]!.popFirst()!
             held -= 1
-            return .some((key, item))
+            return .some((key, entry.item))
         }
         return inputEnded && held == 0 ? .some(nil) : nil
     }
@@ -41,7 +55,27 @@ struct KeyedQueues<Key: Hashable, Item> {
     /// The worker is done with its item of `key`.
     mutating func release(_ key: Key) {
         busy.remove(key)
-        if let q = queues[key], !q.isEmpty { ready.append(key) } else { queues[key] = nil }
+        if let head = queues[key]?.first { markReady(key, since: head.seq) } else { queues[key] = nil }
+    }
+}
+
+/// One key's waiting items, oldest first, with their arrival numbers.
+struct KeyQueue<Item> {
+    private var items: [(seq: Int, item: Item)] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var first: (seq: Int, item: Item)? { isEmpty ? nil : items[head] }
+
+    mutating func append(_ entry: (seq: Int, item: Item)) { items.append(entry) }
+
+    mutating func popFirst() -> (seq: Int, item: Item)? {
+        guard !isEmpty else { return nil }
+        defer {
+            head += 1
+            if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+        }
+        return items[head]
     }
 }
 
@@ -79,6 +113,8 @@ package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable 
         let stage = LaunchedStage<Output>(segment, haltUpstream: haltUpstream, run: run, cancelCoordinator: { queues.cancel() })
         run.onStop(stage.halt)
         let key = self.key, inner = self.inner, take = Plan.batchLimit(segment.capacity)
+        // A name given to the partitioned stage prefixes its inner stages' names, as a group's does.
+        let path = segment.nodes[0].isNamed ? segment.nodes[0].name : nil
         group.addTask {
             await dispatch(input, take: take, offer: { x in
                 let k = key(x)
@@ -97,7 +133,7 @@ package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable 
                     let outbox = Box<[Output]>([])
                     let sink: AsyncSink<Input> = SinkComposer.async(
                         [inner], tail: AsyncSink(push: { outbox.value.append($0) }, finish: {}),
-                        context: StageContext(name: "", stop: stop, scope: scope))
+                        context: StageContext(name: "", path: path, stop: stop, scope: scope))
                     do {
                         try await scope.start()
                         while let (k, x) = try await queues.wait({ $0.take() }) {

@@ -137,29 +137,15 @@ import Testing
             return x
         }
         for flow in [op.broadcast(blocked, blocked).workers(2), op.route(by: { $0 % 2 }, [0: blocked, 1: blocked]).workers(4)] {
-            let before = started.value
-            let task = Task { try await flow(0..<100).collect() }
-            await started.wait(atLeast: before + 2)
-            task.cancel()
-            await #expect(throws: CancellationError.self) { try await task.value }
-            #expect(running.current == 0)
+            await expectCancellationStopsEverything(flow(0..<100), started: started, atLeast: started.value + 2, running: running)
         }
     }
 
     @Test func withAStalledConsumerBranchesStayWithinTheBound() async throws {
-        let pulled = Counter(), gate = Gate()
+        let pulled = Counter()
         let p = Pipeline(CountingSequence(count: nil, pulled: pulled))
             | op.broadcast(op.map { (x: Int) async in x }, op.flatMap { (x: Int) in [x, x] }).workers(4).buffer(8)
-        let bound = p.inFlightBound
-        let first = Counter()
-        async let run: Void = p.forEach { _ in
-            if first.increment() == 1 { try await gate.wait() } else { throw CancellationError() }
-        }
-        await pulled.wait(atLeast: 4)
-        await yieldRepeatedly()
-        let value = pulled.value
-        gate.open()
-        _ = try? await run
+        let (value, bound) = await countWhileConsumerStalled(p, pulled, atLeast: 4)
         #expect(value <= bound, "pulled \(value), bound \(bound)")
     }
 }

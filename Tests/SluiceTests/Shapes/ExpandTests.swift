@@ -85,31 +85,18 @@ struct TestGraph: Sendable {
             if n > 10 { try await Gate().wait() }
             return (n, [2 * n, 2 * n + 1])
         }.workers(4)
-        let task = Task { try await walk([1]).collect() }
-        await started.wait(atLeast: 6)
-        task.cancel()
-        await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(running.current == 0)
+        await expectCancellationStopsEverything(walk([1]), started: started, atLeast: 6, running: running)
     }
 
     /// An endless graph (every node has two successors) with a stalled consumer: the expansion
     /// stops when its output is full; the steps run stay within the pipeline's bound.
     @Test func withAStalledConsumerAnEndlessExpansionStaysWithinTheBound() async throws {
-        let steps = Counter(), gate = Gate()
+        let steps = Counter()
         let p = Pipeline([1]) | op.expand(frontier: 4) { (n: Int) in
             steps.increment()
             return (n, [2 * n, 2 * n + 1])
         }.workers(3).buffer(8)
-        let bound = p.inFlightBound
-        let first = Counter()
-        async let run: Void = p.forEach { _ in
-            if first.increment() == 1 { try await gate.wait() } else { throw CancellationError() }
-        }
-        await steps.wait(atLeast: 9)
-        await yieldRepeatedly()
-        let value = steps.value
-        gate.open()
-        _ = try? await run
+        let (value, bound) = await countWhileConsumerStalled(p, steps, atLeast: 9)
         #expect(value <= bound, "steps \(value), bound \(bound)")
     }
 

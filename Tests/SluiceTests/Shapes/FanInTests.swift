@@ -142,12 +142,7 @@ func isSubsequence<T: Equatable>(_ part: [T], of whole: [T]) -> Bool {
             case 1: Pipeline.concat(blocked, blocked)
             default: Pipeline.zip(blocked, blocked) | op.map { $0.0 }
             }
-            let before = started.value
-            let task = Task { try await p.collect() }
-            await started.wait(atLeast: before + 2)
-            task.cancel()
-            await #expect(throws: CancellationError.self) { try await task.value }
-            #expect(running.current == 0)
+            await expectCancellationStopsEverything(p, started: started, atLeast: started.value + 2, running: running)
         }
     }
 

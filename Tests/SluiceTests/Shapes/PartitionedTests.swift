@@ -130,11 +130,7 @@ private final class PerKey: Sendable {
             try await Gate().wait()
             return x
         }.workers(4).partitioned(by: { $0 })
-        let task = Task { try await flow(0..<100).collect() }
-        await started.wait(atLeast: 4)
-        task.cancel()
-        await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(running.current == 0)
+        await expectCancellationStopsEverything(flow(0..<100), started: started, atLeast: 4, running: running)
     }
 
     @Test func bothFrontEndsDescribeTheSameStage() async throws {
