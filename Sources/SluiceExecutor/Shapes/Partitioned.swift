@@ -138,12 +138,17 @@ package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable 
                         try await scope.start()
                         while let (k, x) = try await queues.wait({ $0.take() }) {
                             try await sink.push(x)
-                            queues.update { $0.release(k) }
+                            // The key is given back only once the item's outputs are handed over,
+                            // so the key's next item cannot overtake them.
                             try await stage.output.send(&outbox.value)
+                            queues.update { $0.release(k) }
                         }
                         try await sink.finish()
                         try await stage.output.send(&outbox.value)
                     } catch {
+                        // The outputs made before the failure (an expansion's first children) go
+                        // out first, as from any stage; not when the worker was told to stop.
+                        if !stop.isSet { try? await stage.output.send(&outbox.value) }
                         await scope.exit()
                         throw error
                     }

@@ -48,9 +48,11 @@ private final class PerKey: Sendable {
             for _ in 0..<((e.user * 7 + e.seq * 13) % 17) { await Task.yield() }
             return e
         }.workers(8).partitioned(by: \.user)
-        let out = try await withDeadline { try await flow(input).collect() }
-        #expect(out.sorted { ($0.user, $0.seq) < ($1.user, $1.seq) } == input.sorted { ($0.user, $0.seq) < ($1.user, $1.seq) })
-        for u in 0..<12 { #expect(out.filter { $0.user == u }.map(\.seq) == Array(0..<40)) }
+        for _ in 0..<5 {
+            let out = try await withDeadline { try await flow(input).collect() }
+            #expect(out.sorted { ($0.user, $0.seq) < ($1.user, $1.seq) } == input.sorted { ($0.user, $0.seq) < ($1.user, $1.seq) })
+            for u in 0..<12 { #expect(out.filter { $0.user == u }.map(\.seq) == Array(0..<40)) }
+        }
         let overlapped = perKey.overlap.load(ordering: .relaxed)
         #expect(!overlapped)   // one item per key at a time
     }
@@ -113,6 +115,19 @@ private final class PerKey: Sendable {
         #expect(failure.stage == "apply" && failure.item as? Int == 7)
         #expect(!items.contains(7) && Set(items).isSubset(of: Set(0..<100)))
         #expect(running.current == 0)
+    }
+
+    /// With one worker the stage keeps input order, and a failure keeps the exact prefix — the
+    /// outputs an expansion made before its failing child included.
+    @Test func oneWorkerKeepsInputOrderAndTheExactPrefix() async throws {
+        let flow: Flow<Int, Int> = (op.flatMap { (x: Int) in [x, x + 100] } | op.map { (x: Int) throws -> Int in
+            if x == 102 { throw ShapeBoom() }
+            return x
+        }).partitioned(by: { $0 % 2 })
+        let (items, error) = await readUntilFailure(flow([0, 1, 2, 3]))
+        #expect(items == [0, 100, 1, 101, 2])
+        #expect((error as? StageFailure)?.item as? Int == 102)
+        #expect(try await op.map { (x: Int) async in x }.partitioned(by: { $0 % 3 })(0..<500).collect() == Array(0..<500))
     }
 
     @Test func anUpstreamFailureIsPassedOnAfterEveryItemBeforeIt() async throws {
