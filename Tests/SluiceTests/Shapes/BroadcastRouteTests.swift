@@ -52,6 +52,15 @@ import Testing
         #expect(try await routed(1...20).collect() == built(1...20).collect())
     }
 
+    /// The stage ends only after every branch has finished: a branch's `batch` flushes its last,
+    /// partial batch at the end, behind everything else.
+    @Test func broadcastFinishesOnlyWhenEveryBranchHasFinished() async throws {
+        let flow: Flow<Int, Int> = op.broadcast(op.batch(3) | op.map { -$0.count }, op.map { (x: Int) async in x })
+        #expect(try await flow(0..<7).collect() == [0, 1, -3, 2, 3, 4, -3, 5, 6, -1])
+        let routed: Flow<Int, Int> = op.route(by: { $0 % 2 }, [0: op.batch(2) | op.map { -$0.count }], default: Flow())
+        #expect(try await routed(0..<5).collect() == [1, -2, 3, -1])
+    }
+
     /// The stage takes its next item only when every branch is done with the current one.
     @Test func backpressureFollowsTheSlowestBranch() async throws {
         let fast = Counter(), gate = Gate()
