@@ -65,6 +65,19 @@ public struct Broadcast<Input: Sendable, Output: Sendable>: FlowComponent {
     public init(@BranchBuilder<Input, Output> _ branches: () -> [Flow<Input, Output>]) {
         flow = broadcastFlow(branches())
     }
+
+    /// A broadcast to the branch flows given.
+    ///
+    /// ```swift
+    /// let write: Flow<Record, Ack> = op.map(writeToDatabase)
+    /// let index: Flow<Record, Ack> = op.map(index)
+    /// Flow<Record, Ack> { Broadcast(write, index) }
+    /// ```
+    ///
+    /// - Parameter branches: The branch flows, at least one.
+    public init(_ branches: Flow<Input, Output>...) {
+        flow = broadcastFlow(branches)
+    }
 }
 
 /// The broadcast stage both front ends build.

@@ -70,6 +70,11 @@ public struct Route<Input: Sendable, Output: Sendable>: FlowComponent {
 }
 
 /// One branch of a `Route`, as its builder collects them: a `When` or the `Otherwise`.
+///
+/// ```swift
+/// let cases = RouteBuilder<Bool, Int, Int>.buildExpression(When(true) { Map { $0 / 2 } })
+/// cases[0].key   // true
+/// ```
 public struct RouteCase<Key: Hashable & Sendable, Input: Sendable, Output: Sendable>: Sendable {
     /// The key this branch takes (`nil`: every key no other branch takes).
     public var key: Key?
