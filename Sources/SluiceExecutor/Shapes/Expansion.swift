@@ -164,6 +164,7 @@ package struct ExpandBody<Input: Sendable, Output: Sendable>: LaunchingBody {
                     var local: [Frontier<Input>.Entry] = []
                     var outbox: [Output] = []
                     let name = segment.nodes[0].name
+                    let probe = stage.meter?.makeProbe()
                     while true {
                         let entry: Frontier<Input>.Entry
                         if let e = local.popLast() {
@@ -174,7 +175,17 @@ package struct ExpandBody<Input: Sendable, Output: Sendable>: LaunchingBody {
                             break
                         }
                         if stop.isSet { throw CancellationError() }
-                        let (y, next) = try await step(entry.item, name)
+                        probe?.stages[0].countInput()
+                        let busy = probe?.startBusy()
+                        let y: Output, next: [Input]
+                        do {
+                            (y, next) = try await step(entry.item, name)
+                        } catch {
+                            if let probe { probe.sawError(error, in: probe.stages[0]) }
+                            throw error
+                        }
+                        probe?.endBusy(since: busy)
+                        probe?.countOutputs()
                         let spill = frontier.update { f in
                             let spill = f.add(next, depth: entry.depth + 1)
                             f.outstanding -= 1

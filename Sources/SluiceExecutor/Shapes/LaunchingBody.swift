@@ -111,6 +111,8 @@ package final class LaunchedStage<Output: Sendable>: Sendable {
     let run: RunState
     /// Cancels the stage's coordinator (wakes its waiters for good).
     let cancelCoordinator: @Sendable () -> Void
+    /// Set when the run is measured: each worker takes a probe from it.
+    let meter: SegmentMeter?
     private let failed = Atomic<Bool>(false)
 
     init(_ segment: Plan.Segment, haltUpstream: @escaping @Sendable () -> Void, run: RunState, cancelCoordinator: @escaping @Sendable () -> Void) {
@@ -119,7 +121,7 @@ package final class LaunchedStage<Output: Sendable>: Sendable {
         self.haltUpstream = haltUpstream
         self.run = run
         self.cancelCoordinator = cancelCoordinator
-        _ = run.metrics?.segment(stages: 1, output: output)
+        meter = run.metrics?.segment(stages: 1, output: output)
     }
 
     /// Stops every worker and cancels the output: the run stopped, or a later stage failed.

@@ -131,13 +131,16 @@ package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable 
                 await stage.runWorker(index) { stop in
                     let scope = WorkerScope()
                     let outbox = Box<[Output]>([])
+                    let probe = stage.meter?.makeProbe()
                     let sink: AsyncSink<Input> = SinkComposer.async(
                         [inner], tail: AsyncSink(push: { outbox.value.append($0) }, finish: {}),
-                        context: StageContext(name: "", path: path, stop: stop, scope: scope))
+                        context: StageContext(name: "", path: path, stop: stop, scope: scope), probe: probe)
                     do {
                         try await scope.start()
                         while let (k, x) = try await queues.wait({ $0.take() }) {
+                            let busy = probe?.startBusy()
                             try await sink.push(x)
+                            probe?.endBusy(since: busy)
                             // The key is given back only once the item's outputs are handed over,
                             // so the key's next item cannot overtake them.
                             try await stage.output.send(&outbox.value)
