@@ -142,7 +142,9 @@ struct MermaidDiagram {
         if node.isSequential && node.kind != .group { options.append("sequential") }
         var lines = [title]
         if !options.isEmpty { lines.append(options.joined(separator: " · ")) }
-        var policies = (node.body as? any PolicyDescribing)?.policyNames ?? []
+        // A partitioned stage's policies wrap the stage it runs on each item.
+        let wrapped = node.kind == .partitioned ? node.children.first ?? node : node
+        var policies = (wrapped.body as? any PolicyDescribing)?.policyNames ?? []
         if let pool = node.executorPreference as? BlockingPool {
             policies.append("blocking pool (\(pool.threads) threads)")
         } else if node.executorPreference != nil {

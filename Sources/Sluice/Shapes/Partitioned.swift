@@ -17,8 +17,8 @@ extension FlowComponent {
     /// others keep flowing past it until the waiting items are all of that key. A failure fails the
     /// run as an unordered stage does: the outputs completed before it, then the `StageFailure`.
     ///
-    /// Write `retry`, `timeout`, `around` and `observe` before `partitioned(by:)`: they apply to the
-    /// stage's per-item call. Inside a group or a broadcast branch, the stage runs in the
+    /// `retry`, `timeout`, `around` and `observe` apply to the stage's per-item call, written before
+    /// or after `partitioned(by:)`. Inside a group or a broadcast branch, the stage runs in the
     /// enclosing workers (an ordered group keeps every key's order; an unordered one does not).
     ///
     /// - Parameters:

@@ -24,6 +24,12 @@ extension LaunchingBody {
     }
 }
 
+/// A launched stage that runs another stage (its `inner` node) on each item: modifiers that wrap
+/// a stage's per-item call (retry, timeout, middleware, hooks) apply to the inner stage.
+package protocol WrapsStage: StageBody {
+    var inner: StageNode { get set }
+}
+
 /// A value guarded by a lock that tasks can wait on until it allows them to go on. Every `update`
 /// wakes every waiter, which then re-checks its condition (few waiters: one per worker).
 package final class Monitor<State>: Sendable {

@@ -85,7 +85,7 @@ struct KeyQueue<Item> {
 ///
 /// Memory: at most `window` items wait in the queues, plus one item per worker. A slow key holds
 /// only its own items: the others keep flowing until the waiting items are all of that key.
-package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable & Sendable>: LaunchingBody, GroupBodyProtocol {
+package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable & Sendable>: LaunchingBody, WrapsStage, GroupBodyProtocol {
     package var inner: StageNode
     package var key: @Sendable (Input) -> Key
     /// Items that may wait in the queues (`nil`: 4 per worker, at least 16).

@@ -148,6 +148,25 @@ private final class PerKey: Sendable {
         await expectCancellationStopsEverything(flow(0..<100), started: started, atLeast: 4, running: running)
     }
 
+    /// Policies written after `partitioned(by:)` wrap the per-item call, as written before it.
+    @Test func policiesWrapThePerItemCall() async throws {
+        let attempts = Lock<[Int: Int]>([:])
+        let flaky: @Sendable (Int) async throws -> Int = { x in
+            let n = attempts.withLock { a -> Int in
+                a[x, default: 0] += 1
+                return a[x]!
+            }
+            if x % 5 == 0 && n < 3 { throw ShapeBoom() }
+            return x
+        }
+        let after = op.map(flaky).workers(4).partitioned(by: { $0 % 3 }).retry(.attempts(3), clock: ImmediateClock())
+        #expect(try await after(0..<50).collect().sorted() == Array(0..<50))
+        #expect(attempts.withLock { $0[10] } == 3)
+        #expect(after.mermaid.contains("retry ×3"))
+        let before = op.map(flaky).retry(.attempts(3), clock: ImmediateClock()).workers(4).partitioned(by: { $0 % 3 })
+        #expect(before.stages == after.stages)
+    }
+
     @Test func bothFrontEndsDescribeTheSameStage() async throws {
         let pipe: Flow<Event, Int> = op.map { (e: Event) in e.seq }.named("seq").workers(8).partitioned(by: \.user)
         let builder = Flow<Event, Int> { Map { $0.seq }.named("seq").partitioned(by: \.user).workers(8) }

@@ -32,9 +32,9 @@ import Testing
         }
         #expect(stderrText(batch).contains("partitioned(by:) cannot apply to stage 'batch'"), "\(stderrText(batch))")
         let retry = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = op.map { (x: Int) in x }.named("apply").partitioned(by: { $0 }).retry(.attempts(2))
+            _ = op.expand { (x: Int) in (x, [x]) }.named("walk").retry(.attempts(2))
         }
-        #expect(stderrText(retry).contains("retry cannot apply to stage 'apply' (partitioned)"), "\(stderrText(retry))")
+        #expect(stderrText(retry).contains("retry cannot apply to stage 'walk' (expand): handle it inside the expansion's step"), "\(stderrText(retry))")
         let depth = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = op.expand(maxDepth: -1) { (x: Int) in (x, [x]) }
         }
