@@ -1,4 +1,5 @@
-// `flow.mermaid` and `pipeline.mermaid`: a picture of any flow, for documentation and pull requests.
+// `flow.mermaid` / `flow.dot` and `pipeline.mermaid` / `pipeline.dot`: a picture of any flow, for
+// documentation and pull requests.
 import SluiceExecutor
 
 extension Flow {
@@ -14,11 +15,23 @@ extension Flow {
     /// //   n1["fetch: map<br/>workers 8 · ordered<br/>retry ×3"]
     /// //   …
     /// ```
-    public var mermaid: String {
-        var diagram = MermaidDiagram()
-        diagram.add("input([input])")
+    public var mermaid: String { diagram(.mermaid) }
+
+    /// The flow as a Graphviz DOT graph, with what ``mermaid`` shows (`dot -Tsvg` renders it).
+    ///
+    /// ```swift
+    /// print((op.map { (x: Int) in x }.workers(4) | op.filter { $0 > 0 }).dot)
+    /// // digraph flow {
+    /// //   rankdir=LR;
+    /// //   …
+    /// ```
+    public var dot: String { diagram(.dot) }
+
+    func diagram(_ syntax: Diagram.Syntax) -> String {
+        var diagram = Diagram(syntax)
+        diagram.terminal("input")
         let last = diagram.chain(nodes, from: "input")
-        diagram.add("output([output])")
+        diagram.terminal("output")
         diagram.edge(last.id, "output", label: last.label)
         return diagram.text
     }
@@ -32,41 +45,82 @@ extension Pipeline {
     /// let p = Pipeline.merge(Pipeline(a), Pipeline(b) | op.map { $0 * 2 }) | op.filter { $0 > 0 }
     /// print(p.mermaid)
     /// ```
-    public var mermaid: String {
-        var diagram = MermaidDiagram()
+    public var mermaid: String { diagram(.mermaid) }
+
+    /// The pipeline as a Graphviz DOT graph, with what ``mermaid`` shows.
+    ///
+    /// ```swift
+    /// print(Pipeline.concat(Pipeline(a), Pipeline(b)).dot)
+    /// ```
+    public var dot: String { diagram(.dot) }
+
+    func diagram(_ syntax: Diagram.Syntax) -> String {
+        var diagram = Diagram(syntax)
         let start = diagram.source(source)
         let last = diagram.chain(nodes, from: start)
-        diagram.add("output([output])")
+        diagram.terminal("output")
         diagram.edge(last.id, "output", label: last.label)
         return diagram.text
     }
 }
 
-/// Builds the text of a Mermaid flowchart, left to right.
-struct MermaidDiagram {
-    private var lines = ["flowchart LR"]
+/// Builds the text of a diagram, left to right, in Mermaid or DOT.
+struct Diagram {
+    enum Syntax { case mermaid, dot }
+
+    let syntax: Syntax
+    private var lines: [String]
     private var count = 0
     private var indent = "  "
+    private var sourceDrawn = false
 
-    var text: String { lines.joined(separator: "\n") + "\n" }
+    init(_ syntax: Syntax) {
+        self.syntax = syntax
+        lines = syntax == .mermaid ? ["flowchart LR"] : ["digraph flow {", "  rankdir=LR;", "  node [fontname=\"Helvetica\", fontsize=11];"]
+    }
 
-    mutating func add(_ line: String) { lines.append(indent + line) }
+    var text: String { (lines + (syntax == .dot ? ["}"] : [])).joined(separator: "\n") + "\n" }
+
+    private mutating func add(_ line: String) { lines.append(indent + line) }
 
     private mutating func newID(_ prefix: String = "n") -> String {
         count += 1
         return "\(prefix)\(count)"
     }
 
+    // MARK: shapes, in either syntax
+
+    /// `input`, `output`, a source: a rounded terminal whose id is its label.
+    mutating func terminal(_ id: String, label: String? = nil) {
+        switch syntax {
+        case .mermaid: add("\(id)([\(label ?? id)])")
+        case .dot: add("\(id) [label=\(quoted(label ?? id)), shape=oval];")
+        }
+    }
+
+    private mutating func node(_ id: String, _ label: String, mermaid: (String, String), dot shape: String) {
+        switch syntax {
+        case .mermaid: add("\(id)\(mermaid.0)\(quoted(label))\(mermaid.1)")
+        case .dot: add("\(id) [label=\(quoted(label)), shape=\(shape)];")
+        }
+    }
+
     mutating func edge(_ from: String, _ to: String, label: String? = nil) {
-        if let label { add("\(from) -- \(Self.quoted(label)) --> \(to)") } else { add("\(from) --> \(to)") }
+        switch (syntax, label) {
+        case (.mermaid, let label?): add("\(from) -- \(quoted(label)) --> \(to)")
+        case (.mermaid, nil): add("\(from) --> \(to)")
+        case (.dot, let label?): add("\(from) -> \(to) [label=\(quoted(label))];")
+        case (.dot, nil): add("\(from) -> \(to);")
+        }
     }
 
     /// Draws a source (a fan-in source with its inputs); returns the id the stages start from.
     mutating func source(_ source: any SourceBody) -> String {
         guard let fanIn = source as? any DrivingSource else {
             // The sources of a fan-in's inputs are numbered: `source`, `source2`, …
-            let id = lines.contains { $0.hasSuffix("source([source])") } ? newID("source") : "source"
-            add("\(id)([source])")
+            let id = sourceDrawn ? newID("source") : "source"
+            sourceDrawn = true
+            terminal(id, label: "source")
             return id
         }
         let join = newID("fanin")
@@ -76,7 +130,7 @@ struct MermaidDiagram {
             let last = chain(input.nodes, from: start)
             ends.append((last.id, last.label ?? "\(i + 1)"))
         }
-        add("\(join){{\(Self.quoted(fanIn.shapeName))}}")
+        node(join, fanIn.shapeName, mermaid: ("{{", "}}"), dot: "hexagon")
         for end in ends { edge(end.id, join, label: end.label) }
         return join
     }
@@ -96,25 +150,28 @@ struct MermaidDiagram {
         switch node.kind {
         case .broadcast, .route:
             let fork = newID(), join = newID()
-            add("\(fork){{\(Self.quoted(Self.label(node)))}}")
+            self.node(fork, Self.label(node, syntax), mermaid: ("{{", "}}"), dot: "hexagon")
             edge(from, fork, label: label)
             for branch in node.children {
                 let end = chain(branch.children, from: fork, label: branch.name)
                 edge(end.id, join, label: end.label)
             }
-            add("\(join)((\(Self.quoted("merge"))))")
+            self.node(join, "merge", mermaid: ("((", "))"), dot: "circle")
             return join
         case .group where !node.children.isEmpty:
             let group = newID("g")
-            add("subgraph \(group) [\(Self.quoted(Self.label(node)))]")
+            switch syntax {
+            case .mermaid: add("subgraph \(group) [\(quoted(Self.label(node, syntax)))]")
+            case .dot: add("subgraph cluster_\(group) { label=\(quoted(Self.label(node, syntax)));")
+            }
             indent += "  "
             let end = chain(node.children, from: from, label: label)
             indent.removeLast(2)
-            add("end")
+            add(syntax == .mermaid ? "end" : "}")
             return end.id
         default:
             let id = newID()
-            add("\(id)[\(Self.quoted(Self.label(node)))]")
+            self.node(id, Self.label(node, syntax), mermaid: ("[", "]"), dot: "box")
             edge(from, id, label: label)
             if node.kind == .expand { edge(id, id, label: "successors") }
             return id
@@ -122,7 +179,7 @@ struct MermaidDiagram {
     }
 
     /// `name: kind`, then options, then policies, one line each.
-    static func label(_ node: StageNode) -> String {
+    static func label(_ node: StageNode, _ syntax: Syntax) -> String {
         var title = node.name == node.kind.rawValue ? node.kind.rawValue : "\(node.name): \(node.kind.rawValue)"
         if node.kind == .partitioned, let inner = node.children.first {
             title = "\(inner.name == inner.kind.rawValue ? inner.kind.rawValue : "\(inner.name): \(inner.kind.rawValue)") · partitioned"
@@ -151,12 +208,13 @@ struct MermaidDiagram {
             policies.append("task executor")
         }
         if !policies.isEmpty { lines.append(policies.joined(separator: " · ")) }
-        return lines.joined(separator: "<br/>")
+        return lines.joined(separator: syntax == .mermaid ? "<br/>" : "\\n")
     }
 
-    /// A Mermaid string: in double quotes, with quotes escaped.
-    static func quoted(_ text: String) -> String {
-        "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "#quot;") + "\""
+    /// A quoted label, with its double quotes escaped (`#quot;` in Mermaid, `\"` in DOT).
+    func quoted(_ text: String) -> String {
+        let escape = syntax == .mermaid ? "#quot;" : "\\\""
+        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: escape) + "\""
     }
 }
 

@@ -52,4 +52,32 @@ import Testing
 
             """)
     }
+
+    @Test func theSameGraphInDOT() {
+        let flow = op.map { (x: Int) in x }.workers(4).retry(.attempts(2)).named("say \"hi\"")
+            | op.route(by: { $0 > 0 }, [true: op.map { $0 }], default: Flow())
+        #expect(flow.dot == """
+            digraph flow {
+              rankdir=LR;
+              node [fontname="Helvetica", fontsize=11];
+              input [label="input", shape=oval];
+              n1 [label="say \\"hi\\": map\\nworkers 4 · ordered\\nretry ×2", shape=box];
+              input -> n1;
+              n2 [label="route", shape=hexagon];
+              n1 -> n2;
+              n4 [label="map", shape=box];
+              n2 -> n4 [label="true"];
+              n4 -> n3;
+              n2 -> n3 [label="default"];
+              n3 [label="merge", shape=circle];
+              output [label="output", shape=oval];
+              n3 -> output;
+            }
+
+            """)
+        let p = Pipeline.zip(Pipeline([1]), Pipeline(["a"])) | op.map { "\($0.0)\($0.1)" }
+        #expect(p.dot.contains("fanin1 [label=\"zip\", shape=hexagon];"))
+        #expect(p.dot.contains("source2 [label=\"source\", shape=oval];"))
+        #expect(Pipeline.concat(Pipeline([1])).mermaid.contains("fanin1{{\"concat\"}}"))
+    }
 }
