@@ -63,6 +63,9 @@ let cases: [String: @Sendable () async throws -> Void] = [
     "batch0": { print((op.batch(0) as Flow<Int, [Int]>).stages) },
     "parallelBatch": { print((op.batch(3) as Flow<Int, [Int]>).workers(4).stages) },
     "nameEmpty": { print(map.named("").stages) },
+    "window0": { print(map.named("fetch").workers(4).ordered(window: 0).stages) },
+    "maxWeight0": { print(op.map { (x: [UInt8]) in x }.named("download").buffer(maxWeight: 0) { $0.count }.stages) },
+    "readAheadNegative": { print(Pipeline([[UInt8]()]).readAhead(maxWeight: -5) { $0.count }.stages) },
     "attempts0": { print(map.named("fetch").retry(.attempts(0)).stages) },
     "jitter3": { print(map.named("fetch").retry(.attempts(2, backoff: .fixed(.seconds(1), jitter: 3))).stages) },
     "jitterNaN": { print(map.named("fetch").retry(.attempts(2, backoff: .fixed(.seconds(1), jitter: .nan))).stages) },
@@ -73,6 +76,15 @@ let cases: [String: @Sendable () async throws -> Void] = [
     "poolThreads0": { print(BlockingPool(threads: 0, name: "db").threads) },
     "poolThreadsHuge": { print(BlockingPool(threads: Int.max, name: "db").threads) },
     "progress0": { print(PipelineMetrics(progressEvery: .zero) { _ in }.snapshot()) },
+    "batchWithin0": { print((op.batch(10, within: .zero) as Flow<Int, [Int]>).stages) },
+    "batchWeight0": { print((op.batch(maxWeight: 0) { (x: Int) in x }).stages) },
+    "debounce0": { print((op.debounce(for: .zero) as Flow<Int, Int>).stages) },
+    "timedInGroup": { print((map | op.debounce(for: .seconds(1))).named("g").stages) },
+    "dropBuffer0": { print(map.buffer(0, whenFull: .dropNewest).stages) },
+    "runTimeout0": { print(Pipeline([1]).timeout(.zero).stages) },
+    "idleTimeout0": { print(Pipeline([1]).idleTimeout(.zero).stages) },
+    "rate0": { print(RateLimiter(rate: 0).rate) },
+    "burst0": { print(RateLimiter(rate: 1, burst: 0).rate) },
 ]
 
 let arguments = CommandLine.arguments
@@ -116,6 +128,9 @@ bufferNegative|buffer must be >= 0, got -1 (stage 'parse')
 batch0|batch size must be >= 1, got 0 (stage 'batch')
 parallelBatch|workers must be 1 for stage 'batch', got 4
 nameEmpty|name must not be empty (stage 'map')
+window0|window must be >= 1, got 0 (stage 'fetch')
+maxWeight0|maxWeight must be >= 1, got 0 (stage 'download')
+readAheadNegative|maxWeight must be >= 1, got -5 (source)
 attempts0|attempts must be >= 1, got 0 (stage 'fetch')
 jitter3|jitter must be in 0...1, got 3.0 (stage 'fetch')
 jitterNaN|jitter must be in 0...1, got nan (stage 'fetch')
@@ -126,6 +141,15 @@ retryOnBatch|retry cannot apply to stage 'batch': it groups consecutive items
 poolThreads0|threads must be >= 1, got 0 (BlockingPool 'db')
 poolThreadsHuge|threads must be <= 4096, got 9223372036854775807 (BlockingPool 'db')
 progress0|progress interval must be > 0, got 0.0 seconds
+batchWithin0|batch within must be > 0, got 0.0 seconds (stage 'batch')
+batchWeight0|batch maxWeight must be >= 1, got 0 (stage 'batch')
+debounce0|debounce interval must be > 0, got 0.0 seconds (stage 'debounce')
+timedInGroup|stage 'debounce' acts on time and cannot be inside a fragment
+dropBuffer0|buffer size must be >= 1 with a drop policy, got 0 (stage 'buffer')
+runTimeout0|timeout must be > 0, got 0.0 seconds (pipeline)
+idleTimeout0|idleTimeout must be > 0, got 0.0 seconds (pipeline)
+rate0|rate must be finite and > 0, got 0.0 (rate limiter)
+burst0|burst must be >= 1, got 0 (rate limiter)
 CASES
 
 if [[ $failures -ne 0 ]]; then echo "release probe: $failures failure(s)"; exit 1; fi

@@ -8,6 +8,9 @@
 #   builder20.swift  Flow<Int, Int> { 20 builder stages using $0 }
 #   pipeBranches.swift / builderBranches.swift  a 10-stage flow with a broadcast and a route
 #                  (two branches each), in each style
+#   pipeMixed20.swift / builderMixed20.swift  20 stages mixing the stream operators, the timed
+#                  stages (batch within, weighted batch, debounce), a rate limit, a drop buffer and
+#                  the railway, in each style
 # and prints, per chain, the type-check time of the function holding it
 # (-debug-time-function-bodies) and the wall time of swiftc minus the empty file's.
 #
@@ -135,6 +138,68 @@ func builderBranches() {
     _ = flow
 }
 EOF2
+# The mixed chains: every kind of stage issue 14 added, between plain ones. In the builder, a
+# closure after a stage that changed the element type names its parameter's type (Docs/TypeChecking.md).
+cat >"$WORK/pipeMixed20.swift" <<'EOF'
+import Sluice
+
+func pipeMixedChain() {
+    let limiter = RateLimiter(rate: 1_000, burst: 10)
+    let pipeline = Pipeline(0..<10)
+        | op.map { (x: Int) -> Int in x + 1 }
+        | op.filter { (x: Int) -> Bool in x > -2 }
+        | op.scan(0) { (acc: Int, x: Int) -> Int in acc + x }
+        | op.distinct(window: 100)
+        | op.prefix(1_000)
+        | op.dropFirst(1)
+        | op.map { (x: Int) -> Int in x * 2 }.rateLimited(limiter)
+        | op.debounce(for: .milliseconds(1))
+        | op.map { (x: Int) -> Int in x - 1 }.buffer(16, whenFull: .dropOldest)
+        | op.batch(4, within: .seconds(1))
+        | op.map { (xs: [Int]) -> Int in xs.count }
+        | op.drop { (x: Int) -> Bool in x < 0 }
+        | op.batch(maxWeight: 8, within: .seconds(1)) { (x: Int) -> Int in x }
+        | op.map { (xs: [Int]) -> Int in xs.reduce(0, +) }
+        | op.tryFilter { (x: Int) -> Bool in x >= 0 }
+        | op.successes()
+        | op.compactMap { (x: Int) -> Int? in x }
+        | op.prefix { (x: Int) -> Bool in x < 1_000_000 }
+        | op.map { (x: Int) -> Int in x + 20 }
+        | op.filter { (x: Int) -> Bool in x != 7 }
+    _ = pipeline.timeout(.seconds(60)).idleTimeout(.seconds(5))
+}
+EOF
+
+cat >"$WORK/builderMixed20.swift" <<'EOF'
+import Sluice
+
+func builderMixedChain() {
+    let limiter = RateLimiter(rate: 1_000, burst: 10)
+    let flow = Flow<Int, Int> {
+        Map { $0 + 1 }
+        Filter { $0 > -2 }
+        Scan(0) { $0 + $1 }
+        Distinct<Int>(window: 100)
+        Prefix<Int>(1_000)
+        DropFirst<Int>(1)
+        Map { $0 * 2 }.rateLimited(limiter)
+        Debounce<Int>(for: .milliseconds(1))
+        Map { $0 - 1 }.buffer(16, whenFull: .dropOldest)
+        Batch<Int>(4, within: .seconds(1))
+        Map { (xs: [Int]) in xs.count }
+        DropWhile { $0 < 0 }
+        Batch<Int>(maxWeight: 8, within: .seconds(1)) { $0 }
+        Map { (xs: [Int]) in xs.reduce(0, +) }
+        TryFilter { $0 >= 0 }
+        Successes<Int>()
+        CompactMap { Optional($0) }
+        Prefix(while: { $0 < 1_000_000 })
+        Map { $0 + 20 }
+        Filter { $0 != 7 }
+    }
+    _ = flow
+}
+EOF
 
 # 4. Type-check. Prints "<min wall ms> <function-body ms>"; on failure prints the diagnostics.
 typecheck() {
@@ -166,7 +231,7 @@ read -r base_ms _ <<<"$(typecheck "$WORK/empty.swift")"
 if [ "$base_ms" = "FAILED" ]; then status=1; die "even an empty file importing Sluice fails to type-check"; fi
 echo "  empty file importing Sluice: ${base_ms} ms wall (baseline)"
 
-for name in pipe20 builder20 pipeBranches builderBranches; do
+for name in pipe20 builder20 pipeMixed20 builderMixed20 pipeBranches builderBranches; do
     result="$(typecheck "$WORK/$name.swift")"
     if [ "$result" = "FAILED" ]; then
         echo "  $name: FAILED to type-check (diagnostics above)"

@@ -2,10 +2,12 @@
 // (which blocks one of the two cooperative threads, see README.md), each with its baselines, in one
 // process, printing the ratios of Docs/Performance.md. Best of `rounds` runs per implementation.
 //
-//   swift run --package-path Benchmarks -c release sluice-throughput [rounds]
+//   swift run --package-path Benchmarks -c release sluice-throughput [rounds] [workload…]
+//   (workloads: w1 w3 w4 w5 w6 heavy hashing crawl readahead; default: all)
 import AsyncAlgorithms
 import Foundation
 import Sluice
+import Synchronization
 
 let rounds = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 5
 
@@ -161,6 +163,121 @@ func w5() async throws {
     print("  ordered throughput = \(ratio(unordered, ordered)) unordered (target ≥ 0.9×)")
 }
 
+/// Busy work for about `duration` on this thread (a heavy synchronous item).
+@inline(never) func spin(for duration: Duration) -> Int {
+    let end = ContinuousClock.now + duration
+    var n = 0
+    while ContinuousClock.now < end { n &+= 1 }
+    return n < 0 ? 1 : 0   // always 0, but the loop is not optimized away
+}
+
+/// Heavy synchronous items: 128 × 2 ms. `workers(2)` must keep both workers busy from the start.
+func heavy() async throws {
+    let n = 128
+    let one = try await best("workers(1)", expected: 0) {
+        try await (Pipeline(0..<n) | op.map { _ in spin(for: .milliseconds(2)) }.workers(1)).reduce(0, +)
+    }
+    let two = try await best("workers(2)", expected: 0) {
+        try await (Pipeline(0..<n) | op.map { _ in spin(for: .milliseconds(2)) }.workers(2)).reduce(0, +)
+    }
+    print("Heavy synchronous items (128 × 2 ms)")
+    print("  workers(2) speed = \(ratio(one, two)) workers(1)'s (target ≥ 1.8×)")
+}
+
+/// CPU hashing in chunks, the recipe of Docs/BlockingAndResources.md: 256 MB in 128 chunks.
+func hashing() async throws {
+    let chunkSize = 2 << 20, chunks = 128
+    let data = (0..<(chunkSize * chunks)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+    @Sendable func fnv(_ chunk: Int) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        data.withUnsafeBufferPointer { all in
+            for b in all[(chunk * chunkSize)..<((chunk + 1) * chunkSize)] { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
+        return Int(truncatingIfNeeded: h & 0xFFFF)
+    }
+    var expected = 0
+    for c in 0..<chunks { expected &+= fnv(c) }
+    let loop = await best("loop", expected: expected) {
+        var s = 0
+        for c in 0..<chunks { s &+= fnv(c) }
+        return s
+    }
+    let group = await best("2-task group", expected: expected) {
+        await withTaskGroup(of: Int.self) { g in
+            for w in 0..<2 {
+                g.addTask {
+                    var s = 0
+                    for c in stride(from: w, to: chunks, by: 2) { s &+= fnv(c) }
+                    return s
+                }
+            }
+            return await g.reduce(0, &+)
+        }
+    }
+    let sluice = try await best("workers(2)", expected: expected) {
+        try await (Pipeline(0..<chunks) | op.map { fnv($0) }.workers(2)).reduce(0, &+)
+    }
+    print("CPU hashing (256 MB in 128 chunks)")
+    print("  workers(2) time = \(ratio(sluice, group)) the 2-task group's (target ≤ 1.1×); loop \(ratio(loop, group)) the group's")
+}
+
+/// A crawl-like fan-out: 2,000 requests, `workers(32)`, 5–50 ms each and 2% taking 1 s.
+func crawl() async throws {
+    let n = 2_000
+    var rng = SplitMix(seed: 42)
+    let latencies: [Duration] = (0..<n).map { _ in
+        rng.next() % 50 == 0 ? .seconds(1) : .milliseconds(5 + Int(rng.next() % 46))
+    }
+    let expected = (0..<n).reduce(0, +)
+    let stage = op.map { (x: Int) async throws -> Int in
+        try await Task.sleep(for: latencies[x])
+        return x
+    }.workers(32)
+    let unordered = try await best("unordered", expected: expected) {
+        try await (Pipeline(0..<n) | stage.unordered()).reduce(0, +)
+    }
+    let ordered = try await best("ordered", expected: expected) {
+        try await (Pipeline(0..<n) | stage).reduce(0, +)
+    }
+    let wide = try await best("ordered(window: 1024)", expected: expected) {
+        try await (Pipeline(0..<n) | stage.ordered(window: 1_024)).reduce(0, +)
+    }
+    print("Crawl-like fan-out (2,000 × 5–50 ms, 2% 1 s, workers(32))")
+    print("  ordered (default window) throughput = \(ratio(unordered, ordered)) unordered (target ≥ 0.8×); window 1,024: \(ratio(unordered, wide))")
+    print("  unordered \(Int(unordered * 1000)) ms, ordered \(Int(ordered * 1000)) ms, window 1,024 \(Int(wide * 1000)) ms")
+}
+
+/// How far ahead of the consumer the source is read, and the bound for a live source.
+func readAhead() async throws {
+    final class Pulls: Sendable {
+        let pulled = Atomic<Int>(0)
+        var count: Int { pulled.load(ordering: .relaxed) }
+    }
+    struct Counted: Sequence, Sendable {
+        let pulls: Pulls
+        func makeIterator() -> AnyIterator<Int> {
+            var i = 0
+            return AnyIterator { i += 1; pulls.pulled.add(1, ordering: .relaxed); return i }
+        }
+    }
+    var worst = (take: 0, first: 0, loop: 0)
+    for _ in 0..<20 {
+        let a = Pulls(), b = Pulls(), c = Pulls()
+        _ = try await (Pipeline(Counted(pulls: a)) | op.map { $0 * 1 }).take(3)
+        _ = try await (Pipeline(Counted(pulls: b)) | op.map { $0 * 1 }).first()
+        var seen = 0
+        for try await _ in Pipeline(Counted(pulls: c)) | op.map({ $0 * 1 }) {
+            seen += 1
+            if seen == 5 { break }
+        }
+        worst = (max(worst.take, a.count), max(worst.first, b.count), max(worst.loop, c.count))
+    }
+    let live = Pipeline(AsyncStream<Int> { $0.finish() }) | op.map { (x: Int) async in x }.workers(8)
+    print("Read-ahead (worst of 20 runs, 1 M-item source → map)")
+    print("  take(3) read \(worst.take) (target ≤ 64); first() \(worst.first) (≤ 16); a loop of 5 \(worst.loop) (≤ 100)")
+    print("  live source → map.workers(8), defaults: inFlightBound \(live.inFlightBound) (target ≤ 256)")
+}
+
 /// W6 fan-out/fan-in: two sources merged, each record broadcast to two branches (a 1 ms "write"
 /// and a 1 ms "index"), 32 records in flight, both acknowledgements merged and counted. The
 /// hand-written equivalent: a task group keeping 32 records in flight, each record's two calls
@@ -207,11 +324,28 @@ func w6() async throws {
     print("  Sluice speed = \(ratio(group, sluice)) the task group's (unordered), \(ratio(group, ordered)) (ordered)   (target ≥ 0.9×)")
 }
 
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+let only = Set(CommandLine.arguments.dropFirst(2))
+func selected(_ name: String) -> Bool { only.isEmpty || only.contains(name) }
+
 print("sluice-throughput: best of \(rounds) runs each")
-// `SLUICE_THROUGHPUT_ONLY=w6` runs one workload.
-let only = ProcessInfo.processInfo.environment["SLUICE_THROUGHPUT_ONLY"]
-if only == nil || only == "w1" { try await w1() }
-if only == nil || only == "w3" { try await w3() }
-if only == nil || only == "w4" { try await w4() }
-if only == nil || only == "w5" { try await w5() }
-if only == nil || only == "w6" { try await w6() }
+if selected("w1") { try await w1() }
+if selected("w3") { try await w3() }
+if selected("w4") { try await w4() }
+if selected("w5") { try await w5() }
+if selected("heavy") { try await heavy() }
+if selected("hashing") { try await hashing() }
+if selected("crawl") { try await crawl() }
+if selected("readahead") { try await readAhead() }
+if selected("w6") { try await w6() }

@@ -84,7 +84,28 @@ struct TwiceBody: StageBody {
         let plan = Plan(nodes: [Self.sync("a"), Self.sync("b", workers: 3)], synchronousSource: true)
         #expect(plan.segments[1].workers == 3)
         #expect(plan.segments[1].isSynchronous)
-        #expect(plan.segments[1].window == 3, "ordered with 3 workers: a reorder window")
+        #expect(plan.segments[1].window == 3 * Plan.windowPerWorker, "ordered with 3 workers: a reorder window")
+    }
+
+    @Test func theReorderWindowIsSetInItemsIndependentlyOfWorkers() {
+        var node = Self.sync("b", workers: 3)
+        node.options.window = 1_000
+        #expect(Plan(nodes: [node], synchronousSource: true).segments[0].window == 1_000)
+        node.options.window = 1
+        #expect(Plan(nodes: [node], synchronousSource: true).segments[0].window == 1)
+        let plan = Plan(nodes: [Self.sync("b", workers: 3, ordered: false)], synchronousSource: true)
+        #expect(plan.segments[0].window == 0, "unordered: no window")
+        // The window is part of the bound.
+        node.options.window = 5_000
+        let wide = Plan(nodes: [node], synchronousSource: true).inFlightBound
+        node.options.window = 50
+        #expect(wide - Plan(nodes: [node], synchronousSource: true).inFlightBound == 4_950)
+    }
+
+    @Test func defaultBuffersAreLargeOnlyForASingleSynchronousWorker() {
+        let plan = Plan(nodes: [Self.sync("a"), Self.async("b"), Self.sync("c", workers: 2)], synchronousSource: false)
+        #expect(plan.segments.map(\.capacity) == [Plan.defaultBuffer, Plan.concurrentBuffer, Plan.concurrentBuffer])
+        #expect(plan.sourceCapacity == Plan.concurrentBuffer, "an async source's channel is small")
     }
 
     @Test func anExplicitBufferGivesAStageItsOwnSegment() {
@@ -163,7 +184,7 @@ struct TwiceBody: StageBody {
                         synchronousSource: false)
         #expect(plan.segments[0].takeLimit == Plan.batchLimit(plan.sourceCapacity))
         #expect(plan.segments[1].takeLimit == 1, "async workers > 1 take one item at a time")
-        #expect(plan.segments[2].takeLimit == Plan.defaultBuffer / 2, "a synchronous stage splits its input's batch")
+        #expect(plan.segments[2].takeLimit == Plan.batchLimit(plan.segments[1].capacity) / 2, "a synchronous stage splits its input's batch")
         #expect(plan.consumerLimit == Plan.batchLimit(plan.segments[2].capacity))
     }
 
@@ -184,7 +205,8 @@ struct TwiceBody: StageBody {
     @Test(arguments: [(async: true, workers: [2, 3, 4, 8, 16]), (false, [1, 2, 3, 4, 8, 16])])
     func theInFlightBoundGrowsWithWorkers(async: Bool, workers: [Int]) {
         func bound(_ workers: Int) -> Int {
-            let node = async ? Self.async("x", workers: workers) : Self.sync("x", workers: workers)
+            // An explicit buffer: the default one is larger for a single synchronous worker.
+            let node = async ? Self.async("x", workers: workers, buffer: 64) : Self.sync("x", workers: workers, buffer: 64)
             return Plan(nodes: [Self.sync("a"), node], synchronousSource: true).inFlightBound
         }
         let bounds = workers.map(bound)
@@ -203,7 +225,8 @@ struct TwiceBody: StageBody {
         // Without overflow, the bound is the plain sum.
         let small = Plan(nodes: [Self.async("x", buffer: 7)], synchronousSource: false)
         let s = small.segments[0]
-        #expect(small.inFlightBound == 2 * small.sourceCapacity + s.workers * (s.takeLimit + s.outboxLimit) + 7 + small.consumerLimit)
+        // (An async source's task holds one item besides its channel.)
+        #expect(small.inFlightBound == small.sourceCapacity + 1 + s.workers * (s.takeLimit + s.outboxLimit) + 7 + small.consumerLimit)
     }
 
     @Test func theInFlightBoundCountsEveryBuffer() {

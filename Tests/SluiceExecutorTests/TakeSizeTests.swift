@@ -1,4 +1,5 @@
-// The adaptive take size: one item first, doubling while items are cheap, one again when slow.
+// The adaptive take size: one item first, then what fits in a chunk's work (growing at most
+// twofold per chunk), one when items are slow.
 import Testing
 @testable import SluiceExecutor
 
@@ -14,13 +15,15 @@ import Testing
         #expect(seen == [2, 4, 8, 16, 32, 64, 100, 100, 100])
     }
 
-    @Test func fallsBackToOneWhenItemsAreSlowAndHoldsInBetween() {
+    @Test func takesWhatFitsInAChunksWorkAndOneWhenItemsAreSlow() {
         var take = TakeSize(limit: 512)
         for _ in 0..<5 { take.update(items: take.current, elapsed: .zero) }
         #expect(take.current == 32)
-        take.update(items: 32, elapsed: .microseconds(50) * 32)   // between cheap and slow: hold
-        #expect(take.current == 32)
-        take.update(items: 32, elapsed: .milliseconds(2) * 32)    // slow: one at a time
+        take.update(items: 32, elapsed: .microseconds(20) * 32)   // 20 µs each: 5 fit in 100 µs
+        #expect(take.current == 5)
+        take.update(items: 5, elapsed: .microseconds(10) * 5)     // faster: grows, at most twofold
+        #expect(take.current == 10)
+        take.update(items: 10, elapsed: .milliseconds(2) * 10)    // slow: one at a time
         #expect(take.current == 1)
         take.update(items: 1, elapsed: .milliseconds(2))
         #expect(take.current == 1)

@@ -20,6 +20,10 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
     public var buffer: BufferSize?
     /// `false` after `.unordered()`.
     public var ordered: Bool
+    /// The reorder window in input items, when set with `.ordered(window:)` (`nil` = the default).
+    public var window: Int?
+    /// The output buffer's weight bound, when set with `.buffer(maxWeight:weight:)`.
+    public var maxWeight: Int?
     /// The stages of a fragment that acts as one stage.
     public var children: [StageDescription]
 
@@ -29,15 +33,20 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
         workers = node.options.workers ?? 1
         buffer = node.options.buffer.map(BufferSize.init(capacity:))
         ordered = node.options.ordered
+        window = node.options.window
+        maxWeight = node.options.maxWeight
         children = node.children.map(StageDescription.init)
     }
 
-    /// `map`, `fetch: map(workers: 8, buffer: 32, unordered)`, `group[map, filter]`.
+    /// `map`, `fetch: map(workers: 8, buffer: 32, unordered)`, `fetch: map(workers: 32, window: 1024)`,
+    /// `group[map, filter]`.
     public var description: String {
         var options: [String] = []
         if workers != 1 { options.append("workers: \(workers)") }
         if let buffer { options.append("buffer: \(buffer)") }
         if !ordered { options.append("unordered") }
+        if let window { options.append("window: \(window)") }
+        if let maxWeight { options.append("maxWeight: \(maxWeight)") }
         var text = name == kind ? kind : "\(name): \(kind)"
         if !options.isEmpty { text += "(\(options.joined(separator: ", ")))" }
         if !children.isEmpty { text += "[\(children.map(\.description).joined(separator: ", "))]" }

@@ -4,6 +4,11 @@ extension MetricsSnapshot {
     /// One line for a live display, e.g.
     /// `3.2s | fetch 120 → 118 (retried 4) | parse 118 → 118 | 36.9 items/s`.
     ///
+    /// The rate at the end is the source's: items read per second (the first stage's inputs), so
+    /// a trailing `batch` does not make 16,000 rows/s look like 31 arrays/s. Per-stage rates are
+    /// `inputsPerSecond(of:)` and `outputsPerSecond(of:)`; drops and rate-limit waits appear as
+    /// notes (`dropped 12`, `throttled 1.50s`).
+    ///
     /// ```swift
     /// PipelineMetrics(progressEvery: .milliseconds(200)) { print("\r" + $0.progressLine, terminator: "") }
     /// ```
@@ -14,13 +19,52 @@ extension MetricsSnapshot {
             var notes: [String] = []
             if stage.retries > 0 { notes.append("retried \(stage.retries)") }
             if stage.failures > 0 { notes.append("failed \(stage.failures)") }
+            if stage.dropped > 0 { notes.append("dropped \(stage.dropped)") }
+            if stage.throttled > .zero { notes.append("throttled \(Self.seconds(stage.throttled))") }
             if !notes.isEmpty { part += " (\(notes.joined(separator: ", ")))" }
             parts.append(part)
         }
-        if let last = stages.last, elapsed > .zero {
-            parts.append("\(Self.decimal(Double(last.outputs) / Self.secondsValue(elapsed), places: 1)) items/s")
+        if let rate = sourceItemsPerSecond {
+            parts.append("\(Self.decimal(rate, places: 1)) items/s")
         }
         return parts.joined(separator: " | ")
+    }
+
+    /// Items read from the source per second of the run (the first stage's inputs ÷ elapsed);
+    /// `nil` before any time has passed or without stages.
+    ///
+    /// ```swift
+    /// if let rate = metrics.snapshot().sourceItemsPerSecond { print("\(rate) rows/s") }
+    /// ```
+    public var sourceItemsPerSecond: Double? {
+        guard let first = stages.first else { return nil }
+        return inputsPerSecond(of: first)
+    }
+
+    /// Items that entered `stage` per second of the run; `nil` before any time has passed.
+    ///
+    /// ```swift
+    /// let s = metrics.snapshot()
+    /// if let fetch = s["fetch"], let rate = s.inputsPerSecond(of: fetch) { print("fetch: \(rate)/s") }
+    /// ```
+    ///
+    /// - Parameter stage: One of this snapshot's stages.
+    /// - Returns: Its input rate.
+    public func inputsPerSecond(of stage: StageMetrics) -> Double? {
+        elapsed > .zero ? Double(stage.inputs) / Self.secondsValue(elapsed) : nil
+    }
+
+    /// Items `stage` emitted per second of the run; `nil` before any time has passed.
+    ///
+    /// ```swift
+    /// let s = metrics.snapshot()
+    /// if let batch = s["batch"], let rate = s.outputsPerSecond(of: batch) { print("\(rate) batches/s") }
+    /// ```
+    ///
+    /// - Parameter stage: One of this snapshot's stages.
+    /// - Returns: Its output rate.
+    public func outputsPerSecond(of stage: StageMetrics) -> Double? {
+        elapsed > .zero ? Double(stage.outputs) / Self.secondsValue(elapsed) : nil
     }
 
     /// A table with one row per stage: items in and out, failures, retries, busy time, utilisation

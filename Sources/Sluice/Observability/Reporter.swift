@@ -7,8 +7,8 @@ struct Reporter<Input: Sendable> {
     let observers: [StageObserver<Input>]
     let meter: StageCounters?
 
-    private func send(_ item: Input, _ kind: StageEvent<Input>.Kind) async {
-        let event = StageEvent(stage: stage, item: item, kind: kind)
+    private func send(_ item: Input, _ kind: StageEvent<Input>.Kind, outputs: [any Sendable] = []) async {
+        let event = StageEvent(stage: stage, item: item, kind: kind, outputs: outputs)
         for observer in observers { await observer(event) }
     }
 
@@ -20,9 +20,9 @@ struct Reporter<Input: Sendable> {
         return now
     }
 
-    func succeeded(_ item: Input, since start: ContinuousClock.Instant?, attempts: Int) async {
+    func succeeded<Output: Sendable>(_ item: Input, outputs: [Output], since start: ContinuousClock.Instant?, attempts: Int) async {
         guard let start else { return }
-        await send(item, .succeeded(duration: start.duration(to: .now), attempts: attempts))
+        await send(item, .succeeded(duration: start.duration(to: .now), attempts: attempts), outputs: outputs)
     }
 
     func failed(_ item: Input, _ failure: StageFailure, since start: ContinuousClock.Instant?) async {

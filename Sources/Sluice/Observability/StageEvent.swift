@@ -36,13 +36,35 @@ public struct StageEvent<Item: Sendable>: Sendable, CustomStringConvertible {
     public var item: Item
     /// What happened to it.
     public var kind: Kind
+    /// What the stage emitted for the item, on `succeeded` (empty otherwise): one output for `map`,
+    /// none or one for `filter` and `compactMap`, any number for `flatMap`. Read them typed with
+    /// `outputs(as:)`.
+    public var outputs: [any Sendable]
 
     /// Creates an event. Only a stage makes them (for its observers), so this is for the
     /// package's own tests.
-    package init(stage: String, item: Item, kind: Kind) {
+    package init(stage: String, item: Item, kind: Kind, outputs: [any Sendable] = []) {
         self.stage = stage
         self.item = item
         self.kind = kind
+        self.outputs = outputs
+    }
+
+    /// The stage's outputs for the item as `type` (see `outputs`), so an after-hook can read what
+    /// the stage made without a middleware.
+    ///
+    /// ```swift
+    /// op.map(fetch).observe { event in
+    ///     if case .succeeded = event.kind, let page = event.outputs(as: Page.self).first {
+    ///         print("\(event.item): \(page.body.count) bytes")
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// - Parameter type: The stage's output type.
+    /// - Returns: The outputs of that type, in order.
+    public func outputs<T>(as type: T.Type) -> [T] {
+        outputs.compactMap { $0 as? T }
     }
 
     /// `[fetch] 42 started`, `[fetch] 42 attempt 1 failed: timed out; retrying in 0.1 seconds`, …

@@ -45,7 +45,15 @@ public struct Pipeline<Element: Sendable>: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ consume: (RunOutput<Element>) async throws -> Result
     ) async throws -> Result {
-        try await Runner.run(source: source, nodes: nodes, options: options, consume: consume)
+        var options = options
+        var source = source
+        if let limits = options.limits {
+            // A fresh watch for each run: the limits count from this run's start.
+            let watch = RunWatch(limits)
+            options.watch = watch
+            source = watched(source, by: watch)
+        }
+        return try await Runner.run(source: source, nodes: nodes, options: options, consume: consume)
     }
 
     /// A pipeline reading an async sequence, in a task of its own.
@@ -75,6 +83,20 @@ public struct Pipeline<Element: Sendable>: Sendable {
         self.init(source: DeferredSource(make: makeElements), nodes: [])
     }
 
+    /// A pipeline whose async source is made afresh at each run (a new connection, a new
+    /// subscription, a new file handle).
+    ///
+    /// ```swift
+    /// let p = Pipeline { () async throws -> AsyncStream<String> in try await openFeed() }
+    /// ```
+    ///
+    /// - Parameter makeElements: Called at the start of every run, in the source's own task; an
+    ///   error it (or the sequence) throws fails the run as a `StageFailure` of the stage `"source"`.
+    @_disfavoredOverload
+    public init<S: AsyncSequence & SendableMetatype>(_ makeElements: @escaping @Sendable () async throws -> S) where S.Element == Element {
+        self.init(source: DeferredAsyncSource(make: makeElements), nodes: [])
+    }
+
     /// The stages applied to the source, as a flow would describe them.
     ///
     /// ```swift
@@ -92,6 +114,33 @@ public struct Pipeline<Element: Sendable>: Sendable {
     /// print(p.inFlightBound)
     /// ```
     public var inFlightBound: Int { boundWithShapes }
+}
+
+extension Pipeline {
+    /// Bounds how far ahead the source is read by total weight as well as by count: the items
+    /// read but not yet taken by the first stage weigh at most `maxWeight` together, by `weight`
+    /// (bytes, say). The source is then read one item at a time by a task of its own; an item
+    /// heavier than the whole bound still passes, alone. `weight` is called under the buffer's
+    /// lock: keep it cheap.
+    ///
+    /// ```swift
+    /// let p = Pipeline(documents).readAhead(maxWeight: 32 << 20) { $0.body.count }
+    ///     | op.map(index).workers(4)
+    /// ```
+    ///
+    /// Call it on the source's pipeline, before the stages (`|`) that follow.
+    ///
+    /// - Parameters:
+    ///   - maxWeight: The most total weight read ahead: at least 1 (a precondition).
+    ///   - weight: An item's weight; negative weights count as 0.
+    /// - Returns: The pipeline with a weight-bounded read-ahead.
+    public func readAhead(maxWeight: Int, weight: @escaping @Sendable (Element) -> Int) -> Pipeline<Element> {
+        require(maxWeight >= 1, "maxWeight must be >= 1, got \(maxWeight) (source)")
+        require(nodes.isEmpty, "readAhead(maxWeight:weight:) bounds the source: call it before the stages")
+        var options = options
+        options.sourceWeight = ErasedWeightBound(max: maxWeight, weigh: weight)
+        return Pipeline(source: source, nodes: nodes, options: options)
+    }
 }
 
 /// Applies a flow to a pipeline.

@@ -91,6 +91,8 @@ final class IteratorState<Element: Sendable> {
             await finish()
             // An error a body made of the cancellation is not the run's failure.
             if Task.isCancelled { throw CancellationError() }
+            // A run stopped by one of its time limits reports the limit, not the stop.
+            if let limit = output?.watch?.fired { throw limit }
             throw error
         }
         await finish()

@@ -58,3 +58,45 @@ struct AsyncSequenceSource<S: AsyncSequence & Sendable>: SourceBody where S.Elem
         return .async { try await reader.next() }
     }
 }
+
+/// A closure run at each execution, returning the async sequence to read (item by item, in the
+/// source's own task).
+struct DeferredAsyncSource<S: AsyncSequence & SendableMetatype>: SourceBody where S.Element: Sendable {
+    let make: @Sendable () async throws -> S
+    var isSynchronous: Bool { false }
+
+    func open(stop: StopSignal) async throws -> SourceCursor<S.Element> {
+        let reader = AsyncIteratorReader(try await make().makeAsyncIterator())
+        return .async { try await reader.next() }
+    }
+}
+
+/// A source that tells a run's watch each time items are read from it (for `idleTimeout`).
+struct WatchedSource<Base: SourceBody>: SourceBody {
+    let base: Base
+    let watch: RunWatch
+    var isSynchronous: Bool { base.isSynchronous }
+
+    func open(stop: StopSignal) async throws -> SourceCursor<Base.Element> {
+        let watch = watch
+        switch try await base.open(stop: stop) {
+        case .sync(let read):
+            return .sync { buffer, limit in
+                let before = buffer.count
+                defer { if buffer.count > before { watch.noteActivity() } }
+                return try read(&buffer, limit)
+            }
+        case .async(let next):
+            return .async {
+                let x = try await next()
+                if x != nil { watch.noteActivity() }
+                return x
+            }
+        }
+    }
+}
+
+/// `source`, noting its reads on `watch`.
+func watched(_ source: some SourceBody, by watch: RunWatch) -> any SourceBody {
+    WatchedSource(base: source, watch: watch)
+}

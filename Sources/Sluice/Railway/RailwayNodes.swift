@@ -24,6 +24,28 @@ extension StageNode {
         StageNode(kind: .tryFlatMap, body: RailExpandAsyncBody<A, A, S>(expand: expand, route: { .call($0) }))
     }
 
+    package static func tryFilter<A>(_ isIncluded: Transform<A, Bool>) -> StageNode {
+        StageNode(kind: .tryFilter, body: RailStepBody<A, A, Bool, Rail<A>>(
+            transform: isIncluded, route: { .call($0) },
+            output: { item, result in
+                switch result {
+                case .success(let keep): keep ? .success(item) : nil
+                case .failure(let failure): .failure(failure)
+                }
+            }))
+    }
+
+    package static func tryForEach<A>(_ action: Transform<A, Void>) -> StageNode {
+        StageNode(kind: .tryForEach, body: RailStepBody<A, A, Void, Rail<A>>(
+            transform: action, route: { .call($0) },
+            output: { item, result in
+                switch result {
+                case .success: .success(item)
+                case .failure(let failure): .failure(failure)
+                }
+            }))
+    }
+
     // MARK: Stay
 
     package static func thenMap<A, B: Sendable>(_ transform: Transform<A, B>) -> StageNode {

@@ -18,10 +18,14 @@ package final class Invocation {
     /// Reports a retry to the metrics and the stage's observers.
     package let onRetry: ((_ attempt: Int, _ delay: Duration, _ error: any Error) async -> Void)?
 
-    package init(stage: String, stop: StopSignal, onRetry: ((Int, Duration, any Error) async -> Void)?) {
+    /// This worker's counters for the stage when the run is measured (a rate limiter's waits).
+    package let meter: StageCounters?
+
+    package init(stage: String, stop: StopSignal, onRetry: ((Int, Duration, any Error) async -> Void)?, meter: StageCounters? = nil) {
         self.stage = stage
         self.stop = stop
         self.onRetry = onRetry
+        self.meter = meter
     }
 }
 

@@ -35,7 +35,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         let railway = self.railway
         let call = chain(body: body, collected: collected)
         let report = Reporter(stage: context.name, observers: observers, meter: context.meter)
-        let name = context.name, stop = context.stop, push = downstream.push
+        let name = context.name, stop = context.stop, push = downstream.push, meter = context.meter
 
         return AsyncSink(
             push: { x in
@@ -45,12 +45,12 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                     for y in collected.take() { try await push(y) }
                     return
                 }
-                let invocation = Invocation(stage: name, stop: stop, onRetry: report.onRetry(item: x))
+                let invocation = Invocation(stage: name, stop: stop, onRetry: report.onRetry(item: x), meter: meter)
                 let start = await report.started(x)
                 let outputs: [Output]
                 do {
                     outputs = try await call(x, invocation)
-                    await report.succeeded(x, since: start, attempts: invocation.attempts)
+                    await report.succeeded(x, outputs: outputs, since: start, attempts: invocation.attempts)
                 } catch let cancellation as CancellationError {
                     await report.cancelled(x, since: start)
                     throw cancellation

@@ -5,7 +5,7 @@ extension Pipeline {
     /// `Plan.inFlightBound`, plus the items a fan-in source's inputs hold and the queues of
     /// `partitioned` and `expand` stages.
     var boundWithShapes: Int {
-        let plan = Plan(nodes: nodes, synchronousSource: source.isSynchronous)
+        let plan = Plan(nodes: nodes, synchronousSource: source.isSynchronous, weighedSource: options.sourceWeight != nil)
         var parts = [plan.inFlightBound]
         if let driving = source as? any DrivingSource { parts.append(driving.heldBound) }
         for segment in plan.segments where segment.nodes.count == 1 {

@@ -24,6 +24,8 @@ package final class Channel<Element: Sendable>: Sendable {
     private let state: Lock<Machine>
     /// The last receive took a full batch: the producer is ahead, worth spinning for.
     private let busy = Atomic<Bool>(false)
+    /// The machine's `limit` (the capacity in force), mirrored for producers sizing their batches.
+    private let currentLimit: Atomic<Int>
 
     /// Whether cancelling a task suspended in `send` cancels the whole channel.
     private let senderCancellationCancels: Bool
@@ -36,15 +38,26 @@ package final class Channel<Element: Sendable>: Sendable {
     ///     its work is past a failure, but what it sends before it leaves (the outputs it
     ///     completed) must still reach the next stage, followed by the failure; the run cancels
     ///     its channels itself when it stops.
-    package init(capacity: Int, producers: Int = 1, senderCancellationCancels: Bool = true) {
-        state = Lock(Machine(capacity: capacity, producers: producers))
+    ///   - startingLimit: the capacity in force at first; it doubles each time a receive takes
+    ///     half of it or more, up to `capacity` (*slow start*). `nil`: all of `capacity` at once.
+    ///   - weightBound: also bound the queued items' total weight (`nil`: by count only).
+    package init(capacity: Int, producers: Int = 1, senderCancellationCancels: Bool = true, startingLimit: Int? = nil, weightBound: WeightBound<Element>? = nil) {
+        let machine = Machine(capacity: capacity, producers: producers, startingLimit: startingLimit, weightBound: weightBound)
+        currentLimit = Atomic(machine.limit)
+        state = Lock(machine)
         self.senderCancellationCancels = senderCancellationCancels
     }
+
+    /// The capacity in force now (see `startingLimit`): a producer that reads ahead of demand
+    /// (from a source, or into an outbox) reads no more than this before it hands over.
+    package var sendLimit: Int { currentLimit.load(ordering: .relaxed) }
 
     package var capacity: Int { state.withLock { $0.capacity } }
     /// Items currently held (queued or parked), for metrics and tests.
     package var buffered: Int { state.withLock { $0.buffered } }
     package var isCancelled: Bool { state.withLock { $0.isCancelled } }
+    /// The queued items' total weight, under a weight bound (`0` without one).
+    package var queuedWeight: Int { state.withLock { $0.queuedWeight } }
 
     /// Sends every item of `batch`, in order, suspending while the channel is full.
     /// On return `batch` is empty (its capacity kept). Pass `urgent: false` when more items will
@@ -84,8 +97,10 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer` without waiting. Throws the
     /// stream's failure once every item before it was taken.
     package func tryReceive(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
-        switch state.withLock({ $0.receive(into: &buffer, limit: limit) }) {
+        let (action, inForce) = state.withLock { machine in (machine.receive(into: &buffer, limit: limit), machine.limit) }
+        switch action {
         case .resumeWaitersAndReturnItems(let first, let count, let waiters):
+            if inForce != currentLimit.load(ordering: .relaxed) { currentLimit.store(inForce, ordering: .relaxed) }
             for c in waiters { c.resume() }
             return .items(first: first, count: count)
         case .suspendAndWait:

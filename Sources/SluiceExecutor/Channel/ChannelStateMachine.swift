@@ -9,13 +9,13 @@
 /// state, so a wake-up carries no payload. Every continuation handed in (to `park` or `wait`) comes
 /// back in exactly one later action, once.
 ///
-/// Items live in `queue` (at most `capacity`) or in the batches of parked senders, which receivers
+/// Items live in `queue` (at most `limit`, which grows to `capacity`) or in the batches of parked senders, which receivers
 /// take from directly once the queue is empty. A sender is resumed when its whole batch has been
 /// taken or moved into the queue, which makes `capacity == 0` an exact rendezvous.
 ///
 /// Lifecycle: `open` → `finished` (when the last producer finishes); `open` or `finished` →
 /// `cancelled`. Invariants of every phase: the parked senders' batches are not empty and are kept
-/// in arrival order; the queue holds at most `capacity` items; `dequeued` counts every item ever
+/// in arrival order; the queue holds at most `limit` items (`limit` ≤ `capacity`, and it never shrinks); `dequeued` counts every item ever
 /// handed to a receiver.
 package struct ChannelStateMachine<Element, Continuation> {
     package enum Phase {
@@ -41,11 +41,21 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     package let capacity: Int
+    /// The capacity in force now (*slow start*): it starts small and doubles each time a receive
+    /// takes at least half of it, up to `capacity`. So items leave a producer as fast as the
+    /// consumer asks for them: a consumer that needs three items does not make the producer fill
+    /// the whole buffer first, while one that keeps taking full batches soon gets all of it.
+    package private(set) var limit: Int
     /// A non-urgent send wakes a waiting receiver only once this many items are queued, so a fast
     /// producer is not woken against on every batch; an urgent send (the sender is about to
     /// wait) or a `poke` wakes it whatever the count.
-    package let wakeThreshold: Int
+    package private(set) var wakeThreshold: Int
     package private(set) var phase: Phase
+    /// A bound on the queued items' total weight as well as their count (`nil`: count only).
+    /// An item heavier than the whole bound still enters an empty queue, alone.
+    private let weightBound: WeightBound<Element>?
+    /// The queued items' total weight (`0` without a weight bound).
+    package private(set) var queuedWeight = 0
     private var queue = FIFO<Element>()
     private var parked: [ParkedSender] = []
     /// An emptied batch array kept for the next parked sender: parking moves the sender's array
@@ -57,11 +67,70 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// Items ever handed to receivers: the sequence number of the next item out.
     package private(set) var dequeued = 0
 
-    package init(capacity: Int, producers: Int) {
+    /// - Parameters:
+    ///   - capacity: the most items queued (`0`: a rendezvous, `Int.max`: unbounded).
+    ///   - producers: senders that will each `finish`.
+    ///   - startingLimit: the capacity in force at first (see `limit`); `nil`: all of it.
+    package init(capacity: Int, producers: Int, startingLimit: Int? = nil, weightBound: WeightBound<Element>? = nil) {
         precondition(capacity >= 0 && producers >= 1)
         self.capacity = capacity
+        self.weightBound = weightBound
         self.phase = .open(producers: producers, failure: nil)
-        self.wakeThreshold = capacity == Int.max ? Plan.maxBatch : Swift.max(1, capacity / 2)
+        let limit = capacity == Int.max ? Int.max : Swift.min(capacity, Swift.max(1, startingLimit ?? capacity))
+        self.limit = limit
+        self.wakeThreshold = Self.wakeThreshold(limit)
+    }
+
+    private static func wakeThreshold(_ limit: Int) -> Int {
+        limit == Int.max ? Plan.maxBatch : Swift.max(1, limit / 2)
+    }
+
+    /// How many of `items`' first ones (at most `room`) fit under the weight bound, and adds
+    /// their weight to the queue's.
+    private mutating func admit(_ items: FIFO<Element>, room: Int) -> Int {
+        guard let bound = weightBound else { return Swift.min(room, items.count) }
+        var total = queuedWeight
+        let empty = queue.isEmpty
+        var n = 0
+        let count = items.countPrefix(upTo: room) { item in
+            let w = Swift.max(0, bound.weigh(item))
+            // An item heavier than the bound still passes when the queue is empty.
+            guard total <= bound.max - w || (empty && n == 0) else { return false }
+            total = w > Int.max - total ? Int.max : total + w
+            n += 1
+            return true
+        }
+        queuedWeight = total
+        return count
+    }
+
+    /// How many of `items`' first ones (at most `limit`) a receiver takes within the weight it
+    /// may still take (`budget`, reduced by theirs); the `first` item of a receive is always taken.
+    private func within(_ budget: inout Int, _ items: FIFO<Element>, _ limit: Int, first: Bool) -> Int {
+        guard let bound = weightBound else { return limit }
+        var n = 0
+        return items.countPrefix(upTo: limit) { item in
+            let w = Swift.max(0, bound.weigh(item))
+            guard w <= budget || (first && n == 0) else { return false }
+            budget = Swift.max(0, budget - w)
+            n += 1
+            return true
+        }
+    }
+
+    /// Items just taken from the queue (the last `n` of `buffer`) no longer weigh on it.
+    private mutating func release(_ n: Int, of buffer: [Element]) {
+        guard let bound = weightBound, n > 0 else { return }
+        var total = queuedWeight
+        FIFO.forEachLast(n, of: buffer) { total -= Swift.max(0, bound.weigh($0)) }
+        queuedWeight = queue.isEmpty ? 0 : Swift.max(0, total)
+    }
+
+    /// A receive took `taken` items: a consumer taking half the limit or more gets a doubled one.
+    private mutating func grow(taken: Int) {
+        guard limit < capacity, taken >= Swift.max(1, limit / 2) else { return }
+        limit = limit > capacity / 2 ? capacity : limit * 2
+        wakeThreshold = Self.wakeThreshold(limit)
     }
 
     /// Items held by the channel, queued or parked.
@@ -92,9 +161,9 @@ package struct ChannelStateMachine<Element, Continuation> {
             batch.removeAll(keepingCapacity: true)
             return .throwCancellation
         }
-        let room = capacity == Int.max ? batch.count : Swift.max(0, capacity - queue.count)
+        let room = limit == Int.max ? batch.count : Swift.max(0, limit - queue.count)
         // A parked sender is ahead of us: keep FIFO order by parking behind it.
-        let n = parked.isEmpty ? Swift.min(room, batch.count) : 0
+        let n = parked.isEmpty ? (weightBound == nil ? Swift.min(room, batch.count) : admit(FIFO(adopting: batch), room: room)) : 0
         if n == batch.count {
             queue.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
@@ -151,14 +220,23 @@ package struct ChannelStateMachine<Element, Continuation> {
         if case .cancelled = phase { return .throwCancellation }
         precondition(limit >= 1, "a receive must be able to take an item")
         let first = dequeued
-        var taken = queue.take(upTo: limit, into: &buffer)
+        // Under a weight bound a receiver takes at most the bound's weight at once (and at least
+        // one item), so what it holds is bounded like the queue.
+        var budget = weightBound?.max ?? Int.max
+        var taken = queue.take(upTo: within(&budget, queue, limit, first: true), into: &buffer)
+        release(taken, of: buffer)
         var wake = Wakeups<Continuation>()
         // Refill the queue from parked senders, then hand parked items straight to this receiver.
         while !parked.isEmpty {
             if taken < limit && queue.isEmpty {
-                taken += parked[0].items.take(upTo: limit - taken, into: &buffer)
-            } else if capacity == Int.max || queue.count < capacity {
-                parked[0].items.move(upTo: capacity == Int.max ? Int.max : capacity - queue.count, into: &queue)
+                let n = within(&budget, parked[0].items, limit - taken, first: taken == 0)
+                if n == 0 { break }
+                taken += parked[0].items.take(upTo: n, into: &buffer)
+            } else if self.limit == Int.max || queue.count < self.limit {
+                let room = self.limit == Int.max ? Int.max : self.limit - queue.count
+                let n = admit(parked[0].items, room: room)
+                if n == 0 { break }   // the next parked item outweighs what the queue has room for
+                parked[0].items.move(upTo: n, into: &queue)
             } else {
                 break
             }
@@ -166,12 +244,13 @@ package struct ChannelStateMachine<Element, Continuation> {
                 var done = parked.removeFirst()
                 spare = done.items.releaseStorage()
                 wake.append(done.continuation)
-            } else if taken >= limit && (capacity != Int.max && queue.count >= capacity) {
+            } else if taken >= limit && (self.limit != Int.max && queue.count >= self.limit) {
                 break
             }
         }
         if taken > 0 {
             dequeued += taken
+            grow(taken: taken)
             // Items left over and other receivers waiting: pass the word on.
             if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake.append(contentsOf: wakeReceivers()) }
             return .resumeWaitersAndReturnItems(first: first, count: taken, waiters: wake)
@@ -262,6 +341,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         if isCancelled { return .none }
         phase = .cancelled
         queue.removeAll()
+        queuedWeight = 0
         let senders = parked.map(\.continuation)
         parked.removeAll()
         return .resumeReceiversAndSenders(receivers: takeAllReceivers(), senders: senders)
@@ -282,6 +362,19 @@ package struct ChannelStateMachine<Element, Continuation> {
         // Oldest first; `removeFirst` keeps the array's storage, so nothing is allocated.
         for _ in 0..<Swift.min(available, receivers.count) { woken.append(receivers.removeFirst()) }
         return woken
+    }
+}
+
+/// A bound on a channel's queued items by total weight (bytes, say), with the function that
+/// weighs an item. The function is called under the channel's lock: it must be cheap and must not
+/// block (`{ $0.count }`).
+package struct WeightBound<Element>: Sendable {
+    package let max: Int
+    package let weigh: @Sendable (Element) -> Int
+
+    package init(max: Int, weigh: @escaping @Sendable (Element) -> Int) {
+        self.max = max
+        self.weigh = weigh
     }
 }
 

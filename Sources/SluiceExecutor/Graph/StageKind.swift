@@ -6,10 +6,12 @@ package enum StageKind: String, Sendable, Hashable, CaseIterable {
     case map, filter, compactMap, flatMap, forEach, batch
     // Stream operators: sequential, one worker, state across items.
     case scan, prefix, dropFirst, drop, distinct
+    // Timed: a segment of their own, acting on time as well as on items.
+    case debounce, buffer
     /// A fragment acting as one stage (after a modifier on a multi-stage flow).
     case group
     // The railway: entering it, staying on it, handling failures, leaving it.
-    case tryMap, tryFlatMap
+    case tryMap, tryFlatMap, tryFilter, tryForEach
     case thenMap, thenFlatMap, thenFilter, thenForEach
     case mapFailure
     case recover, successes, failures
@@ -20,7 +22,7 @@ package enum StageKind: String, Sendable, Hashable, CaseIterable {
     /// with policies, a failure value it produces is a failed attempt.
     package var stepsOnRailway: Bool {
         switch self {
-        case .tryMap, .tryFlatMap, .thenMap, .thenFlatMap, .thenFilter, .thenForEach: true
+        case .tryMap, .tryFlatMap, .tryFilter, .tryForEach, .thenMap, .thenFlatMap, .thenFilter, .thenForEach: true
         default: false
         }
     }

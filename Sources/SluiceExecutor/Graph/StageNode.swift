@@ -9,15 +9,23 @@ package struct StageOptions: Sendable, Hashable {
     package var buffer: Int?
     /// `true` (the default): outputs leave in input order.
     package var ordered: Bool = true
+    /// The reorder window of an ordered parallel stage, in input items; `nil` = the default
+    /// (`Plan.windowPerWorker` per worker).
+    package var window: Int?
+    /// The most total weight the output channel holds (with `StageNode.outputWeight`); `nil` = by
+    /// count only.
+    package var maxWeight: Int?
 
-    package init(workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true) {
+    package init(workers: Int? = nil, buffer: Int? = nil, ordered: Bool = true, window: Int? = nil, maxWeight: Int? = nil) {
         self.workers = workers
         self.buffer = buffer
         self.ordered = ordered
+        self.window = window
+        self.maxWeight = maxWeight
     }
 
     /// True when nothing was set explicitly.
-    package var isDefault: Bool { workers == nil && buffer == nil && ordered }
+    package var isDefault: Bool { workers == nil && buffer == nil && ordered && window == nil && maxWeight == nil }
 }
 
 /// One node of a `Flow`'s graph.
@@ -35,6 +43,9 @@ package struct StageNode: Sendable {
     package var isSequential: Bool
     /// Where the stage's workers run: `nil` = the default (cooperative) executor.
     package var executorPreference: (any TaskExecutor)?
+    /// Weighs an output for the output channel's weight bound (`options.maxWeight`): a
+    /// `@Sendable (Output) -> Int`, erased (the executor casts it back where `Output` is known).
+    package var outputWeight: (any Sendable)?
 
     package init(kind: StageKind, name: String? = nil, options: StageOptions = .init(), isSequential: Bool = false, body: any StageBody) {
         self.kind = kind

@@ -58,8 +58,8 @@ package final class MetricsRecorder: Sendable {
     }
 
     /// The executor starts the next segment (they start in plan order) with this output channel.
-    package func segment<Element>(stages: Int, output: Channel<Element>) -> SegmentMeter {
-        let meter = SegmentMeter(stages: stages, output: output)
+    package func segment<Element>(stages: Int, output: Channel<Element>, maxWeight: Int? = nil) -> SegmentMeter {
+        let meter = SegmentMeter(stages: stages, output: output, maxWeight: maxWeight)
         state.withLock { $0.segments.append(meter) }
         return meter
     }
@@ -103,14 +103,20 @@ package final class MetricsRecorder: Sendable {
             var buffer: BufferMetrics?
             if row.isLast, let meter {
                 let current = meter.sampleBuffer()
-                buffer = BufferMetrics(capacity: meter.capacity, current: current, highWater: meter.highWaterMark)
+                let weight = meter.maxWeight == nil ? 0 : meter.sampleWeight()
+                buffer = BufferMetrics(
+                    capacity: meter.capacity, current: current, highWater: meter.highWaterMark,
+                    maxWeight: meter.maxWeight, weight: weight, weightHighWater: meter.weightHighWaterMark)
             }
-            stages.append(StageMetrics(
+            var stage = StageMetrics(
                 name: row.name, kind: row.kind, workers: row.workers,
                 inputs: inputs, outputs: outputs,
                 failures: sum { $0.stages[row.position].failures.load(ordering: .relaxed) },
                 retries: sum { $0.stages[row.position].retries.load(ordering: .relaxed) },
-                busy: .nanoseconds(busy), sharesTaskWithPrevious: row.position > 0, buffer: buffer))
+                busy: .nanoseconds(busy), sharesTaskWithPrevious: row.position > 0, buffer: buffer)
+            stage.dropped = sum { $0.stages[row.position].dropped.load(ordering: .relaxed) }
+            stage.throttled = .nanoseconds(probes.reduce(Int64(0)) { $0 + $1.stages[row.position].throttled.load(ordering: .relaxed) })
+            stages.append(stage)
         }
         return MetricsSnapshot(stages: stages, elapsed: started.duration(to: ended ?? .now), isFinished: ended != nil)
     }

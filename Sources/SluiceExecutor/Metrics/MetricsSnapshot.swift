@@ -59,6 +59,11 @@ public struct StageMetrics: Sendable, Hashable {
     public var failures: Int
     /// Extra attempts made by `retry` (an item that succeeded on its third attempt counts 2).
     public var retries: Int
+    /// Items dropped on purpose by a full buffer with a drop policy (`buffer(n, whenFull:)`).
+    public var dropped: Int = 0
+    /// Time the stage's workers spent waiting for a rate limiter (`rateLimited(_:)`), summed over
+    /// workers.
+    public var throttled: Duration = .zero
     /// Time the stage's workers spent processing items, summed over workers. Stages fused into one
     /// task (see `sharesTaskWithPrevious`) report their task's time, so it is not additive.
     public var busy: Duration
@@ -99,11 +104,21 @@ public struct BufferMetrics: Sendable, Hashable {
     /// The highest level observed. Sampled (after each chunk of items a worker processes, at every
     /// snapshot and progress tick), so a short peak between samples can be missed.
     public var highWater: Int
+    /// The buffer's weight bound, set with `.buffer(maxWeight:weight:)` (`nil`: by count only).
+    public var maxWeight: Int?
+    /// The total weight of the items in the buffer when the snapshot was taken (`0` without a
+    /// weight bound).
+    public var weight: Int
+    /// The highest total weight observed (sampled like `highWater`).
+    public var weightHighWater: Int
 
     /// Buffer figures. Only the metrics recorder (and the package's tests) make them.
-    package init(capacity: Int, current: Int, highWater: Int) {
+    package init(capacity: Int, current: Int, highWater: Int, maxWeight: Int? = nil, weight: Int = 0, weightHighWater: Int = 0) {
         self.capacity = capacity
         self.current = current
         self.highWater = highWater
+        self.maxWeight = maxWeight
+        self.weight = weight
+        self.weightHighWater = weightHighWater
     }
 }

@@ -9,12 +9,18 @@ package final class SegmentMeter: Sendable {
     /// Items the output channel holds right now (queued or parked).
     private let level: @Sendable () -> Int
     private let highWater = Atomic<Int>(0)
+    /// The output channel's weight bound (`nil`: by count only), its weight now, and the most seen.
+    let maxWeight: Int?
+    private let weightLevel: @Sendable () -> Int
+    private let weightHighWater = Atomic<Int>(0)
     private let probes = Lock<[WorkerProbe]>([])
 
-    init<Element>(stages: Int, output: Channel<Element>) {
+    init<Element>(stages: Int, output: Channel<Element>, maxWeight: Int? = nil) {
         stageCount = stages
         capacity = output.capacity
         level = { output.buffered }
+        self.maxWeight = maxWeight
+        weightLevel = { output.queuedWeight }
     }
 
     /// A new worker's probe, registered for snapshots.
@@ -31,14 +37,27 @@ package final class SegmentMeter: Sendable {
     @discardableResult
     func sampleBuffer() -> Int {
         let now = Swift.min(level(), capacity)
-        var seen = highWater.load(ordering: .relaxed)
-        while now > seen {
-            let (exchanged, original) = highWater.compareExchange(expected: seen, desired: now, ordering: .relaxed)
-            if exchanged { break }
-            seen = original
-        }
+        Self.raise(highWater, to: now)
+        if maxWeight != nil { Self.raise(weightHighWater, to: weightLevel()) }
         return now
     }
 
+    /// Reads the output channel's weight (under a weight bound) and raises its high-water mark.
+    func sampleWeight() -> Int {
+        let now = weightLevel()
+        Self.raise(weightHighWater, to: now)
+        return now
+    }
+
+    private static func raise(_ mark: borrowing Atomic<Int>, to now: Int) {
+        var seen = mark.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = mark.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
     var highWaterMark: Int { highWater.load(ordering: .relaxed) }
+    var weightHighWaterMark: Int { weightHighWater.load(ordering: .relaxed) }
 }

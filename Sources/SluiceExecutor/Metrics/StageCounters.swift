@@ -10,6 +10,10 @@ package final class StageCounters: Sendable {
     package let failures = Atomic<Int>(0)
     /// Retries made (one per extra attempt).
     package let retries = Atomic<Int>(0)
+    /// Items a buffer with a drop policy dropped (`buffer(n, whenFull:)`).
+    package let dropped = Atomic<Int>(0)
+    /// Nanoseconds the stage's workers waited for a rate limiter's tokens.
+    package let throttled = Atomic<Int64>(0)
     /// Railway stages: whether the item being handled arrived as a failure (it then only passes).
     package let passing = Atomic<Bool>(false)
 
@@ -36,6 +40,15 @@ package final class StageCounters: Sendable {
 
     package func countRetry() {
         retries.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    package func countDrops(_ n: Int) {
+        dropped.wrappingAdd(n, ordering: .relaxed)
+    }
+
+    package func countThrottled(_ d: Duration) {
+        let (seconds, attoseconds) = d.components
+        throttled.wrappingAdd(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000, ordering: .relaxed)
     }
 }
 

@@ -10,7 +10,7 @@ package final class Sequencer<Element: Sendable>: Sendable {
     private let waiterCancellationCancels: Bool
 
     /// - Parameters:
-    ///   - window: completed chunks that may be held back.
+    ///   - window: input items the completed chunks held back may span.
     ///   - waiterCancellationCancels: `true` (the default): a waiter's cancellation cancels the
     ///     sequencer. A run passes `false`: a worker is cancelled when its chunk is past a failure
     ///     (the cut wakes it), and the chunks before the failure must still go out in turn; the run

@@ -6,7 +6,8 @@
 /// Workers take *chunks* (consecutive input sequence numbers `start..<end`). A chunk whose start is
 /// `next` has the *turn*: its worker sends its outputs itself and then flushes the deposits of the
 /// chunks that completed after it. A chunk that completes out of turn is deposited. The window
-/// bounds the deposits: a worker may take new input only while fewer than `window` chunks wait.
+/// bounds the deposits, in input items: a worker may take new input only while the deposited
+/// chunks span fewer than `window` items.
 ///
 /// A chunk that fails *cuts* the sequence at its start: the chunks before it still go out in
 /// turn, then the failing chunk's worker sends the outputs it made before the failing item; every
@@ -24,7 +25,7 @@
 package struct SequencerStateMachine<Element, Continuation> {
     package enum Phase: Equatable {
         /// No chunk has failed: every chunk is released in turn. Window waiters wait only while
-        /// the window is full (`deposits.count >= window`), except during a flush: the turn
+        /// the window is full (`depositedSpan >= window`), except during a flush: the turn
         /// holder lets one in per deposit it takes, and the rest once it passes the turn on.
         case ordering
         /// The chunk starting at `cutoff` failed (`Int.min`: a failure that is not about one
@@ -44,8 +45,11 @@ package struct SequencerStateMachine<Element, Continuation> {
         var items: [Element]
     }
 
+    /// Input items the deposited chunks may span before workers wait.
     package let window: Int
     package private(set) var phase: Phase = .ordering
+    /// Input items spanned by the deposited chunks (`end - start`, summed).
+    package private(set) var depositedSpan = 0
     /// The start of the chunk that has the turn.
     package private(set) var next = 0
     private var deposits: [Int: Deposit] = [:]
@@ -79,7 +83,7 @@ package struct SequencerStateMachine<Element, Continuation> {
     /// May a worker take new input now? If not, it waits (`waitForWindow`).
     package var windowIsOpen: Bool {
         switch phase {
-        case .ordering: return deposits.count < window
+        case .ordering: return depositedSpan < window
         case .cut, .cancelled: return true
         }
     }
@@ -104,7 +108,7 @@ package struct SequencerStateMachine<Element, Continuation> {
     /// A worker is about to take new input.
     package func enterWindow() -> EnterWindowAction {
         switch phase {
-        case .ordering: return deposits.count < window ? .enter : .suspend
+        case .ordering: return depositedSpan < window ? .enter : .suspend
         case .cut: return .enter
         case .cancelled: return .throwCancellation
         }
@@ -175,6 +179,7 @@ package struct SequencerStateMachine<Element, Continuation> {
         if deposits.updateValue(Deposit(end: end, items: items), forKey: start) != nil {
             preconditionFailure("chunk \(start) completed twice")
         }
+        depositedSpan += end - start
         items = []
         return .none
     }
@@ -193,13 +198,15 @@ package struct SequencerStateMachine<Element, Continuation> {
     package mutating func advance(to end: Int) -> AdvanceAction {
         next = end
         if let d = deposits.removeValue(forKey: end) {
-            return .sendDepositAndAdvance(items: d.items, end: d.end, windowWaiter: windowWaiters.isEmpty ? nil : windowWaiters.removeFirst())
+            depositedSpan -= d.end - end
+            let open = depositedSpan < window && !windowWaiters.isEmpty
+            return .sendDepositAndAdvance(items: d.items, end: d.end, windowWaiter: open ? windowWaiters.removeFirst() : nil)
         }
         var wake: [Continuation] = []
         if let w = turnWaiters.removeValue(forKey: end) { wake.append(w) }
         // The window may have reopened without a flush (a deposit was flushed earlier by another
         // turn holder): let waiters in while there is room.
-        if deposits.count < window {
+        if depositedSpan < window {
             wake.append(contentsOf: windowWaiters)
             windowWaiters.removeAll()
         }
@@ -221,6 +228,7 @@ package struct SequencerStateMachine<Element, Continuation> {
         guard !isCancelled, start < cutoff else { return .none }
         phase = .cut(cutoff: start)
         deposits = deposits.filter { $0.key < start }
+        depositedSpan = deposits.reduce(0) { $0 + $1.value.end - $1.key }
         var wake = windowWaiters
         windowWaiters.removeAll()
         for (waiting, c) in turnWaiters where waiting > start {
@@ -242,6 +250,7 @@ package struct SequencerStateMachine<Element, Continuation> {
     package mutating func cancel() -> CancelAction {
         phase = .cancelled(cutoff: cutoff)
         deposits.removeAll()
+        depositedSpan = 0
         let all = Array(turnWaiters.values) + windowWaiters
         turnWaiters.removeAll()
         windowWaiters.removeAll()

@@ -7,9 +7,23 @@
 /// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Every other
 /// stage — async, expanding (`flatMap`) or configured — is a segment of its own.
 package struct Plan: Sendable {
-    /// Default capacity of a stage's output channel, in items. Measured on the W1 benchmark
-    /// (Docs/Performance.md): 256 → 29 M items/s, 512 → 45 M, 1024 → 44 M; 512 keeps memory lower.
+    /// Default capacity of a synchronous single-worker stage's output channel, in items: cheap
+    /// items move in large batches. Measured on the W1 benchmark (Docs/Performance.md): 256 → 29 M
+    /// items/s, 512 → 45 M, 1024 → 44 M; 512 keeps memory lower. A channel reaches it by slow
+    /// start (`startingLimit`), so a consumer that asks for a few items does not fill it.
     package static let defaultBuffer = 512
+    /// Default capacity of an asynchronous or parallel stage's output channel, and of an
+    /// asynchronous source's channel: their items cost a suspension or a hand-over each, so large
+    /// batches buy little, and a live source behind them is not over-consumed (with `workers(8)`
+    /// the whole run holds at most a few hundred items; see `inFlightBound`).
+    package static let concurrentBuffer = 16
+    /// Default reorder window of an ordered parallel stage, in input items per worker: workers
+    /// keep taking items past a slow one until the completed items held back span this many.
+    package static let windowPerWorker = 16
+    /// The capacity a run's channel starts with (*slow start*): it doubles each time the consumer
+    /// takes half of it or more, up to the channel's capacity. What leaves the source follows what
+    /// the consumer asks for: `take(3)` or `first()` read a few items, not whole buffers.
+    package static let startingLimit = 2
     /// The most items a worker takes or hands over at once.
     package static let maxBatch = 1024
     /// The most workers a stage may have (checked by `workers(_:)`). Each worker is a long-lived
@@ -33,8 +47,9 @@ package struct Plan: Sendable {
         package var outboxLimit: Int
         /// Where the workers run (`nil` = the cooperative pool).
         package var executorPreference: (any TaskExecutor)?
-        /// Completed chunks an ordered multi-worker stage may hold back (its reorder window).
-        package var window: Int { ordered && workers > 1 ? workers : 0 }
+        /// Input items the completed chunks an ordered multi-worker stage holds back may span
+        /// (its reorder window); `0` when it keeps no window.
+        package var window: Int
         package var name: String { nodes.count == 1 ? nodes[0].name : nodes.map(\.name).joined(separator: "+") }
     }
 
@@ -45,32 +60,51 @@ package struct Plan: Sendable {
     package var sourceCapacity: Int
     /// Items the consumer takes per receive.
     package var consumerLimit: Int
+    /// The source is read in batches (a `Sequence`), not one item at a time.
+    package var sourceIsSynchronous: Bool
+    /// The source's read-ahead is bounded by weight: it is read one item at a time.
+    package var sourceIsWeighed: Bool
 
-    package init(nodes: [StageNode], synchronousSource: Bool) {
+    /// - Parameters:
+    ///   - weighedSource: the source's read-ahead is bounded by weight: it is read by its own
+    ///     task, one item at a time, into a weight-bounded channel.
+    package init(nodes: [StageNode], synchronousSource: Bool, weighedSource: Bool = false) {
         var segments: [Segment] = []
         for node in nodes {
             if node.isFusible, let last = segments.last, last.isSynchronous, last.workers == 1, last.nodes.allSatisfy(\.isFusible) {
                 segments[segments.count - 1].nodes.append(node)
                 continue
             }
-            let capacity = node.options.buffer ?? Plan.defaultBuffer
+            let workers = node.options.workers ?? 1
+            let isSynchronous = node.body.isFusible && node.executorPreference == nil
+            let capacity = node.options.buffer ?? (isSynchronous && workers == 1 ? Plan.defaultBuffer : Plan.concurrentBuffer)
+            let ordered = node.options.ordered
+            let window = ordered && workers > 1 ? (node.options.window ?? (Saturating(workers) * Plan.windowPerWorker).value) : 0
+            // Unordered workers share the hand-over: together they hold at most one channel's
+            // worth. Ordered ones hand whole chunks to the sequencer (a smaller outbox would make
+            // them wait for their turn in the middle of a chunk instead of depositing it).
+            // A weight-bounded stage hands over each output as it is made: its workers hold at
+            // most one heavy item each beyond the bound.
+            let outboxLimit = node.options.maxWeight != nil ? 1
+                : window > 0 ? Plan.handOverLimit(capacity) : max(1, Plan.handOverLimit(capacity) / workers)
             segments.append(Segment(
-                nodes: [node], workers: node.options.workers ?? 1, ordered: node.options.ordered,
-                capacity: capacity, isSynchronous: node.body.isFusible && node.executorPreference == nil,
-                takeLimit: 1, outboxLimit: Plan.handOverLimit(capacity),
-                executorPreference: node.executorPreference))
+                nodes: [node], workers: workers, ordered: ordered, capacity: capacity, isSynchronous: isSynchronous,
+                takeLimit: 1, outboxLimit: outboxLimit, executorPreference: node.executorPreference, window: window))
         }
         // Take limits follow the capacity of the channel each segment reads from.
         let firstLimit = segments.first.map { Plan.batchLimit($0.capacity) } ?? Plan.defaultBuffer
-        sourceCapacity = max(segments.first?.workers ?? 1, firstLimit)
+        sourceCapacity = max(segments.first?.workers ?? 1, synchronousSource ? firstLimit : min(firstLimit, Plan.concurrentBuffer))
+        sourceIsSynchronous = synchronousSource
         var upstream = sourceCapacity
         for i in segments.indices {
             let s = segments[i]
             let perWorker = s.isSynchronous ? max(1, Plan.batchLimit(upstream) / s.workers) : (s.workers > 1 ? 1 : Plan.batchLimit(upstream))
-            segments[i].takeLimit = perWorker
+            // A weight-bounded stage takes one item at a time (a chunk's outputs would all be in hand).
+            segments[i].takeLimit = s.nodes.last?.options.maxWeight != nil ? 1 : perWorker
             upstream = s.capacity
         }
-        sourceFused = synchronousSource && segments.first.map { $0.isSynchronous && $0.workers == 1 } == true
+        sourceIsWeighed = weighedSource
+        sourceFused = !weighedSource && synchronousSource && segments.first.map { $0.isSynchronous && $0.workers == 1 } == true
         if sourceFused { segments[0].takeLimit = segments[0].outboxLimit }
         consumerLimit = Plan.batchLimit(segments.last?.capacity ?? sourceCapacity)
         self.segments = segments
@@ -87,17 +121,19 @@ package struct Plan: Sendable {
     /// The most items that can have left the source without having been delivered to the consumer,
     /// for stages that emit one output per input (`map`, `forEach`): the documented memory bound.
     ///
-    /// source: its channel plus one chunk in hand (or, fused, one chunk in the first worker);
-    /// each segment: per worker, one input chunk and one outbox; its output channel; its reorder
-    /// window (one outbox per held-back chunk); the consumer: one batch in hand.
+    /// source: its channel plus what the source task holds (a chunk read from a `Sequence`, one
+    /// item from an `AsyncSequence`; fused: one chunk in the first worker); each segment: per
+    /// worker, one input chunk and one outbox (in an ordered parallel stage, the outputs of its
+    /// chunk); its output channel; its reorder window; the consumer: one batch in hand.
     /// `Int.max` when a stage has an unbounded buffer: there is no bound then; also when the bound
     /// does not fit in an `Int` (huge buffers): the computation saturates.
     package var inFlightBound: Int {
         if segments.contains(where: { $0.capacity == Int.max }) { return Int.max }
-        var total = Saturating(sourceFused ? 0 : 2) * sourceCapacity
+        var total = sourceFused ? Saturating(0) : Saturating(sourceCapacity) + (sourceIsSynchronous && !sourceIsWeighed ? sourceCapacity : 1)
         for s in segments {
-            let perWorker = Saturating(s.takeLimit) + s.outboxLimit
-            total = total + Saturating(s.workers) * perWorker + s.capacity + Saturating(s.window) * s.outboxLimit
+            let outbox = s.window > 0 ? min(s.outboxLimit, s.takeLimit) : s.outboxLimit
+            let perWorker = Saturating(s.takeLimit) + outbox
+            total = total + Saturating(s.workers) * perWorker + s.capacity + s.window
         }
         if segments.isEmpty { total = Saturating(2) * sourceCapacity }
         return (total + consumerLimit).value

@@ -69,6 +69,19 @@ package struct FIFO<Element> {
         }
     }
 
+    /// How many of the oldest items (at most `limit`) pass `fits`, which sees them in order and
+    /// stops the count at its first `false`.
+    package func countPrefix(upTo limit: Int, while fits: (Element) -> Bool) -> Int {
+        var n = 0
+        while n < limit && head + n < storage.count && fits(storage[head + n]) { n += 1 }
+        return n
+    }
+
+    /// Calls `body` on the `n` newest items of `buffer` (those a `take` just appended).
+    package static func forEachLast(_ n: Int, of buffer: [Element], _ body: (Element) -> Void) {
+        for i in (buffer.count - n)..<buffer.count { body(buffer[i]) }
+    }
+
     /// Empties the queue and hands back its array (capacity kept), for reuse.
     package mutating func releaseStorage() -> [Element] {
         var released: [Element] = []

@@ -5,9 +5,32 @@ import Synchronization
 package struct RunOptions: Sendable {
     /// Set when the run is measured (`PipelineMetrics`); `nil` costs nothing.
     package var metrics: MetricsRecorder?
+    /// Bounds the source's read-ahead by total weight (`nil`: by count only).
+    package var sourceWeight: ErasedWeightBound?
+    /// The pipeline's time limits (`timeout`, `idleTimeout`), if any.
+    package var limits: RunLimits?
+    /// The watch enforcing `limits` during one run (made by the terminal for each run).
+    package var watch: RunWatch?
 
-    package init(metrics: MetricsRecorder? = nil) {
+    package init(metrics: MetricsRecorder? = nil, sourceWeight: ErasedWeightBound? = nil) {
         self.metrics = metrics
+        self.sourceWeight = sourceWeight
+    }
+}
+
+/// A weight bound whose function's element type is erased: a `@Sendable (Element) -> Int`,
+/// cast back where the element type is known.
+package struct ErasedWeightBound: Sendable {
+    package var max: Int
+    package var weigh: any Sendable
+
+    package init(max: Int, weigh: any Sendable) {
+        self.max = max
+        self.weigh = weigh
+    }
+
+    package func typed<Element>(as: Element.Type) -> WeightBound<Element>? {
+        (weigh as? @Sendable (Element) -> Int).map { WeightBound(max: max, weigh: $0) }
     }
 }
 

@@ -7,13 +7,17 @@ package struct RunOutput<Element: Sendable>: Sendable {
     package let run: RunState
     /// Items to take per receive.
     package let limit: Int
+    /// Notes each batch the consumer takes (for an idle timeout).
+    package var watch: RunWatch? = nil
 
     /// Appends the next batch to `buffer`; returns `false` at the end. After the outputs of every
     /// item before a failure, throws that failure (a `StageFailure`); throws `CancellationError`
     /// if the run was cancelled.
     @usableFromInline
     package func receive(into buffer: inout [Element]) async throws -> Bool {
-        try await channel.receive(into: &buffer, limit: limit) != nil
+        let more = try await channel.receive(into: &buffer, limit: limit) != nil
+        watch?.noteActivity()
+        return more
     }
 }
 
@@ -31,24 +35,26 @@ package enum Runner {
         isolation: isolated (any Actor)? = #isolation,
         consume: (RunOutput<Output>) async throws -> Result
     ) async throws -> Result {
-        let plan = Plan(nodes: nodes, synchronousSource: source.isSynchronous)
+        let plan = Plan(nodes: nodes, synchronousSource: source.isSynchronous, weighedSource: options.sourceWeight != nil)
         let metrics = options.metrics
         metrics?.begin(plan)
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self, isolation: isolation) { group in
             let run = RunState(options: options)
             metrics?.startProgress(in: &group)
-            let output: Channel<Output> = launch(plan, source: source, group: &group, run: run)
+            options.watch?.start(in: &group, run: run)
+            let output: Channel<Output> = launch(plan, source: source, sourceWeight: options.sourceWeight, group: &group, run: run)
             let result: Result
             do {
                 // A cancelled caller stops the run at once (not when `consume` next resumes), so no
                 // stage body starts after the cancellation — e.g. no new call on a blocking pool.
                 result = try await withTaskCancellationHandler {
-                    try await consume(RunOutput(channel: output, run: run, limit: plan.consumerLimit))
+                    try await consume(RunOutput(channel: output, run: run, limit: plan.consumerLimit, watch: options.watch))
                 } onCancel: { run.stop() }
             } catch {
                 await end(run, &group, metrics)
                 // An error a body made of the cancellation is not the run's failure.
                 if Task.isCancelled { throw CancellationError() }
+                if let limit = options.watch?.fired { throw limit }
                 throw error
             }
             await end(run, &group, metrics)
@@ -68,7 +74,7 @@ package enum Runner {
     }
 
     /// Creates the channels and starts the source task and every worker.
-    static func launch<Output: Sendable>(_ plan: Plan, source: any SourceBody, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> Channel<Output> {
+    static func launch<Output: Sendable>(_ plan: Plan, source: any SourceBody, sourceWeight: ErasedWeightBound? = nil, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> Channel<Output> {
         let sourceStop = StopSignal()
         run.onStop { sourceStop.set() }
         var halts: [@Sendable () -> Void] = [{ sourceStop.set() }]
@@ -76,7 +82,7 @@ package enum Runner {
         if plan.sourceFused {
             upstream = FusedSource(body: source)
         } else {
-            let (channel, halt) = startSource(source, plan: plan, stop: sourceStop, group: &group, run: run)
+            let (channel, halt) = startSource(source, plan: plan, weight: sourceWeight, stop: sourceStop, group: &group, run: run)
             upstream = channel
             halts.append(halt)
         }
@@ -91,15 +97,19 @@ package enum Runner {
 
     struct FusedSource { var body: any SourceBody }
 
-    static func startSource<S: SourceBody>(_ source: S, plan: Plan, stop: StopSignal, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
-        let channel = Channel<S.Element>(capacity: plan.sourceCapacity, senderCancellationCancels: false)
+    static func startSource<S: SourceBody>(_ source: S, plan: Plan, weight: ErasedWeightBound?, stop: StopSignal, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
+        let channel = Channel<S.Element>(
+            capacity: plan.sourceCapacity, senderCancellationCancels: false, startingLimit: Plan.startingLimit,
+            weightBound: weight?.typed(as: S.Element.self))
         run.onStop { channel.cancel() }
-        let task = SourceTask<S.Element>(source: source, output: channel, chunk: plan.sourceCapacity, stop: stop)
+        // Under a weight bound the source task holds one item at a time beyond the channel.
+        let task = SourceTask<S.Element>(source: source, output: channel, chunk: plan.sourceIsWeighed ? 1 : plan.sourceCapacity, stop: stop)
         group.addTask { await task.run() }
         return (channel, { channel.cancel() })
     }
 
     static func startSegment(_ segment: Plan.Segment, input: Any, haltUpstream: @escaping @Sendable () -> Void, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
+        if let timed = startTimedSegment(segment, body: segment.nodes[0].body, input: input, haltUpstream: haltUpstream, group: &group, run: run) { return timed }
         // A stage with workers of its own (Shapes/LaunchingBody.swift): per-key order, expansion.
         if segment.nodes.count == 1, let launching = segment.nodes[0].body as? any LaunchingBody {
             return launching.launchErased(segment, input: input, haltUpstream: haltUpstream, group: &group, run: run)
@@ -114,7 +124,13 @@ package enum Runner {
 
     static func startSegment<First: StageBody, Last: StageBody>(_ segment: Plan.Segment, _ first: First, _ last: Last, input: Any, haltUpstream: @escaping @Sendable () -> Void, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
         // One producer: the segment's last worker to leave ends the channel (see `SegmentControl`).
-        let output = Channel<Last.Output>(capacity: segment.capacity, producers: 1, senderCancellationCancels: false)
+        let node = segment.nodes[segment.nodes.count - 1]
+        let weightBound = node.options.maxWeight.flatMap { max in
+            (node.outputWeight as? @Sendable (Last.Output) -> Int).map { WeightBound(max: max, weigh: $0) }
+        }
+        let output = Channel<Last.Output>(
+            capacity: segment.capacity, producers: 1, senderCancellationCancels: false,
+            startingLimit: Plan.startingLimit, weightBound: weightBound)
         let workerInput: WorkerInput<First.Input>
         if let fused = input as? FusedSource {
             workerInput = .source(fused.body)
@@ -133,7 +149,7 @@ package enum Runner {
         run.onStop(halt)
         let worker = SegmentWorker<First.Input, Last.Output>(
             segment: segment, input: workerInput, output: output, sequencer: sequencer, control: control, run: run,
-            meter: run.metrics?.segment(stages: segment.nodes.count, output: output))
+            meter: run.metrics?.segment(stages: segment.nodes.count, output: output, maxWeight: weightBound?.max))
         for _ in 0..<segment.workers {
             group.addTask(executorPreference: segment.executorPreference) { await worker.run() }
         }

@@ -16,18 +16,22 @@ final class Outbox<Element> {
     var hasTurn = false
 }
 
-/// How many items a worker takes at once. It starts at one and doubles while items are cheap, up to
-/// the plan's take limit; it falls back to one as soon as items take long. So heavy items spread
-/// over every worker of a stage (a worker does not take a whole batch of 2 ms items while the
-/// others idle), a consumer that needs a few items does not make a worker read far ahead, and tiny
-/// items still move in large chunks after a few rounds.
+/// How many items a worker takes at once: as many as fit in `chunkWork` at the rate of the last
+/// chunk, growing at most twofold per chunk, from one item up to the plan's take limit.
+///
+/// So the first chunk is one item; tiny items soon move in whole batches (the cost of taking and
+/// handing over a chunk, a few microseconds, is spread over many items); items of about 20 µs go
+/// five at a time; and an item that takes longer than `chunkWork` is taken alone, so heavy items
+/// spread over every worker of a stage (a worker does not take a whole batch of 2 ms items while
+/// the others idle). A consumer that needs a few items does not make a worker read far ahead.
 struct TakeSize {
     let limit: Int
     private(set) var current = 1
 
-    /// Below this time per item, items are cheap: take twice as many next time.
-    static let cheapItem = Duration.microseconds(2)
-    /// Above this time per item, take one at a time.
+    /// The work a chunk should take: long enough that handing it over costs little next to it,
+    /// short enough that slow items are taken one at a time.
+    static let chunkWork = Duration.microseconds(100)
+    /// Outputs that took longer than this to make are handed over at once, not held for a batch.
     static let slowItem = Duration.microseconds(200)
 
     init(limit: Int) {
@@ -36,11 +40,9 @@ struct TakeSize {
 
     mutating func update(items: Int, elapsed: Duration) {
         guard items > 0 else { return }
-        if elapsed < Self.cheapItem * items {
-            current = Swift.min(limit, current * 2)
-        } else if elapsed > Self.slowItem * items {
-            current = 1
-        }
+        // Items that fit in `chunkWork` at this chunk's rate (all of them when it took no time).
+        let fit = elapsed <= .zero ? Int.max : Int(Swift.min(Double(Int.max / 2), Self.chunkWork / elapsed * Double(items)))
+        current = Swift.max(1, Swift.min(limit, current * 2, fit))
     }
 }
 
@@ -132,25 +134,34 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         let context = StageContext(name: "", stop: slot.stop, scope: scope)
 
         if segment.isSynchronous, let kernel: ChunkKernel<Input, Output> = KernelComposer.kernel(segment.nodes, context: context, probe: probe) {
+            // The work that made the outputs the outbox holds.
+            var held = Duration.zero
             return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
                 let busy = probe?.startBusy()
                 defer { probe?.endBusy(since: busy) }
+                if outbox.items.isEmpty { held = .zero }
                 let start = ContinuousClock.now
                 try kernel.process(&inbox, &outbox.items)
                 let work = start.duration(to: .now)
-                if outbox.items.count >= segment.outboxLimit { try await flushFull(outbox) }
+                held += work
+                if outbox.items.count >= handOverLimit {
+                    try await flushFull(outbox)
+                } else if sequencer == nil && held > TakeSize.slowItem && !outbox.items.isEmpty {
+                    // Outputs that took long to make leave at once: a hand-over costs far less
+                    // than the work they hold, and no output waits long for a batch to fill.
+                    try await output.send(&outbox.items)
+                }
                 return work
             } finish: {
                 try kernel.finish(&outbox.items)
             }
         }
-        let limit = segment.outboxLimit
         let sink: AsyncSink<Input> = SinkComposer.async(
             segment.nodes,
             tail: AsyncSink(
                 push: { y in
                     outbox.items.append(y)
-                    if outbox.items.count >= limit { try await flushFull(outbox) }
+                    if outbox.items.count >= handOverLimit { try await flushFull(outbox) }
                 },
                 finish: {}),
             context: context, probe: probe)
@@ -170,6 +181,15 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         } finish: {
             try await sink.finish()
         }
+    }
+
+    /// Outputs a worker collects before it hands them over: its plan's limit, or less while the
+    /// output channel's slow start holds less (so a consumer that needs a few items does not make
+    /// the worker fill a whole batch first). An ordered parallel segment keeps the plan's limit:
+    /// its workers hand over whole chunks through the sequencer.
+    private var handOverLimit: Int {
+        if sequencer != nil { return segment.outboxLimit }
+        return Swift.min(segment.outboxLimit, Swift.max(1, output.sendLimit))
     }
 
     /// The worker's loop, common to both forms: take a chunk, process it, hand it over.

@@ -41,7 +41,8 @@ struct SourceTask<Element: Sendable> {
                 if stop.isSet { throw CancellationError() }
                 var failure: (any Error)?
                 do {
-                    more = try read(&batch, chunk)
+                    // No more than the channel takes now: what leaves the source follows demand.
+                    more = try read(&batch, Swift.min(chunk, Swift.max(1, output.sendLimit)))
                 } catch {
                     failure = StageFailure.wrap(error, stage: "source", item: nil)
                 }

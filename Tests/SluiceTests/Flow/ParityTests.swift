@@ -4,6 +4,7 @@
 // sources, so adding a spelling without its twin (or without a row) fails here.
 import Foundation
 import Sluice
+import SluiceTestSupport
 import Testing
 
 private typealias C = ParityClosures
@@ -32,6 +33,9 @@ private typealias C = ParityClosures
             .init("forEach",       "ForEach",     "sync",             ints,  op.forEach(C.touch),                                   ForEach(C.touch)),
             .init("forEach",       "ForEach",     "async",            ints,  op.forEach(C.touchAsync),                              ForEach(C.touchAsync)),
             .init("batch",         "Batch",       "size",             ints,  op.batch(2),                                           Batch<Int>(2), sequential: true),
+            .init("batch",         "Batch",       "size or time",     ints,  op.batch(2, within: .seconds(3_600), clock: C.frozen), Batch<Int>(2, within: .seconds(3_600), clock: C.frozen), sequential: true),
+            .init("batch",         "Batch",       "weight",           ints,  op.batch(maxWeight: 4, weight: C.itself),              Batch(maxWeight: 4, weight: C.itself), sequential: true),
+            .init("debounce",      "Debounce",    "interval",         ints,  op.debounce(for: .seconds(3_600), clock: C.frozen),    Debounce<Int>(for: .seconds(3_600), clock: C.frozen), sequential: true),
             .init("scan",          "Scan",        "sync",             ints,  op.scan(0, C.sum),                                     Scan(0, C.sum), sequential: true),
             .init("prefix",        "Prefix",      "count",            ints,  op.prefix(3),                                          Prefix<Int>(3), sequential: true),
             .init("prefix",        "Prefix",      "while",            ints,  op.prefix(while: C.below4),                            Prefix(while: C.below4), sequential: true),
@@ -44,6 +48,10 @@ private typealias C = ParityClosures
             .init("tryFlatMap",    "TryFlatMap",  "sync sequence",    ints,  op.tryFlatMap(C.upToUnless3),                          TryFlatMap(C.upToUnless3)),
             .init("tryFlatMap",    "TryFlatMap",  "async sequence",   ints,  op.tryFlatMap(C.upToUnless3Async),                     TryFlatMap(C.upToUnless3Async)),
             .init("tryFlatMap",    "TryFlatMap",  "AsyncSequence",    ints,  op.tryFlatMap(C.upToStreamUnless3),                    TryFlatMap(C.upToStreamUnless3)),
+            .init("tryFilter",     "TryFilter",   "sync",             ints,  op.tryFilter(C.isOddUnless3),                          TryFilter(C.isOddUnless3)),
+            .init("tryFilter",     "TryFilter",   "async",            ints,  op.tryFilter(C.isOddUnless3Async),                     TryFilter(C.isOddUnless3Async)),
+            .init("tryForEach",    "TryForEach",  "sync",             ints,  op.tryForEach(C.touchUnless3),                         TryForEach(C.touchUnless3)),
+            .init("tryForEach",    "TryForEach",  "async",            ints,  op.tryForEach(C.touchUnless3Async),                    TryForEach(C.touchUnless3Async)),
             .init("thenMap",       "ThenMap",     "sync",             rails, op.thenMap(C.tenfoldUnless3),                          ThenMap(C.tenfoldUnless3)),
             .init("thenMap",       "ThenMap",     "async",            rails, op.thenMap(C.tenfoldUnless3Async),                     ThenMap(C.tenfoldUnless3Async)),
             .init("thenFlatMap",   "ThenFlatMap", "sync sequence",    rails, op.thenFlatMap(C.upToUnless3),                         ThenFlatMap(C.upToUnless3)),
@@ -213,6 +221,9 @@ enum ParityClosures {
     static let sum: @Sendable (Int, Int) throws -> Int = { $0 + $1 }
     static let below4: @Sendable (Int) throws -> Bool = { $0 < 4 }
     static let below3: @Sendable (Int) throws -> Bool = { $0 < 3 }
+    static let itself: @Sendable (Int) throws -> Int = { $0 }
+    /// Timed stages wait on this clock, which never moves: only size, weight and the end count.
+    static let frozen = TestClock()
     static let touchAsync: @Sendable (Int) async throws -> Void = { _ in }
     static let oddness: @Sendable (Int) -> Bool = { !$0.isMultiple(of: 2) }
     static let tenfoldAndChildren: @Sendable (Int) throws -> (Int, [Int]) = { ($0 * 10, [$0 * 2, $0 * 2 + 1]) }

@@ -28,6 +28,10 @@ private func wordCount(_ page: Page) -> Int { page.body.split(separator: " ").co
         var printed: [Int] = []
         for try await n in ingest(urls) where n > 1 { printed.append(n); break }
 
+        // Fan-out I/O whose order does not matter: hand results on as they complete
+        let total = try await (Pipeline(urls) | op.map(fetch).workers(32).unordered() | op.map(wordCount)).reduce(0, +)
+        #expect(total == 200)
+
         #expect(counts == Array(repeating: 2, count: 100))
         #expect(same == counts)
         #expect(printed == [2])

@@ -6,20 +6,26 @@ import SluiceTestSupport
 import Testing
 
 @Suite struct BoundedMemoryTests {
-    /// Runs `flow` over an endless counting source; the consumer blocks on its first item.
-    /// Returns (items pulled from the source while blocked, the documented bound).
+    /// Items the consumer takes before it blocks: enough for every channel's slow start to reach
+    /// its capacity, so the buffers can fill up to the bound.
+    static let warmup = 4_096
+
+    /// Runs `flow` over an endless counting source; the consumer takes `warmup` items, then blocks.
+    /// Returns (items pulled from the source and not delivered while it is blocked, the bound).
     func pulledWhileConsumerBlocked(_ flow: Flow<Int, Int>, atLeast minimum: Int) async throws -> (pulled: Int, bound: Int) {
         let pulled = Counter(), gate = Gate()
         let pipeline = Pipeline(CountingSequence(count: nil, pulled: pulled)) | flow
         let bound = Plan(nodes: pipeline.nodes, synchronousSource: true).inFlightBound
-        let first = Counter()
+        let consumed = Counter()
         async let run: Void = pipeline.forEach { _ in
-            if first.increment() == 1 { try await gate.wait() }
-            else { throw CancellationError() }
+            let n = consumed.increment()
+            if n == Self.warmup { try await gate.wait() }
+            else if n > Self.warmup { throw CancellationError() }
         }
-        await pulled.wait(atLeast: minimum)
+        await pulled.wait(atLeast: Self.warmup + minimum)
         await yieldRepeatedly()
-        let value = pulled.value
+        // The item the consumer holds was delivered: it does not count.
+        let value = pulled.value - Self.warmup
         gate.open()
         _ = try? await run
         return (value, bound)

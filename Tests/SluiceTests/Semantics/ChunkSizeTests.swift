@@ -29,3 +29,45 @@ import Sluice
         #expect(helped.load(ordering: .sequentiallyConsistent) == 1)
     }
 }
+
+/// Busy work of about `duration` (load, not synchronisation: it makes an item slow).
+func spin(for duration: Duration) -> Int {
+    let end = ContinuousClock.now + duration
+    var n = 0
+    while ContinuousClock.now < end { n &+= 1 }
+    return n
+}
+
+@Suite struct HandOverSizeTests {
+    /// Slow synchronous items are handed over one chunk at a time: while item `x` is processed,
+    /// the consumer has already seen item `x - 2`. (Held for a batch, item 0 would reach the
+    /// consumer only after hundreds of slow items.)
+    @Test func slowItemsAreHandedOverAtOnce() async throws {
+        let seen = Atomic<Int>(0)
+        let late = Atomic<Int>(0)
+        let p = Pipeline(0..<600) | op.map { (x: Int) -> Int in
+            _ = spin(for: .microseconds(400))
+            if x >= 2 && late.load(ordering: .relaxed) == 0 {
+                // Wait (bounded, and only until the first miss) for the consumer to have seen item x - 2.
+                let deadline = ContinuousClock.now + .seconds(10)
+                while seen.load(ordering: .acquiring) < x - 1 {
+                    if ContinuousClock.now > deadline {
+                        late.add(1, ordering: .relaxed)
+                        break
+                    }
+                }
+            }
+            return x
+        }
+        let pool = BlockingPool(threads: 3, name: "hand-over-test")
+        defer { pool.shutdown() }
+        let count = try await withTaskExecutorPreference(pool) {
+            try await p.reduce(0) { n, _ in
+                seen.add(1, ordering: .releasing)
+                return n + 1
+            }
+        }
+        #expect(count == 600)
+        #expect(late.load(ordering: .relaxed) == 0, "items held back for a batch")
+    }
+}

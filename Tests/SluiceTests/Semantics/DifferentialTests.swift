@@ -171,6 +171,10 @@ struct DifferentialTests {
 
     enum StreamOperation: String, CaseIterable { case scan, prefix, prefixWhile, dropFirst, dropWhile, distinct, distinctBy }
 
+    /// The timed stages, on a test clock that never moves (so time never closes a batch): their
+    /// size, weight and end-of-input rules; a drop buffer large enough never to drop.
+    enum TimedOperation: String, CaseIterable { case batchWithin, weightedBatch, debounce, dropOldest, dropNewest }
+
     /// The sum of a value's leaves, for the stream operators' closures.
     static func weight(_ v: Value) -> Int { v.leaves.reduce(0, +) }
 
@@ -189,6 +193,8 @@ struct DifferentialTests {
         case route(k: Int)
         case partitioned(k: Int)
         case expand(k: Int)
+        /// A timed stage (order-sensitive, like a stream operator).
+        case timed(TimedOperation, k: Int)
 
         var description: String {
             switch self {
@@ -202,6 +208,15 @@ struct DifferentialTests {
             case .route(let k): "route(k: \(k))"
             case .partitioned(let k): "partitioned(k: \(k))"
             case .expand(let k): "expand(k: \(k))"
+            case .timed(let t, let k): "\(t.rawValue)(k: \(k))"
+            }
+        }
+
+        /// A stream operator or a timed stage: no Array reference after a reordering stage.
+        var isOrderSensitive: Bool {
+            switch self {
+            case .stream, .timed: true
+            default: false
             }
         }
 
@@ -214,6 +229,7 @@ struct DifferentialTests {
         var isSequential: Bool {
             switch self {
             case .batch, .stream: true
+            case .timed(let t, _): t != .dropOldest && t != .dropNewest
             default: false
             }
         }
@@ -224,6 +240,10 @@ struct DifferentialTests {
         var workers: Int?
         var buffer: Int?
         var unordered: Bool
+        /// `.ordered(window:)` on an ordered parallel stage.
+        var window: Int? = nil
+        /// `.buffer(maxWeight:weight:)`, weighing a value by its description's length.
+        var maxWeight: Int? = nil
 
         /// Emits in completion order with several workers: the output order is not determined.
         var reorders: Bool {
@@ -239,6 +259,8 @@ struct DifferentialTests {
             if let workers { text += ".workers(\(workers))" }
             if let buffer { text += ".buffer(\(buffer))" }
             if unordered { text += ".unordered()" }
+            if let window { text += ".ordered(window: \(window))" }
+            if let maxWeight { text += ".buffer(maxWeight: \(maxWeight))" }
             return text
         }
 
@@ -250,6 +272,15 @@ struct DifferentialTests {
             case .batch(let size, grouped: false):
                 let batch: Flow<Value, [Value]> = op.batch(size)
                 return configured(batch) | op.map { (xs: [Value]) in Value.list(xs) }
+            case .timed(.batchWithin, let k):
+                let batch: Flow<Value, [Value]> = op.batch(1 + k % 5, within: .seconds(3_600), clock: TestClock())
+                return configured(batch) | op.map { (xs: [Value]) in Value.list(xs) }
+            case .timed(.weightedBatch, let k):
+                let batch: Flow<Value, [Value]> = op.batch(maxWeight: 1 + k % 20, within: .seconds(3_600), clock: TestClock()) { (v: Value) in v.leaves.count }
+                return configured(batch) | op.map { (xs: [Value]) in Value.list(xs) }
+            case .timed(let drop, _) where drop == .dropOldest || drop == .dropNewest:
+                // Options go on the stage before the buffer (a buffer that drops is a stage of its own).
+                return configured(op.map { (v: Value) in v }).buffer(100_000, whenFull: drop == .dropOldest ? .dropOldest : .dropNewest)
             default:
                 return configured(plainFlow())
             }
@@ -260,6 +291,8 @@ struct DifferentialTests {
             if let workers { flow = flow.workers(workers) }
             if let buffer { flow = flow.buffer(BufferSize(capacity: buffer)) }
             if unordered { flow = flow.unordered() }
+            if let window { flow = flow.ordered(window: window) }
+            if let maxWeight { flow = flow.buffer(maxWeight: maxWeight) { String(describing: $0).count } }
             return flow
         }
 
@@ -348,6 +381,10 @@ struct DifferentialTests {
                     await jitter(v, k)
                     return (v, successors(v, k))
                 }
+            case .timed(.debounce, _):
+                op.debounce(for: .seconds(3_600), clock: TestClock())
+            case .timed:
+                preconditionFailure("built in flow()")
             }
         }
 
@@ -381,6 +418,11 @@ struct DifferentialTests {
                 // Every batch, and every distinct integer among the inputs and their successors
                 // (successors have none).
                 xs.filter { $0.size >= 0 } + Array(Set((xs + xs.flatMap { successors($0, k) }).filter { $0.size < 0 }))
+            case .timed(.batchWithin, let k):
+                stride(from: 0, to: xs.count, by: 1 + k % 5).map { .list(Array(xs[$0..<min($0 + 1 + k % 5, xs.count)])) }
+            case .timed(.weightedBatch, let k): weightedReference(xs, maxWeight: 1 + k % 20).map(Value.list)
+            case .timed(.debounce, _): xs.last.map { [$0] } ?? []
+            case .timed(.dropOldest, _), .timed(.dropNewest, _): xs
             }
         }
     }
@@ -406,6 +448,27 @@ struct DifferentialTests {
     static func successors(_ v: Value, _ k: Int) -> [Value] {
         guard case .int(let x) = v, x < 2_000 else { return [] }
         return [.int(2_000 + (x * 7 + k) % 40), .int(2_000 + (x + k) % 40)]
+    }
+
+    /// Batches of total weight (leaf count) up to `maxWeight`, on an Array: an item that would go
+    /// past it starts the next batch; a batch that reaches it is closed.
+    static func weightedReference(_ xs: [Value], maxWeight: Int) -> [[Value]] {
+        var out: [[Value]] = [], current: [Value] = [], total = 0
+        for x in xs {
+            let w = x.leaves.count
+            if !current.isEmpty && total + w > maxWeight {
+                out.append(current)
+                (current, total) = ([], 0)
+            }
+            current.append(x)
+            total += w
+            if total >= maxWeight {
+                out.append(current)
+                (current, total) = ([], 0)
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
     }
 
     /// `distinct` over a FIFO window of `window` keys, on an Array.
@@ -493,7 +556,7 @@ struct DifferentialTests {
             for _ in 0..<(1 + rng.next(upTo: 6)) {
                 var stage = randomStage(&rng)
                 // An order-sensitive stream operator after a reordering stage has no Array reference.
-                if case .stream = stage.operation, source == .merge || stages.contains(where: \.reorders) {
+                if stage.operation.isOrderSensitive, source == .merge || stages.contains(where: \.reorders) {
                     stage.operation = .map(async: false, k: 1)
                 }
                 stages.append(stage)
@@ -504,17 +567,18 @@ struct DifferentialTests {
         static func randomStage(_ rng: inout TestRandom) -> Stage {
             let k = rng.next(upTo: 100)
             let async = rng.next(upTo: 2) == 0
-            let operation: Operation = switch rng.next(upTo: 15) {
+            let operation: Operation = switch rng.next(upTo: 17) {
             case 0, 1: .map(async: async, k: k)
             case 2, 3: .filter(async: async, k: k)
             case 4: .compactMap(async: async, k: k)
             case 5, 6:
                 .flatMap([.array, .asyncArray, .asyncStream, .drip][rng.next(upTo: 4)], k: k)
             case 7, 8: .batch(size: 1 + rng.next(upTo: 5), grouped: rng.next(upTo: 2) == 0)
-            case 11: .broadcast(async: async, k: k)
-            case 12: .route(k: k)
-            case 13: .partitioned(k: k)
-            case 14: .expand(k: k)
+            case 9, 10: .timed(TimedOperation.allCases[rng.next(upTo: TimedOperation.allCases.count)], k: k)
+            case 13: .broadcast(async: async, k: k)
+            case 14: .route(k: k)
+            case 15: .partitioned(k: k)
+            case 16: .expand(k: k)
             default:
                 .stream(StreamOperation.allCases[rng.next(upTo: StreamOperation.allCases.count)], k: k)
             }
@@ -526,7 +590,9 @@ struct DifferentialTests {
             }
             let buffer: Int? = rng.next(upTo: 2) == 0 ? nil : rng.next(upTo: 9)
             let unordered = rng.next(upTo: 3) == 0
-            return Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered)
+            let window: Int? = !unordered && (workers ?? 1) > 1 && rng.next(upTo: 3) == 0 ? 1 + rng.next(upTo: 8) : nil
+            let maxWeight: Int? = rng.next(upTo: 10) == 0 ? 1 + rng.next(upTo: 12) : nil
+            return Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered, window: window, maxWeight: maxWeight)
         }
     }
 }

@@ -52,12 +52,18 @@ extension Soak {
         let frozenClock = TestClock()
         let pool: BlockingPool
         let qualified: [Int: String]
+        /// Leaves inside a group: a timed stage cannot be one of a group's inner stages.
+        let inGroups: Set<Int>
 
         init(scenario: Scenario, probe: Probe, pool: BlockingPool) {
             self.scenario = scenario
             self.probe = probe
             self.pool = pool
             qualified = Dictionary(uniqueKeysWithValues: scenario.flattened.map { ($0.leaf.id, $0.qualified) })
+            inGroups = Set(scenario.nodes.flatMap { node -> [Int] in
+                guard case .group = node else { return [] }
+                return node.flattened().map(\.leaf.id)
+            })
         }
 
         func runtime(_ leaf: Leaf, block: Int? = nil) -> LeafRuntime {
@@ -196,6 +202,9 @@ extension Soak {
                 f = f.retry(.attempts(retry.attempts, backoff: backoff), clock: ImmediateClock())
             }
             if o.timeout == .afterRetry { f = f.timeout(.seconds(3_600), clock: frozenClock) }
+            // With a timeout, a rate limit too: on the immediate clock its waits cost nothing, but
+            // every item goes through the bucket (into debt, then a wait and its cancellation check).
+            if o.timeout != nil { f = f.rateLimited(RateLimiter(rate: 1_000, burst: 1, clock: ImmediateClock())) }
             if o.blocking { f = f.blocking(on: pool) }
             for m in o.modifierOrder {
                 switch m {
@@ -205,6 +214,8 @@ extension Soak {
                 default: if let name = o.name { f = f.named(name) }
                 }
             }
+            if let window = o.window { f = f.ordered(window: window) }
+            if let maxWeight = o.maxWeight { f = f.buffer(maxWeight: maxWeight) { String(describing: $0).count } }
             return f
         }
 
@@ -293,6 +304,15 @@ extension Soak {
                         ? op.batch(size) | op.map(wrap)
                         : Flow<Value, Value> { Batch(size); Map(wrap) }
                     return configure(pair, leaf.options)
+                }
+                // Every other batch outside a group is the timed one, on the frozen clock: time never
+                // closes a batch, so it must behave exactly like `batch(size)` (its own worker,
+                // reader and timer tasks under the same faults and cancellations).
+                if leaf.id % 2 == 0 && !inGroups.contains(leaf.id) {
+                    let timed: Flow<Value, [Value]> = styled(leaf, pipe: op.batch(size, within: .seconds(3_600), clock: frozenClock)) {
+                        Flow<Value, [Value]> { Batch(size, within: .seconds(3_600), clock: frozenClock) }
+                    }
+                    return timed | op.map(wrap)
                 }
                 let batch: Flow<Value, [Value]> = styled(leaf, pipe: op.batch(size)) { Flow<Value, [Value]> { Batch(size) } }
                 return batch | op.map(wrap)

@@ -38,6 +38,10 @@ extension Soak {
         var blocking = false
         /// The order the four plain modifiers are written in (a permutation of 0..<4).
         var modifierOrder: [Int] = [0, 1, 2, 3]
+        /// `.ordered(window:)` (written after the plain modifiers; only on an ordered stage).
+        var window: Int?
+        /// `.buffer(maxWeight:weight:)`, weighing an item by the length of its description.
+        var maxWeight: Int?
 
         var hasPolicies: Bool { retry != nil || timeout != nil }
         var maxAttempts: Int { retry?.attempts ?? 1 }
@@ -52,6 +56,8 @@ extension Soak {
             if let workers { text += ".workers(\(workers))" }
             if let buffer { text += ".buffer(\(buffer))" }
             if unordered { text += ".unordered()" }
+            if let window { text += ".ordered(window: \(window))" }
+            if let maxWeight { text += ".buffer(maxWeight: \(maxWeight))" }
             if let name { text += ".named(\"\(name)\")" }
             if blocking { text += ".blocking(on: pool)" }
             if front == .builder { text += "[builder]" }
@@ -545,6 +551,8 @@ extension Soak {
             var order = [0, 1, 2, 3]
             for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, rng.next(upTo: i + 1)) }
             o.modifierOrder = order
+            if !o.unordered, (o.workers ?? 1) > 1, chance(30) { o.window = 1 + rng.next(upTo: 8) }
+            if chance(8) { o.maxWeight = 1 + rng.next(upTo: 12) }
             return o
         }
 
