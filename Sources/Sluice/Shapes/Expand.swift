@@ -13,7 +13,9 @@ extension op {
     /// ```
     ///
     /// Every item admitted is processed once and gives one output; outputs leave in completion
-    /// order. An item is admitted if it is within `maxDepth` (the stage's inputs have depth 0),
+    /// order. An item's depth is that of the first path that reached it: with `dedupe`, which path
+    /// that is depends on timing, so with both `dedupe` and `maxDepth` an item near the limit may
+    /// be missed when a longer path reached it first (Docs/Expansion.md). An item is admitted if it is within `maxDepth` (the stage's inputs have depth 0),
     /// the stage has admitted fewer than `limit` items, and `dedupe` has not seen it. The stage ends
     /// when its input has ended and no admitted item is left anywhere: nothing to count or signal
     /// by hand. It never deadlocks: successors never wait for room (see the Expansion guide).

@@ -74,10 +74,10 @@ private typealias C = ParityClosures
                                                                              Broadcast { Map(C.double); Filter(C.isOdd) }),
             .init("route",         "Route",       "by key",           ints,  op.route(by: C.oddness, [true: op.map(C.double)], default: op.map(C.doubleAsync)),
                                                                              Route(by: C.oddness) { When(true) { Map(C.double) }; Otherwise { Map(C.doubleAsync) } }),
-            .init("expand",        "Expand",      "sync",             ints,  op.expand(dedupe: .items, maxDepth: 2, C.tenfoldAndChildren),
-                                                                             Expand(dedupe: .items, maxDepth: 2, C.tenfoldAndChildren), completionOrder: true),
-            .init("expand",        "Expand",      "async",            ints,  op.expand(dedupe: .items, limit: 7, C.tenfoldAndChildrenAsync),
-                                                                             Expand(dedupe: .items, limit: 7, C.tenfoldAndChildrenAsync), completionOrder: true),
+            .init("expand",        "Expand",      "sync",             ints,  op.expand(maxDepth: 2, C.tenfoldAndChildren),
+                                                                             Expand(maxDepth: 2, C.tenfoldAndChildren), completionOrder: true),
+            .init("expand",        "Expand",      "async",            ints,  op.expand(dedupe: .items, C.tenfoldAndChildrenAsync),
+                                                                             Expand(dedupe: .items, C.tenfoldAndChildrenAsync), completionOrder: true),
         ]
     }()
 
@@ -226,7 +226,7 @@ enum ParityClosures {
     static let frozen = TestClock()
     static let touchAsync: @Sendable (Int) async throws -> Void = { _ in }
     static let oddness: @Sendable (Int) -> Bool = { !$0.isMultiple(of: 2) }
-    static let tenfoldAndChildren: @Sendable (Int) throws -> (Int, [Int]) = { ($0 * 10, [$0 * 2, $0 * 2 + 1]) }
+    static let tenfoldAndChildren: @Sendable (Int) throws -> (Int, [Int]) = { ($0 * 10, $0 < 20 ? [$0 * 2, $0 * 2 + 1] : []) }
     static let tenfoldAndChildrenAsync: @Sendable (Int) async throws -> (Int, [Int]) = { try tenfoldAndChildren($0) }
 
     // Railway closures: each throws for the item 3, so every row also carries a failure.

@@ -84,10 +84,19 @@ private enum GuideDiagrams {
     }
 
     @Test func theCrawler() async throws {
-        // Every page reachable from "/" within 3 links, each fetched once, 8 at a time.
+        // Pages within 3 links of "/", each fetched once, 8 at a time. (A page's depth is that of
+        // the first path that reached it, so near the limit the set depends on timing.)
         let pages = try await GuideDiagrams.crawler(["/"]).collect()
-        #expect(Set(pages.map(\.url)) == ["/", "/docs", "/blog", "/about", "/docs/intro", "/docs/api", "/blog/1", "/blog/2", "/docs/api/flow"])
-        #expect(pages.count == 9)
+        let urls = pages.map(\.url)
+        #expect(urls.count == Set(urls).count)
+        #expect(Set(urls).isSubset(of: Set(web.keys)))
+        #expect(Set(["/", "/docs", "/blog", "/about"]).isSubset(of: Set(urls)))
+        // Without a depth limit, every reachable page, exactly once.
+        let all = try await op.expand(dedupe: .items) { (url: String) in
+            let page = try await fetch(url)
+            return (page, page.links)
+        }.workers(8)(["/"]).collect()
+        #expect(Set(all.map(\.url)) == Set(web.keys) && all.count == web.count)
         // The same crawler in the builder.
         let crawl = Flow<String, WebPage> {
             Expand(dedupe: .items, maxDepth: 3) { (url: String) in
@@ -100,7 +109,7 @@ private enum GuideDiagrams {
             let page = try await fetch(url)
             return (page, page.links)
         }(["/"]).collect()
-        #expect(Set(shallow.map(\.url)) == ["/", "/docs", "/blog", "/about"])
+        #expect(Set(shallow.map(\.url)) == ["/", "/docs", "/blog", "/about"])   // one seed: depth 1 is exact
     }
 
     @Test func theOtherExamplesRun() async throws {

@@ -49,10 +49,22 @@ struct TestGraph: Sendable {
     @Test func depthAndCountLimits() async throws {
         let graph = Self.graph
         let step: @Sendable (Int) -> (Int, [Int]) = { ($0, graph.edges[$0]) }
+        // Without dedupe, every walk of up to `depth` edges from the input, revisits included.
         for depth in 0...3 {
-            let out = try await op.expand(dedupe: .items, maxDepth: depth, step)([0]).collect()
-            #expect(Set(out) == Set(graph.reachable(from: [0], maxDepth: depth).keys))
+            var level = [0], walks = [0]
+            for _ in 0..<depth {
+                level = level.flatMap { graph.edges[$0] }
+                walks += level
+            }
+            let out = try await op.expand(maxDepth: depth, step).workers(4)([0]).collect()
+            #expect(out.sorted() == walks.sorted())
         }
+        // With dedupe, each item once, and never deeper than the limit: every item processed is
+        // within `maxDepth` of the input (its depth is that of the first path that reached it).
+        let within2 = graph.reachable(from: [0], maxDepth: 2)
+        let deduped = try await op.expand(dedupe: .items, maxDepth: 2, step).workers(4)([0]).collect()
+        #expect(deduped.count == Set(deduped).count && Set(deduped).isSubset(of: Set(within2.keys)))
+        #expect(Set(graph.edges[0] + [0]).isSubset(of: Set(deduped)))
         // Without dedupe, a binary tree of depth 3: 15 nodes, revisits included.
         let tree = try await op.expand(maxDepth: 3) { (n: Int) in (n, [2 * n, 2 * n + 1]) }([1]).collect()
         #expect(tree.sorted() == Array(1...15))
