@@ -139,7 +139,7 @@ package struct ExpandBody<Input: Sendable, Output: Sendable>: LaunchingBody {
     package func launch(_ segment: Plan.Segment, input: Channel<Input>, haltUpstream: @escaping @Sendable () -> Void,
                         group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Channel<Output>, @Sendable () -> Void) {
         let frontier = Monitor(Frontier<Input>(seedCapacity: segment.workers, limits: limits, seen: dedupe.make?()))
-        let stage = LaunchedStage<Output>(segment, haltUpstream: haltUpstream, run: run, cancelCoordinator: { frontier.cancel() })
+        let stage = LaunchedStage<Output>(segment, haltUpstream: haltUpstream, run: run, coordinator: frontier)
         run.onStop(stage.halt)
         let step = self.step, take = Plan.batchLimit(segment.capacity)
         // The dispatcher: the input's items are the seeds.

@@ -117,24 +117,28 @@ package final class LaunchedStage<Output: Sendable>: Sendable {
     let run: RunState
     /// Cancels the stage's coordinator (wakes its waiters for good).
     let cancelCoordinator: @Sendable () -> Void
+    /// True once the coordinator was cancelled: the stage is being torn down.
+    let coordinatorCancelled: @Sendable () -> Bool
     /// Set when the run is measured: each worker takes a probe from it.
     let meter: SegmentMeter?
     private let failed = Atomic<Bool>(false)
 
-    init(_ segment: Plan.Segment, haltUpstream: @escaping @Sendable () -> Void, run: RunState, cancelCoordinator: @escaping @Sendable () -> Void) {
+    init<State>(_ segment: Plan.Segment, haltUpstream: @escaping @Sendable () -> Void, run: RunState, coordinator: Monitor<State>) {
         output = Channel<Output>(capacity: segment.capacity, producers: segment.workers, senderCancellationCancels: false)
         stops = (0..<segment.workers).map { _ in StopSignal() }
         self.haltUpstream = haltUpstream
         self.run = run
-        self.cancelCoordinator = cancelCoordinator
+        self.cancelCoordinator = { coordinator.cancel() }
+        self.coordinatorCancelled = { coordinator.isCancelled }
         meter = run.metrics?.segment(stages: 1, output: output)
     }
 
     /// Stops every worker and cancels the output: the run stopped, or a later stage failed.
     package var halt: @Sendable () -> Void {
         { [self] in
-            cancelCoordinator()
+            // Stops first: a worker woken by the cancelled coordinator must see it is stopped.
             for s in stops { s.set() }
+            cancelCoordinator()
             output.cancel()
         }
     }
@@ -167,8 +171,9 @@ package final class LaunchedStage<Output: Sendable>: Sendable {
             // of it, this is not the stage's failure.
             output.finish(failure: CancellationError())
         case .failure(let error) where error is CancellationError:
-            if !stop.isSet && !run.isStopped && !failed.load(ordering: .acquiring) {
-                // A body cancelled itself: the run ends as cancelled.
+            if !stop.isSet && !run.isStopped && !failed.load(ordering: .acquiring) && !coordinatorCancelled() {
+                // A body cancelled itself (not a wait on the coordinator, cancelled because the
+                // stage is being torn down — say its input was halted): the run ends as cancelled.
                 run.stop()
             }
             output.finish(failure: CancellationError())
@@ -178,8 +183,8 @@ package final class LaunchedStage<Output: Sendable>: Sendable {
             output.finish(failure: error)
             if !failed.exchange(true, ordering: .acquiringAndReleasing) {
                 haltUpstream()
-                cancelCoordinator()
                 for (i, s) in stops.enumerated() where i != index { s.set() }
+                cancelCoordinator()
             }
         }
     }

@@ -110,7 +110,7 @@ package struct PartitionedBody<Input: Sendable, Output: Sendable, Key: Hashable 
     package func launch(_ segment: Plan.Segment, input: Channel<Input>, haltUpstream: @escaping @Sendable () -> Void,
                         group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Channel<Output>, @Sendable () -> Void) {
         let queues = Monitor(KeyedQueues<Key, Input>(capacity: heldBound(workers: segment.workers)))
-        let stage = LaunchedStage<Output>(segment, haltUpstream: haltUpstream, run: run, cancelCoordinator: { queues.cancel() })
+        let stage = LaunchedStage<Output>(segment, haltUpstream: haltUpstream, run: run, coordinator: queues)
         run.onStop(stage.halt)
         let key = self.key, inner = self.inner, take = Plan.batchLimit(segment.capacity)
         // A name given to the partitioned stage prefixes its inner stages' names, as a group's does.

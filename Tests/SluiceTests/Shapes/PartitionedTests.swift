@@ -130,6 +130,22 @@ private final class PerKey: Sendable {
         #expect(try await op.map { (x: Int) async in x }.partitioned(by: { $0 % 3 })(0..<500).collect() == Array(0..<500))
     }
 
+    /// A stage after a partitioned one fails: everything upstream is halted, input first, and a
+    /// worker woken by its halted input is not a body that cancelled itself (soak seed 84590611:
+    /// the run ended with CancellationError instead of the failure).
+    @Test func aFailureDownstreamStaysTheRunsFailure() async throws {
+        for _ in 0..<100 {
+            let p = Pipeline.merge(Pipeline(0..<20), Pipeline(20..<40))
+                | op.map { (x: Int) async in x }.workers(4).partitioned(by: { $0 % 3 })
+                | op.map { (x: Int) throws -> Int in
+                    if x == 13 { throw ShapeBoom() }
+                    return x
+                }.workers(2)
+            let (_, error) = await readUntilFailure(p)
+            #expect((error as? StageFailure)?.underlying is ShapeBoom, "\(String(describing: error))")
+        }
+    }
+
     @Test func anUpstreamFailureIsPassedOnAfterEveryItemBeforeIt() async throws {
         let p = Pipeline(CountingAsyncSequence(count: 10, failAt: 6)) | op.map { (x: Int) async in x }.workers(3).partitioned(by: { $0 % 2 })
         let (items, error) = await readUntilFailure(p)
