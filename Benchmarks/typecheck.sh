@@ -6,6 +6,8 @@
 #   empty.swift    `import Sluice` only: the baseline (module loading, process start-up)
 #   pipe20.swift   Pipeline(0..<10) | 20 `op` stages with annotated closures
 #   builder20.swift  Flow<Int, Int> { 20 builder stages using $0 }
+#   pipeBranches.swift / builderBranches.swift  a 10-stage flow with a broadcast and a route
+#                  (two branches each), in each style
 #   pipeMixed20.swift / builderMixed20.swift  20 stages mixing the stream operators, the timed
 #                  stages (batch within, weighted batch, debounce), a rate limit, a drop buffer and
 #                  the railway, in each style
@@ -95,6 +97,47 @@ EOF
     echo '}'
 } >"$WORK/builder20.swift"
 
+# A 10-stage flow with two branches (a broadcast and a route), in each style (issue 13: < 150 ms).
+cat >"$WORK/pipeBranches.swift" <<'EOF2'
+import Sluice
+
+func pipeBranches() {
+    let flow: Flow<Int, Int> = op.map { (x: Int) -> Int in x + 1 }
+        | op.filter { (x: Int) -> Bool in x > -2 }
+        | op.broadcast(
+            op.map { (x: Int) -> Int in x + 3 } | op.filter { (x: Int) -> Bool in x > -4 },
+            op.map { (x: Int) -> Int in x + 5 })
+        | op.route(by: { (x: Int) -> Bool in x % 2 == 0 }, [
+            true: op.map { (x: Int) -> Int in x + 6 } | op.filter { (x: Int) -> Bool in x > -7 },
+            false: op.map { (x: Int) -> Int in x + 8 },
+        ])
+        | op.map { (x: Int) -> Int in x + 9 }
+        | op.filter { (x: Int) -> Bool in x > -10 }
+    _ = flow
+}
+EOF2
+
+cat >"$WORK/builderBranches.swift" <<'EOF2'
+import Sluice
+
+func builderBranches() {
+    let flow = Flow<Int, Int> {
+        Map { $0 + 1 }
+        Filter { $0 > -2 }
+        Broadcast {
+            Flow { Map { $0 + 3 }; Filter { $0 > -4 } }
+            Map { $0 + 5 }
+        }
+        Route(by: { $0 % 2 == 0 }) {
+            When(true) { Map { $0 + 6 }; Filter { $0 > -7 } }
+            When(false) { Map { $0 + 8 } }
+        }
+        Map { $0 + 9 }
+        Filter { $0 > -10 }
+    }
+    _ = flow
+}
+EOF2
 # The mixed chains: every kind of stage issue 14 added, between plain ones. In the builder, a
 # closure after a stage that changed the element type names its parameter's type (Docs/TypeChecking.md).
 cat >"$WORK/pipeMixed20.swift" <<'EOF'
@@ -188,7 +231,7 @@ read -r base_ms _ <<<"$(typecheck "$WORK/empty.swift")"
 if [ "$base_ms" = "FAILED" ]; then status=1; die "even an empty file importing Sluice fails to type-check"; fi
 echo "  empty file importing Sluice: ${base_ms} ms wall (baseline)"
 
-for name in pipe20 builder20 pipeMixed20 builderMixed20; do
+for name in pipe20 builder20 pipeMixed20 builderMixed20 pipeBranches builderBranches; do
     result="$(typecheck "$WORK/$name.swift")"
     if [ "$result" = "FAILED" ]; then
         echo "  $name: FAILED to type-check (diagnostics above)"
@@ -196,8 +239,9 @@ for name in pipe20 builder20 pipeMixed20 builderMixed20; do
         continue
     fi
     read -r wall_ms body_ms <<<"$result"
-    printf '  %-14s %3d stages: %8s ms function body, %6d ms wall over baseline\n' \
-        "$name" "$STAGES" "$body_ms" "$((wall_ms - base_ms))"
+    case "$name" in *Branches) stages="10 (2 branches)" ;; *) stages="$STAGES" ;; esac
+    printf '  %-16s %16s stages: %8s ms function body, %6d ms wall over baseline\n' \
+        "$name" "$stages" "$body_ms" "$((wall_ms - base_ms))"
     if [ -n "$LIMIT_MS" ] && awk -v b="$body_ms" -v l="$LIMIT_MS" 'BEGIN { exit !(b > l) }'; then
         echo "  $name: over the limit of $LIMIT_MS ms"
         status=1

@@ -3,8 +3,9 @@
 // process, printing the ratios of Docs/Performance.md. Best of `rounds` runs per implementation.
 //
 //   swift run --package-path Benchmarks -c release sluice-throughput [rounds] [workload…]
-//   (workloads: w1 w3 w4 w5 heavy hashing crawl readahead w6 w7 w8; default: all)
+//   (workloads: w1 w3 w4 w5 heavy hashing crawl readahead w6 w7 w8 w9; default: all)
 import AsyncAlgorithms
+import Foundation
 import Sluice
 import Synchronization
 
@@ -277,6 +278,52 @@ func readAhead() async throws {
     print("  live source → map.workers(8), defaults: inFlightBound \(live.inFlightBound) (target ≤ 256)")
 }
 
+/// W9 fan-out/fan-in: two sources merged, each record broadcast to two branches (a 1 ms "write"
+/// and a 1 ms "index"), 32 records in flight, both acknowledgements merged and counted. The
+/// hand-written equivalent: a task group keeping 32 records in flight, each record's two calls
+/// concurrent (`async let`), over the two sources one after the other.
+func w9() async throws {
+    let n = 1_000, width = 32
+    let expected = 4 * n
+    @Sendable func write(_ x: Int) async throws -> Int { try await Task.sleep(for: .milliseconds(1)); return x }
+    @Sendable func index(_ x: Int) async throws -> Int { try await Task.sleep(for: .milliseconds(1)); return -x }
+    let group = try await best("task group", expected: expected) {
+        try await withThrowingTaskGroup(of: Int.self, returning: Int.self) { group in
+            var items = Array(0..<n) + Array(n..<(2 * n))
+            items.reverse()
+            var count = 0
+            func start() {
+                guard let x = items.popLast() else { return }
+                group.addTask {
+                    async let a = write(x)
+                    async let b = index(x)
+                    _ = try await (a, b)
+                    return 2
+                }
+            }
+            for _ in 0..<width { start() }
+            while let acks = try await group.next() {
+                count += acks
+                start()
+            }
+            return count
+        }
+    }
+    let sluice = try await best("Sluice", expected: expected) {
+        let records = Pipeline.merge(Pipeline(0..<n), Pipeline(n..<(2 * n)))
+        let acks = records | op.broadcast(op.map(write), op.map(index)).workers(width).unordered()
+        return try await acks.count()
+    }
+    let ordered = try await best("Sluice ordered", expected: expected) {
+        let records = Pipeline.merge(Pipeline(0..<n), Pipeline(n..<(2 * n)))
+        return try await (records | op.broadcast(op.map(write), op.map(index)).workers(width)).count()
+    }
+    let floor = Double(2 * n) / Double(width) * 0.001
+    print("W9 fan-out/fan-in (merge of 2 × \(n) records → broadcast to 2 branches of 1 ms, \(width) in flight)")
+    print("  floor \(Int(floor * 1000)) ms; task group \(Int(group * 1000)) ms; Sluice \(Int(sluice * 1000)) ms (unordered), \(Int(ordered * 1000)) ms (ordered)")
+    print("  Sluice speed = \(ratio(group, sluice)) the task group's (unordered), \(ratio(group, ordered)) (ordered)   (target ≥ 0.9×)")
+}
+
 struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
@@ -385,3 +432,4 @@ if selected("readahead") { try await readAhead() }
 if selected("w6") { try await w6() }
 if selected("w7") { try await w7() }
 if selected("w8") { try await w8() }
+if selected("w9") { try await w9() }

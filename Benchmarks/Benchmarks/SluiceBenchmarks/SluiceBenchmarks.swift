@@ -1,6 +1,6 @@
 import Benchmark
 
-// Sluice benchmark suite. Each workload lives in its own file (W1…W5) with its baselines; the Sluice
+// Sluice benchmark suite. Each workload lives in its own file (W1…W6, W9) with its baselines; the Sluice
 // implementations of the same workloads are in SluiceVariants.swift. Every implementation of a
 // workload checks its checksum against the workload's reference on every run.
 //
@@ -13,5 +13,6 @@ let benchmarks: @Sendable () -> Void = {
     W3CPUFanOut.register()
     W4Backpressure.register()
     W5OrderedCost.register()
+    W9FanOutFanIn.register()
     SluiceVariants.register()
 }

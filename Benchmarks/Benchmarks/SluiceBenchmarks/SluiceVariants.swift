@@ -11,6 +11,7 @@ enum SluiceVariants {
         registerW3()
         registerW4()
         registerW5()
+        registerW9()
     }
 
     // MARK: W1 — tiny stages
@@ -139,6 +140,27 @@ enum SluiceVariants {
         Benchmark("W5 ordered cost: Sluice workers(8).unordered()", configuration: config) { _ in
             let result = try await onChosenExecutor { try await w5Unordered(n) }
             verify(result, equals: W5OrderedCost.expectedSum, "W5 Sluice unordered")
+        }
+    }
+
+    // MARK: W9 — fan-out/fan-in
+
+    static func w6(ordered: Bool) async throws -> Int {
+        let n = W9FanOutFanIn.perSource
+        let records = Pipeline.merge(Pipeline(0..<n), Pipeline(n..<(2 * n)))
+        var fanOut = op.broadcast(op.map(W9FanOutFanIn.write), op.map(W9FanOutFanIn.index)).workers(W9FanOutFanIn.width)
+        if !ordered { fanOut = fanOut.unordered() }
+        return try await (records | fanOut).count()
+    }
+
+    static func registerW9() {
+        let config = Benchmark.Configuration.workload(maxIterations: 20, maxDuration: .seconds(3))
+        for ordered in [false, true] {
+            let label = "W9 fan-out/fan-in: Sluice merge | broadcast.workers(32)\(ordered ? "" : ".unordered()")"
+            Benchmark(label, configuration: config) { _ in
+                let result = try await onChosenExecutor { try await w6(ordered: ordered) }
+                verify(result, equals: W9FanOutFanIn.expected, label)
+            }
         }
     }
 }

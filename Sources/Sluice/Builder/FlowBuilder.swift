@@ -33,6 +33,12 @@ public enum FlowBuilder<Input: Sendable> {
     public static func buildExpression(_ stage: ForEach<Input>) -> Flow<Input, Input> { stage.flow }
     /// A `Batch` statement whose input is the flow's `Input`, so `Batch(10)` needs no type.
     public static func buildExpression(_ stage: Batch<Input>) -> Flow<Input, [Input]> { stage.flow }
+    /// A `Broadcast` statement whose input is the flow's `Input`, so its branches can use `$0`.
+    public static func buildExpression<O>(_ stage: Broadcast<Input, O>) -> Flow<Input, O> { stage.flow }
+    /// A `Route` statement whose input is the flow's `Input`, so its key and branches can use `$0`.
+    public static func buildExpression<O>(_ stage: Route<Input, O>) -> Flow<Input, O> { stage.flow }
+    /// An `Expand` statement whose input is the flow's `Input`.
+    public static func buildExpression<O>(_ stage: Expand<Input, O>) -> Flow<Input, O> { stage.flow }
     /// A flow (for example a `Flow { … }` with modifiers) whose input is the flow's `Input`.
     public static func buildExpression<O>(_ flow: Flow<Input, O>) -> Flow<Input, O> { flow }
 

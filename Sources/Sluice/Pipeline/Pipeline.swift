@@ -106,15 +106,14 @@ public struct Pipeline<Element: Sendable>: Sendable {
 
     /// The most items that can have left the source without having reached the consumer, for
     /// stages that emit one item per input: the memory bound described in the Concepts guide
-    /// (Docs/Concepts.md). It depends only on the stages' workers and buffers.
+    /// (Docs/Concepts.md). It depends only on the stages' workers and buffers (and, for the graph
+    /// shapes, on their inputs, queues and frontiers: see Docs/Shapes.md).
     ///
     /// ```swift
     /// let p = Pipeline(urls) | op.map(fetch).workers(8).buffer(16)
     /// print(p.inFlightBound)
     /// ```
-    public var inFlightBound: Int {
-        Plan(nodes: nodes, synchronousSource: source.isSynchronous, weighedSource: options.sourceWeight != nil).inFlightBound
-    }
+    public var inFlightBound: Int { boundWithShapes }
 }
 
 extension Pipeline {

@@ -36,8 +36,11 @@ package final class Invocation {
 package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
     package typealias Next = (Input) async throws -> [Output]
     package let wrap: @Sendable (Input, Invocation, Next) async throws -> [Output]
+    /// What the layer is, for diagrams: `around`, `retry ×3`, `timeout 2 seconds`.
+    package var name: String
 
-    package init(_ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
+    package init(name: String = "around", _ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
         self.wrap = wrap
+        self.name = name
     }
 }

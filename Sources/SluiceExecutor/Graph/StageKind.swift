@@ -15,6 +15,8 @@ package enum StageKind: String, Sendable, Hashable, CaseIterable {
     case thenMap, thenFlatMap, thenFilter, thenForEach
     case mapFailure
     case recover, successes, failures
+    // Graph shapes: fan-out into branches, per-key order, recursive expansion.
+    case broadcast, route, partitioned, expand
 
     /// The stage calls its closure on railway successes and lets failures pass (`try…`, `then…`):
     /// with policies, a failure value it produces is a failed attempt.

@@ -110,6 +110,10 @@ package enum Runner {
 
     static func startSegment(_ segment: Plan.Segment, input: Any, haltUpstream: @escaping @Sendable () -> Void, group: inout ThrowingTaskGroup<Void, any Error>, run: RunState) -> (Any, @Sendable () -> Void) {
         if let timed = startTimedSegment(segment, body: segment.nodes[0].body, input: input, haltUpstream: haltUpstream, group: &group, run: run) { return timed }
+        // A stage with workers of its own (Shapes/LaunchingBody.swift): per-key order, expansion.
+        if segment.nodes.count == 1, let launching = segment.nodes[0].body as? any LaunchingBody {
+            return launching.launchErased(segment, input: input, haltUpstream: haltUpstream, group: &group, run: run)
+        }
         let last: any StageBody = segment.nodes[segment.nodes.count - 1].body
         return startSegment(segment, segment.nodes[0].body, last: last, input: input, haltUpstream: haltUpstream, group: &group, run: run)
     }

@@ -22,6 +22,10 @@ struct SourceTask<Element: Sendable> {
 
     private func work() async throws {
         if stop.isSet { throw CancellationError() }
+        // A fan-in source reads its inputs itself (Shapes/DrivingSource.swift).
+        if let driving = source as? any DrivingSource {
+            return try await driving.driveErased(into: output, stop: stop)
+        }
         let cursor: SourceCursor<Element>
         do {
             cursor = try await source.openErased(as: Element.self, stop: stop)

@@ -67,6 +67,17 @@ private typealias C = ParityClosures
             .init("recover",       "Recover",     "async",            rails, op.recover(C.minusOneAsync),                           Recover(C.minusOneAsync)),
             .init("successes",     "Successes",   "none",             rails, op.successes(),                                        Successes<Int>()),
             .init("failures",      "Failures",    "none",             rails, op.failures(),                                         Failures<Int>()),
+            // Graph shapes (the branches are flows; `expand` emits in completion order).
+            .init("broadcast",     "Broadcast",   "flows",            ints,  op.broadcast(op.map(C.double), op.map(C.doubleAsync)),
+                                                                             Broadcast(op.map(C.double), op.map(C.doubleAsync))),
+            .init("broadcast",     "Broadcast",   "builder",          ints,  op.broadcast { op.map(C.double); op.filter(C.isOdd) },
+                                                                             Broadcast { Map(C.double); Filter(C.isOdd) }),
+            .init("route",         "Route",       "by key",           ints,  op.route(by: C.oddness, [true: op.map(C.double)], default: op.map(C.doubleAsync)),
+                                                                             Route(by: C.oddness) { When(true) { Map(C.double) }; Otherwise { Map(C.doubleAsync) } }),
+            .init("expand",        "Expand",      "sync",             ints,  op.expand(maxDepth: 2, C.tenfoldAndChildren),
+                                                                             Expand(maxDepth: 2, C.tenfoldAndChildren), completionOrder: true),
+            .init("expand",        "Expand",      "async",            ints,  op.expand(dedupe: .items, C.tenfoldAndChildrenAsync),
+                                                                             Expand(dedupe: .items, C.tenfoldAndChildrenAsync), completionOrder: true),
         ]
     }()
 
@@ -146,31 +157,36 @@ struct ParityRow: Sendable, CustomTestStringConvertible {
         let inFlightBound: Int
         let outputs: @Sendable () async throws -> [String]
 
-        init<I: Sendable, O: Sendable>(_ flow: Flow<I, O>, input: [I]) {
+        init<I: Sendable, O: Sendable>(_ flow: Flow<I, O>, input: [I], sorted: Bool = false) {
             stages = flow.stages
             inFlightBound = (Pipeline(input) | flow).inFlightBound
-            outputs = { try await flow(input).collect().map { String(describing: $0) } }
+            outputs = {
+                let text = try await flow(input).collect().map { String(describing: $0) }
+                return sorted ? text.sorted() : text
+            }
         }
     }
 
     init<I: Sendable, O: Sendable, Component: FlowComponent<I, O>>(
         _ opName: String, _ componentName: String, _ form: String, _ input: [I],
-        _ op: Flow<I, O>, _ component: Component, sequential: Bool = false
+        _ op: Flow<I, O>, _ component: Component, sequential: Bool = false, completionOrder: Bool = false
     ) {
         self.opName = opName
         self.componentName = componentName
         self.form = form
         self.isSequential = sequential
-        self.op = Spelling(op, input: input)
-        self.component = Spelling(component.flow, input: input)
-        self.built = Spelling(Flow<I, O> { component }, input: input)
+        // A stage that emits in completion order is compared as a multiset.
+        let sorted = completionOrder
+        self.op = Spelling(op, input: input, sorted: sorted)
+        self.component = Spelling(component.flow, input: input, sorted: sorted)
+        self.built = Spelling(Flow<I, O> { component }, input: input, sorted: sorted)
         // The modifiers every stage takes; a stage that groups consecutive items keeps one worker.
         if sequential {
-            modifiedOp = Spelling(op.buffer(8).named("x"), input: input)
-            modifiedComponent = Spelling(component.buffer(8).named("x"), input: input)
+            modifiedOp = Spelling(op.buffer(8).named("x"), input: input, sorted: sorted)
+            modifiedComponent = Spelling(component.buffer(8).named("x"), input: input, sorted: sorted)
         } else {
-            modifiedOp = Spelling(op.workers(3).buffer(8).named("x"), input: input)
-            modifiedComponent = Spelling(component.workers(3).buffer(8).named("x"), input: input)
+            modifiedOp = Spelling(op.workers(3).buffer(8).named("x"), input: input, sorted: sorted)
+            modifiedComponent = Spelling(component.workers(3).buffer(8).named("x"), input: input, sorted: sorted)
         }
     }
 }
@@ -209,6 +225,9 @@ enum ParityClosures {
     /// Timed stages wait on this clock, which never moves: only size, weight and the end count.
     static let frozen = TestClock()
     static let touchAsync: @Sendable (Int) async throws -> Void = { _ in }
+    static let oddness: @Sendable (Int) -> Bool = { !$0.isMultiple(of: 2) }
+    static let tenfoldAndChildren: @Sendable (Int) throws -> (Int, [Int]) = { ($0 * 10, $0 < 20 ? [$0 * 2, $0 * 2 + 1] : []) }
+    static let tenfoldAndChildrenAsync: @Sendable (Int) async throws -> (Int, [Int]) = { try tenfoldAndChildren($0) }
 
     // Railway closures: each throws for the item 3, so every row also carries a failure.
     static let tenfoldUnless3: @Sendable (Int) throws -> Int = { x in

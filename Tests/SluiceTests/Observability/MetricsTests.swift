@@ -28,6 +28,24 @@ import Testing
         #expect(s.elapsed > .zero)
     }
 
+    /// The stages that launch their own workers (`partitioned`, `expand`) are counted too, and the
+    /// stages after them keep their rows.
+    @Test func shapesAreCounted() async throws {
+        let metrics = PipelineMetrics()
+        let p = Pipeline(0..<100)
+            | op.map { (x: Int) async in x }.workers(4).partitioned(by: { $0 % 7 }).named("keyed")
+            | op.expand(dedupe: .items) { (x: Int) in (x, x < 100 ? [x + 100] : []) }.workers(3).named("walk")
+            | op.broadcast(op.map { $0 }, op.filter { $0 < 50 }).named("fan")
+            | op.map { (x: Int) async in x }.named("last")
+        #expect(try await p.metrics(metrics).count() == 250)
+        let s = metrics.snapshot()
+        #expect(s.stages.map(\.name) == ["keyed", "walk", "fan", "last"])
+        #expect(s.stages.map(\.inputs) == [100, 200, 200, 250])
+        #expect(s.stages.map(\.outputs) == [100, 200, 250, 250])
+        #expect(s.stages.map(\.workers) == [4, 3, 1, 1])
+        #expect(s["walk"]!.busy > .zero)
+    }
+
     @Test func unmeasuredRunsAreUnaffectedAndMetricsStartEmpty() async throws {
         let metrics = PipelineMetrics()
         #expect(metrics.snapshot().stages.isEmpty && !metrics.snapshot().isFinished)

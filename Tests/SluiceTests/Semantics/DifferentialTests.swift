@@ -187,6 +187,12 @@ struct DifferentialTests {
         case batch(size: Int, grouped: Bool)
         /// A stream operator (sequential, order-sensitive): `scan`, `prefix`, `dropFirst`, `drop(while:)`, `distinct`.
         case stream(StreamOperation, k: Int)
+        /// Graph shapes: `broadcast` to three branches (one asynchronous when `async`), `route` by
+        /// weight to three branches (one the default), `map` partitioned by weight, `expand` with dedupe.
+        case broadcast(async: Bool, k: Int)
+        case route(k: Int)
+        case partitioned(k: Int)
+        case expand(k: Int)
         /// A timed stage (order-sensitive, like a stream operator).
         case timed(TimedOperation, k: Int)
 
@@ -198,6 +204,10 @@ struct DifferentialTests {
             case .flatMap(let e, let k): "flatMap(\(e.rawValue), k: \(k))"
             case .batch(let n, let g): "batch(\(n)\(g ? ", grouped" : ""))"
             case .stream(let s, let k): "\(s.rawValue)(k: \(k))"
+            case .broadcast(let a, let k): "broadcast(\(a ? "async" : "sync"), k: \(k))"
+            case .route(let k): "route(k: \(k))"
+            case .partitioned(let k): "partitioned(k: \(k))"
+            case .expand(let k): "expand(k: \(k))"
             case .timed(let t, let k): "\(t.rawValue)(k: \(k))"
             }
         }
@@ -236,7 +246,13 @@ struct DifferentialTests {
         var maxWeight: Int? = nil
 
         /// Emits in completion order with several workers: the output order is not determined.
-        var reorders: Bool { unordered && (workers ?? 1) > 1 }
+        var reorders: Bool {
+            switch operation {
+            case .expand: true   // completion order, even with one worker (a stack, not a queue)
+            case .partitioned: (workers ?? 1) > 1   // ordered within a key only
+            default: unordered && (workers ?? 1) > 1
+            }
+        }
 
         var description: String {
             var text = operation.description
@@ -336,6 +352,35 @@ struct DifferentialTests {
                 op.distinct(window: 1 + k)
             case .stream(.distinctBy, let k):
                 op.distinct(by: { (v: Value) in weight(v) % (1 + k) }, window: 1 + k % 7)
+            case .broadcast(false, let k):
+                op.broadcast(op.map { bump($0, k) } | op.filter { keep($0, k + 1) }, Flow(), op.flatMap { expand($0, k + 2) })
+            case .broadcast(true, let k):
+                op.broadcast {
+                    op.map { (v: Value) async in
+                        await jitter(v, k)
+                        return bump(v, k)
+                    } | op.filter { keep($0, k + 1) }
+                    Flow()
+                    op.flatMap { expand($0, k + 2) }
+                }
+            case .route(let k):
+                op.route(by: { routeKey($0) }, [
+                    0: op.map { (v: Value) async in
+                        await jitter(v, k)
+                        return bump(v, k)
+                    },
+                    1: op.filter { keep($0, k) } | op.map { bump($0, k + 1) },
+                ], default: op.flatMap { expand($0, k) })
+            case .partitioned(let k):
+                op.map { (v: Value) async in
+                    await jitter(v, k)
+                    return bump(v, k)
+                }.partitioned(by: { weight($0) % 5 }, window: 1 + k % 20)
+            case .expand(let k):
+                op.expand(dedupe: .custom { integersOnce() }) { (v: Value) async in
+                    await jitter(v, k)
+                    return (v, successors(v, k))
+                }
             case .timed(.debounce, _):
                 op.debounce(for: .seconds(3_600), clock: TestClock())
             case .timed:
@@ -359,6 +404,20 @@ struct DifferentialTests {
             case .stream(.dropWhile, let k): Array(xs.drop { weight($0) % 50 != k % 50 })
             case .stream(.distinct, let k): distinctReference(xs, window: 1 + k) { $0 }
             case .stream(.distinctBy, let k): distinctReference(xs, window: 1 + k % 7) { weight($0) % (1 + k) }
+            case .broadcast(_, let k): xs.flatMap { [bump($0, k)].filter { keep($0, k + 1) } + [$0] + expand($0, k + 2) }
+            case .route(let k):
+                xs.flatMap { v -> [Value] in
+                    switch routeKey(v) {
+                    case 0: [bump(v, k)]
+                    case 1: keep(v, k) ? [bump(v, k + 1)] : []
+                    default: expand(v, k)
+                    }
+                }
+            case .partitioned(let k): xs.map { bump($0, k) }
+            case .expand(let k):
+                // Every batch, and every distinct integer among the inputs and their successors
+                // (successors have none).
+                xs.filter { $0.size >= 0 } + Array(Set((xs + xs.flatMap { successors($0, k) }).filter { $0.size < 0 }))
             case .timed(.batchWithin, let k):
                 stride(from: 0, to: xs.count, by: 1 + k % 5).map { .list(Array(xs[$0..<min($0 + 1 + k % 5, xs.count)])) }
             case .timed(.weightedBatch, let k): weightedReference(xs, maxWeight: 1 + k % 20).map(Value.list)
@@ -366,6 +425,29 @@ struct DifferentialTests {
             case .timed(.dropOldest, _), .timed(.dropNewest, _): xs
             }
         }
+    }
+
+    /// A route's key: an integer's residue; every batch takes branch 0 (the key must not depend on
+    /// how items were grouped, or a regrouped run has no reference).
+    static func routeKey(_ v: Value) -> Int {
+        if case .int(let x) = v { return x % 3 }
+        return 0
+    }
+
+    /// Dedupe for `expand`: each integer once; batches are never deduped (equal batches depend on
+    /// how items were grouped).
+    static func integersOnce() -> (Value) -> Bool {
+        var seen = Set<Int>()
+        return { v in
+            guard case .int(let x) = v else { return true }
+            return seen.insert(x).inserted
+        }
+    }
+
+    /// The successors `expand` visits: two per integer below 2,000, none above.
+    static func successors(_ v: Value, _ k: Int) -> [Value] {
+        guard case .int(let x) = v, x < 2_000 else { return [] }
+        return [.int(2_000 + (x * 7 + k) % 40), .int(2_000 + (x + k) % 40)]
     }
 
     /// Batches of total weight (leaf count) up to `maxWeight`, on an Array: an item that would go
@@ -400,7 +482,8 @@ struct DifferentialTests {
         return out
     }
 
-    enum SourceKind: String { case array, asyncSequence, deferred }
+    /// `merge`, `concat` and `zip` split the input into fan-in inputs (a third each, or pairs).
+    enum SourceKind: String { case array, asyncSequence, deferred, merge, concat, zip }
 
     enum Comparison { case exact, multiset, regrouped }
 
@@ -416,6 +499,7 @@ struct DifferentialTests {
         /// Ordered runs must match exactly. A reordering stage makes the run a multiset; a batch
         /// after one also regroups the items.
         var comparison: Comparison {
+            if source == .merge { return stages.contains { $0.operation.isBatch } ? .regrouped : .multiset }
             guard let shuffle = stages.firstIndex(where: \.reorders) else { return .exact }
             return stages[(shuffle + 1)...].contains { $0.operation.isBatch } ? .regrouped : .multiset
         }
@@ -426,13 +510,28 @@ struct DifferentialTests {
             case .array: Pipeline(values)
             case .asyncSequence: Pipeline(Drip(items: values))
             case .deferred: Pipeline<Value> { values }
+            case .merge:
+                Pipeline.merge(
+                    Pipeline(values.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)),
+                    Pipeline(Drip(items: values.enumerated().filter { $0.offset % 3 == 1 }.map(\.element))),
+                    Pipeline(values.enumerated().filter { $0.offset % 3 == 2 }.map(\.element)) | op.map { (v: Value) async in v }.workers(3))
+            case .concat:
+                Pipeline.concat(
+                    Pipeline(Array(values.prefix(values.count / 3))),
+                    Pipeline(Drip(items: Array(values.dropFirst(values.count / 3).prefix(values.count / 3)))) | op.map { (v: Value) async in v }.workers(2),
+                    Pipeline(Array(values.dropFirst(2 * (values.count / 3)))))
+            case .zip:
+                Pipeline.zip(Pipeline(values) | op.map { (v: Value) async in v }.workers(2), Pipeline(Drip(items: values.map { bump($0, 3) })))
+                    | op.map { Value.list([$0.0, $0.1]) }
             }
             for stage in stages { pipeline = pipeline | stage.flow() }
             return pipeline
         }
 
         func reference() -> [Value] {
-            stages.reduce(input.map(Value.int)) { xs, stage in stage.apply(xs) }
+            let values = input.map(Value.int)
+            let start = source == .zip ? values.map { Value.list([$0, bump($0, 3)]) } : values
+            return stages.reduce(start) { xs, stage in stage.apply(xs) }
         }
 
         static func random(_ rng: inout TestRandom) -> Scenario {
@@ -445,16 +544,19 @@ struct DifferentialTests {
             default: rng.next(upTo: 201)
             }
             let input = (0..<size).map { _ in rng.next(upTo: 1000) }
-            let source: SourceKind = switch rng.next(upTo: 10) {
+            let source: SourceKind = switch rng.next(upTo: 13) {
             case 0..<6: .array
             case 6..<9: .asyncSequence
-            default: .deferred
+            case 9: .deferred
+            case 10: .merge
+            case 11: .concat
+            default: .zip
             }
             var stages: [Stage] = []
             for _ in 0..<(1 + rng.next(upTo: 6)) {
                 var stage = randomStage(&rng)
                 // An order-sensitive stream operator after a reordering stage has no Array reference.
-                if stage.operation.isOrderSensitive, stages.contains(where: \.reorders) {
+                if stage.operation.isOrderSensitive, source == .merge || stages.contains(where: \.reorders) {
                     stage.operation = .map(async: false, k: 1)
                 }
                 stages.append(stage)
@@ -465,7 +567,7 @@ struct DifferentialTests {
         static func randomStage(_ rng: inout TestRandom) -> Stage {
             let k = rng.next(upTo: 100)
             let async = rng.next(upTo: 2) == 0
-            let operation: Operation = switch rng.next(upTo: 13) {
+            let operation: Operation = switch rng.next(upTo: 17) {
             case 0, 1: .map(async: async, k: k)
             case 2, 3: .filter(async: async, k: k)
             case 4: .compactMap(async: async, k: k)
@@ -473,6 +575,10 @@ struct DifferentialTests {
                 .flatMap([.array, .asyncArray, .asyncStream, .drip][rng.next(upTo: 4)], k: k)
             case 7, 8: .batch(size: 1 + rng.next(upTo: 5), grouped: rng.next(upTo: 2) == 0)
             case 9, 10: .timed(TimedOperation.allCases[rng.next(upTo: TimedOperation.allCases.count)], k: k)
+            case 13: .broadcast(async: async, k: k)
+            case 14: .route(k: k)
+            case 15: .partitioned(k: k)
+            case 16: .expand(k: k)
             default:
                 .stream(StreamOperation.allCases[rng.next(upTo: StreamOperation.allCases.count)], k: k)
             }

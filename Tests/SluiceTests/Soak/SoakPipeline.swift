@@ -123,6 +123,16 @@ extension Soak {
             case .drip:
                 return Pipeline(Drip(items: (0..<count).map(Value.int), failAfter: failAfter, failure: failure,
                                      probe: probe, isSource: true))
+            case .concat:
+                let third = count / 3
+                return Pipeline.concat(
+                    Pipeline(ProbedSequence(count: third, probe: probe)),
+                    Pipeline([Value]()),
+                    Pipeline(ProbedSequence(count: count, probe: probe, start: third)) | op.map { (v: Value) async in v }.workers(2))
+            case .merge:
+                return Pipeline.merge(
+                    Pipeline(ProbedSequence(count: count / 2, probe: probe)),
+                    Pipeline(ProbedSequence(count: count, probe: probe, start: count / 2)))
             case .deferred:
                 return Pipeline { () async throws -> ProbedSequence in
                     probe.sourceCall()
@@ -144,7 +154,37 @@ extension Soak {
                 let joined: Flow<Value, Value> = group.options.front == .builder
                     ? Flow<Value, Value> { for c in children { c } }
                     : children.dropFirst().reduce(children[0]) { $0 | $1 }
-                return configure(joined, group.options)
+                return configure(shaped(joined, group), group.options)
+            }
+        }
+
+        /// A group's children as the graph shape it is run as (the same items in every shape).
+        func shaped(_ joined: Flow<Value, Value>, _ group: Group) -> Flow<Value, Value> {
+            let key: @Sendable (Value) -> Int = { abs($0.hashValue) % 3 }
+            let builder = group.options.front == .builder
+            switch group.shape {
+            case .plain:
+                return joined
+            case .route where builder:
+                return Flow<Value, Value> {
+                    Route(by: key) {
+                        When(0) { joined }
+                        Otherwise { joined }
+                    }
+                }
+            case .route:
+                return op.route(by: key, [0: joined], default: joined)
+            case .broadcast where builder:
+                return Flow<Value, Value> {
+                    Broadcast {
+                        joined
+                        Filter { _ in false }
+                    }
+                }
+            case .broadcast:
+                return op.broadcast(joined, op.filter { _ in false })
+            case .partitioned:
+                return joined.partitioned(by: key)
             }
         }
 

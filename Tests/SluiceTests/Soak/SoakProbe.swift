@@ -215,6 +215,8 @@ extension Soak {
     struct ProbedSequence: Sequence, Sendable {
         let count: Int
         let probe: Probe
+        /// The first item (`count` is the end): a part of the items, for fan-in sources.
+        var start = 0
 
         struct Iterator: IteratorProtocol {
             var position = 0
@@ -230,7 +232,7 @@ extension Soak {
             }
         }
 
-        func makeIterator() -> Iterator { Iterator(count: count, probe: probe) }
+        func makeIterator() -> Iterator { Iterator(position: start, count: count, probe: probe) }
     }
 
     /// Any async sequence, counting every `next()`.

@@ -209,14 +209,20 @@ extension Soak {
         var isAccountable: Bool { !leaves.contains { $0.kind.isFlatMap } }
     }
 
+    /// What a group is run as: a plain fragment, or one of the graph shapes that give the same
+    /// items (a route to two copies of the children, a broadcast to the children and a branch that
+    /// drops everything, a partitioned stage — which reorders across keys, so it is `unordered`).
+    enum GroupShape: String, Sendable { case plain, route, broadcast, partitioned }
+
     struct Group: Sendable {
         var id: Int
         var children: [Node]
         var options: Options
+        var shape: GroupShape = .plain
         /// No modifier is applied: the children's stages are simply concatenated, so they run as
         /// if written at the group's level, each with its own options.
         var isTransparent: Bool {
-            options.workers == nil && options.buffer == nil && !options.unordered && options.name == nil && !options.blocking
+            shape == .plain && options.workers == nil && options.buffer == nil && !options.unordered && options.name == nil && !options.blocking
         }
     }
 
@@ -259,7 +265,7 @@ extension Soak {
                 return indent + "railway#\(block.id)[\(block.front.rawValue)] {\n"
                     + block.leaves.map { indent + "  " + $0.description }.joined(separator: "\n") + "\n" + indent + "}"
             case .group(let group):
-                return indent + "group#\(group.id)\(group.options) {\n"
+                return indent + "group#\(group.id)\(group.shape == .plain ? "" : "[\(group.shape.rawValue)]")\(group.options) {\n"
                     + group.children.map { $0.describe(indent + "  ") }.joined(separator: "\n") + "\n" + indent + "}"
             }
         }
@@ -272,6 +278,8 @@ extension Soak {
         case unfolding       // AsyncThrowingStream(unfolding:)
         case drip            // a custom AsyncSequence that suspends now and then
         case deferred        // Pipeline { … } (deferred)
+        case concat          // Pipeline.concat of three parts of the items (one empty)
+        case merge           // Pipeline.merge of two halves: completion order from the start
         var isAsync: Bool { self == .stream || self == .unfolding || self == .drip }
     }
 
@@ -397,6 +405,7 @@ extension Soak {
         /// after one also regroups the items, leaving only the atoms comparable.
         var comparison: Comparison {
             let top = allNodes.flatMap(\.runNodes)
+            if source == .merge { return top.flatMap { $0.flattened() }.contains { $0.leaf.kind.isBatch } ? .atoms : .multiset }
             guard let shuffle = top.firstIndex(where: \.reorders) else { return .exact }
             let after = top[(shuffle + 1)...].flatMap { $0.flattened() }
             // Inside the reordering node itself, a batch after the reordering leaf regroups too.
@@ -469,7 +478,7 @@ extension Soak {
             case 4, 5: 60 + rng.next(upTo: maxCount - 59)
             default: rng.next(upTo: 61)
             }
-            let source: SourceKind = pick([.sequence, .sequence, .applied, .stream, .unfolding, .drip, .deferred])
+            let source: SourceKind = pick([.sequence, .sequence, .applied, .stream, .unfolding, .drip, .deferred, .concat, .merge])
             let nodes = (0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }
             let openRail: RailBlock? = chance(12) ? railBlock(open: true) : nil
             let terminal: Terminal
@@ -621,7 +630,20 @@ extension Soak {
             let containsBatch = children.contains { $0.flattened().contains { $0.leaf.kind.isBatch } }
             var o = options(batch: containsBatch, policies: false, named: 60)
             if o.name != nil { o.name = "g\(groupID)" }
-            return Group(id: groupID, children: children, options: o)
+            var shape = GroupShape.plain
+            if !containsBatch {
+                // A broadcast gathers an item's outputs: an expansion's children before a failure
+                // would not leave as they do from a plain group.
+                let expands = children.contains { $0.flattened().contains { $0.leaf.kind.isFlatMap } }
+                switch rng.next(upTo: 20) {
+                case 0, 1, 2: shape = .route
+                case 3 where !expands, 4 where !expands: shape = .broadcast
+                case 5, 6, 7: shape = .partitioned
+                default: break
+                }
+            }
+            if shape == .partitioned { o.unordered = true }   // ordered within a key only
+            return Group(id: groupID, children: children, options: o, shape: shape)
         }
 
         // MARK: faults, cancellation and the terminal's numbers

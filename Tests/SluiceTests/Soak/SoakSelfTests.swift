@@ -165,12 +165,13 @@ import Testing
         let pool = BlockingPool(threads: 1, name: "soak-self-test")
         defer { pool.shutdown() }
         var kinds: Set<String> = [], sources: Set<String> = [], terminals: Set<String> = []
-        var comparisons: Set<String> = []
+        var comparisons: Set<String> = [], shapes: Set<String> = []
         for seed in UInt64(1)...600 {
             let s = Soak.Scenario.random(seed: seed)
             #expect(Soak.Oracle(s).faultFree().hasDistinctInputs, "seed \(seed): a stage receives equal items")
             for (leaf, _) in s.flattened { kinds.insert("\(leaf.kind)") }
             sources.insert(s.source.rawValue)
+            for node in s.nodes { shapes.formUnion(node.groupShapes) }
             terminals.insert(s.terminal.shortLabel)
             comparisons.insert(s.comparison.rawValue)
             guard seed <= 300 else { continue }
@@ -181,9 +182,18 @@ import Testing
             #expect("\(pipe.stages)" == "\(builder.stages)", "seed \(seed): the two front ends differ")
         }
         #expect(kinds.count >= 30, "\(kinds.sorted())")
-        #expect(sources.count == 6)
+        #expect(sources.count == 8, "\(sources.sorted())")
+        #expect(shapes == ["plain", "route", "broadcast", "partitioned"], "\(shapes.sorted())")
         #expect(terminals.count == 11, "\(terminals.sorted())")
         #expect(comparisons.count == 3)
+    }
+}
+
+extension Soak.Node {
+    /// The shapes of the groups in this node.
+    var groupShapes: Set<String> {
+        guard case .group(let g) = self else { return [] }
+        return g.children.reduce([g.shape.rawValue]) { $0.union($1.groupShapes) }
     }
 }
 

@@ -204,6 +204,7 @@ struct SoakReport {
             case .group(let g):
                 note(g.options.name != nil ? "named group" : "unnamed group")
                 if depth > 0 { note("nested group") }
+                if g.shape != .plain { note("shape \(g.shape.rawValue)") }
                 g.children.forEach { nodes($0, depth: depth + 1) }
             }
         }
