@@ -19,11 +19,11 @@ import Testing
         var take = TakeSize(limit: 512)
         for _ in 0..<5 { take.update(items: take.current, elapsed: .zero) }
         #expect(take.current == 32)
-        take.update(items: 32, elapsed: .microseconds(20) * 32)   // 20 µs each: 5 fit in 100 µs
-        #expect(take.current == 5)
-        take.update(items: 5, elapsed: .microseconds(10) * 5)     // faster: grows, at most twofold
-        #expect(take.current == 10)
-        take.update(items: 10, elapsed: .milliseconds(2) * 10)    // slow: one at a time
+        take.update(items: 32, elapsed: .microseconds(20) * 32)   // 20 µs each: 50 fit in 1 ms
+        #expect(take.current == 50)
+        take.update(items: 50, elapsed: .microseconds(4) * 50)    // faster: grows, at most twofold
+        #expect(take.current == 100)
+        take.update(items: 100, elapsed: .milliseconds(2) * 100)  // slow: one at a time
         #expect(take.current == 1)
         take.update(items: 1, elapsed: .milliseconds(2))
         #expect(take.current == 1)

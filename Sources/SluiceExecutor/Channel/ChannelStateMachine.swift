@@ -42,7 +42,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     package let capacity: Int
     /// The capacity in force now (*slow start*): it starts small and doubles each time a receive
-    /// takes at least half of it, or takes while a producer waits for room, up to `capacity`. So items leave a producer as fast as the
+    /// takes at least half of it, up to `capacity`. So items leave a producer as fast as the
     /// consumer asks for them: a consumer that needs three items does not make the producer fill
     /// the whole buffer first, while one that keeps taking full batches soon gets all of it.
     package private(set) var limit: Int
@@ -126,10 +126,11 @@ package struct ChannelStateMachine<Element, Continuation> {
         queuedWeight = queue.isEmpty ? 0 : Swift.max(0, total)
     }
 
-    /// A receive took `taken` items: a consumer taking half the limit or more, or taking while a
-    /// producer waits for room (the producer is ahead), gets a doubled one.
-    private mutating func grow(taken: Int, producerWaited: Bool) {
-        guard limit < capacity, producerWaited || taken >= Swift.max(1, limit / 2) else { return }
+    /// A receive took `taken` items: a consumer taking half the limit or more gets a doubled one.
+    /// (Not one that merely finds a producer waiting: an eager stage in between would then grow
+    /// the channel before it in proportion to its own receives, not to what the consumer asks.)
+    private mutating func grow(taken: Int) {
+        guard limit < capacity, taken >= Swift.max(1, limit / 2) else { return }
         limit = limit > capacity / 2 ? capacity : limit * 2
         wakeThreshold = Self.wakeThreshold(limit)
     }
@@ -221,7 +222,6 @@ package struct ChannelStateMachine<Element, Continuation> {
         if case .cancelled = phase { return .throwCancellation }
         precondition(limit >= 1, "a receive must be able to take an item")
         let first = dequeued
-        let producerWaited = !parked.isEmpty
         // Under a weight bound a receiver takes at most the bound's weight at once (and at least
         // one item), so what it holds is bounded like the queue.
         var budget = weightBound?.max ?? Int.max
@@ -252,7 +252,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         }
         if taken > 0 {
             dequeued += taken
-            grow(taken: taken, producerWaited: producerWaited)
+            grow(taken: taken)
             // Items left over and other receivers waiting: pass the word on.
             if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake.append(contentsOf: wakeReceivers()) }
             return .resumeWaitersAndReturnItems(first: first, count: taken, waiters: wake)
