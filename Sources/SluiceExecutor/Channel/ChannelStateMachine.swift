@@ -126,11 +126,12 @@ package struct ChannelStateMachine<Element, Continuation> {
         queuedWeight = queue.isEmpty ? 0 : Swift.max(0, total)
     }
 
-    /// A receive took `taken` items: a consumer taking half the limit or more gets a doubled one.
-    /// (Not one that merely finds a producer waiting: an eager stage in between would then grow
-    /// the channel before it in proportion to its own receives, not to what the consumer asks.)
+    /// A receive took `taken` items: a consumer taking half the limit or more gets a doubled one,
+    /// and so does one of several consumers while others wait for items (the workers of a
+    /// parallel stage each take one item: together they ask for more than one). Not one that
+    /// merely finds a producer waiting: that says nothing of what the consumers ask for.
     private mutating func grow(taken: Int) {
-        guard limit < capacity, taken >= Swift.max(1, limit / 2) else { return }
+        guard limit < capacity, taken >= Swift.max(1, limit / 2) || !receivers.isEmpty else { return }
         limit = limit > capacity / 2 ? capacity : limit * 2
         wakeThreshold = Self.wakeThreshold(limit)
     }
