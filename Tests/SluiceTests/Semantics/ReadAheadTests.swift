@@ -76,3 +76,4 @@ import SluiceTestSupport
         #expect(count == 200_000)
     }
 }
+
