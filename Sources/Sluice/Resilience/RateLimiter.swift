@@ -170,11 +170,13 @@ package struct TokenBucket: Sendable {
         return refilled - tokens
     }
 
-    /// How long until `ticket` is repaid at the current rate (`.zero`: it is).
+    /// How long until `ticket` is repaid at the current rate (`.zero`: it is, or less than a
+    /// nanosecond is missing — a rounding error, not worth another sleep).
     package mutating func wait(for ticket: Double, now: Duration) -> Duration {
         refill(now)
-        guard ticket > refilled else { return .zero }
-        return .seconds((ticket - refilled) / rate)
+        let seconds = (ticket - refilled) / rate
+        guard seconds >= 1e-9 else { return .zero }
+        return .seconds(seconds)
     }
 
     package mutating func set(rate: Double, burst: Int, now: Duration) {
