@@ -8,6 +8,8 @@ import SluiceExecutor
 /// d.kind      // "map"
 /// d.name      // "double"
 /// d.workers   // 4
+///
+/// op.batch(4, within: .seconds(2)).stages[0].description   // "batch(4, within: 2s)"
 /// ```
 public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
     /// `map`, `filter`, `compactMap`, `flatMap`, `forEach`, `batch`, `group`, …
@@ -24,6 +26,14 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
     public var window: Int?
     /// The output buffer's weight bound, when set with `.buffer(maxWeight:weight:)`.
     public var maxWeight: Int?
+    /// The stage's own arguments, when they set it apart from other stages of its kind: `4` for
+    /// `batch(4)`, `4, within: 2s` for `batch(4, within: .seconds(2))`, `for: 300ms` for a
+    /// `debounce`, `64, whenFull: dropOldest` for a buffer that drops (`nil`: none described).
+    ///
+    /// ```swift
+    /// op.batch(maxWeight: 1024) { (d: [UInt8]) in d.count }.stages[0].parameters   // "maxWeight: 1024"
+    /// ```
+    public var parameters: String?
     /// The stages of a fragment that acts as one stage.
     public var children: [StageDescription]
 
@@ -35,13 +45,14 @@ public struct StageDescription: Hashable, Sendable, CustomStringConvertible {
         ordered = node.options.ordered
         window = node.options.window
         maxWeight = node.options.maxWeight
+        parameters = node.parameters
         children = node.children.map(StageDescription.init)
     }
 
     /// `map`, `fetch: map(workers: 8, buffer: 32, unordered)`, `fetch: map(workers: 32, window: 1024)`,
-    /// `group[map, filter]`.
+    /// `batch(4, within: 2s)`, `group[map, filter]`.
     public var description: String {
-        var options: [String] = []
+        var options: [String] = parameters.map { [$0] } ?? []
         if workers != 1 { options.append("workers: \(workers)") }
         if let buffer { options.append("buffer: \(buffer)") }
         if !ordered { options.append("unordered") }

@@ -14,6 +14,18 @@
 /// ```
 public typealias Middleware<Input, Output> = @Sendable (_ item: Input, _ next: (Input) async throws -> [Output]) async throws -> [Output]
 
+/// A `Middleware` that is also told the name of the stage it wraps: the name the stage has in the
+/// run (after `named(_:)`, wherever it is written), as in errors and metrics.
+///
+/// ```swift
+/// let timed: NamedMiddleware<URL, Page> = { stage, url, next in
+///     let start = ContinuousClock.now
+///     defer { latency.record(stage, start.duration(to: .now)) }
+///     return try await next(url)
+/// }
+/// ```
+public typealias NamedMiddleware<Input, Output> = @Sendable (_ stage: String, _ item: Input, _ next: (Input) async throws -> [Output]) async throws -> [Output]
+
 extension FlowComponent {
     /// Wraps the stage's work on each item in `middleware`, which may change the item before
     /// calling `next`, change the outputs or the error after it, call it again, or not call it at
@@ -41,6 +53,32 @@ extension FlowComponent {
     public func around(_ middleware: @escaping Middleware<Input, Output>) -> Flow<Input, Output> {
         modifyingPolicies("around") { body, _ in
             body.layers.append(InvocationLayer { x, _, next in try await middleware(x, next) })
+        }
+    }
+
+    /// Wraps the stage's work on each item in `middleware`, like `around(_:)`, and tells it the
+    /// stage's name: one middleware can serve several stages (timing, tracing, logging) without
+    /// repeating each name. The name is the one the stage has in the run, also when `named(_:)`
+    /// is written after this modifier.
+    ///
+    /// ```swift
+    /// let span: NamedMiddleware<URL, Page> = { stage, url, next in
+    ///     try await tracer.span("\(stage) \(url)") { try await next(url) }
+    /// }
+    /// let pages = Pipeline(urls) | op.map(fetch).around(withStage: span).named("fetch")     // spans "fetch …"
+    /// let built = Flow<URL, Page> { Map(fetch).named("fetch").around(withStage: span) }     // the same
+    /// op.map(parse).around { stage, line, next in
+    ///     log.debug("\(stage): \(line)")
+    ///     return try await next(line)
+    /// }
+    /// ```
+    ///
+    /// - Parameter middleware: Called once per item (per attempt, inside a later `retry`) with the
+    ///   stage's name, the item and `next`.
+    /// - Returns: The flow as one stage with the middleware as its outermost layer so far.
+    public func around(withStage middleware: @escaping NamedMiddleware<Input, Output>) -> Flow<Input, Output> {
+        modifyingPolicies("around") { body, _ in
+            body.layers.append(InvocationLayer { x, invocation, next in try await middleware(invocation.stage, x, next) })
         }
     }
 }

@@ -15,12 +15,15 @@ import SluiceExecutor
 ///
 /// One limiter can be shared by several stages or pipelines: they then share its budget. Waiters
 /// are served in the order they asked (a caller that asks reserves its tokens at once, going into
-/// debt; the next caller waits for that debt too). A rate change applies to tokens reserved from
-/// then on; a caller already waiting keeps its wait.
+/// debt; the next caller waits for that debt too). A rate change applies at once, also to callers
+/// already waiting: lowering the rate lengthens their waits, raising it shortens them.
 public final class RateLimiter: Sendable {
     private let bucket: Lock<TokenBucket>
     private let timeline: Timeline
     private let waitedNanoseconds = Lock<Int64>(0)
+    /// The sleeps of callers waiting for tokens: a rate change cancels them, so that each caller
+    /// measures its wait again at the new rate.
+    private let sleepers = Lock<(next: Int, changes: Int, tasks: [Int: Task<Void, any Error>])>((0, 0, [:]))
 
     /// A limiter of `rate` tokens per second, holding at most `burst` (full at the start).
     ///
@@ -60,6 +63,7 @@ public final class RateLimiter: Sendable {
     public var waited: Duration { .nanoseconds(waitedNanoseconds.withLock { $0 }) }
 
     /// Changes the rate (and the burst, if given) from now on, also while pipelines use the limiter.
+    /// Callers already waiting for tokens wait for the rest of their debt at the new rate.
     ///
     /// ```swift
     /// limiter.setRate(10)            // the server said 429: slow down
@@ -75,6 +79,11 @@ public final class RateLimiter: Sendable {
             Self.check(rate: rate, burst: burst ?? b.burst)
             b.set(rate: rate, burst: burst ?? b.burst, now: now)
         }
+        let waiting = sleepers.withLock { s in
+            s.changes += 1
+            return Array(s.tasks.values)
+        }
+        for task in waiting { task.cancel() }
     }
 
     /// Takes `cost` tokens, waiting until the bucket has them. Throws `CancellationError` if the
@@ -90,13 +99,33 @@ public final class RateLimiter: Sendable {
     @discardableResult
     public func acquire(_ cost: Int = 1) async throws -> Duration {
         guard cost > 0 else { return .zero }
-        let now = timeline.now()
-        let wait = bucket.withLock { $0.reserve(cost, now: now) }
-        guard wait > .zero else { return .zero }
-        try await timeline.sleep(now + Swift.min(wait, .longestWait))
-        let (seconds, attoseconds) = wait.components
+        let start = timeline.now()
+        guard let ticket = bucket.withLock({ $0.reserveTicket(cost, now: start) }) else { return .zero }
+        while true {
+            // Noted before the wait is measured: a rate change after this point wakes the sleep.
+            let (id, changes) = sleepers.withLock { s in
+                s.next += 1
+                return (s.next, s.changes)
+            }
+            let now = timeline.now()
+            let wait = bucket.withLock { $0.wait(for: ticket, now: now) }
+            guard wait > .zero else { break }
+            let timeline = self.timeline
+            let sleep = Task { try await timeline.sleep(now + Swift.min(wait, .longestWait)) }
+            let changed = sleepers.withLock { s in
+                s.tasks[id] = sleep
+                return s.changes != changes
+            }
+            if changed { sleep.cancel() }   // the rate changed while the wait was measured
+            // The sleep ends on time or is cancelled by a rate change: either way, measure again.
+            _ = await withTaskCancellationHandler { await sleep.result } onCancel: { sleep.cancel() }
+            sleepers.withLock { _ = $0.tasks.removeValue(forKey: id) }
+            try Task.checkCancellation()
+        }
+        let waited = timeline.now() - start
+        let (seconds, attoseconds) = waited.components
         waitedNanoseconds.withLock { $0 &+= seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000 }
-        return wait
+        return waited
     }
 
     private static func check(rate: Double, burst: Int) {
@@ -115,6 +144,10 @@ package struct TokenBucket: Sendable {
     package private(set) var tokens: Double
     /// When `tokens` was last brought up to date.
     private var updated: Duration = .zero
+    /// Tokens added since the start, not capped by `burst`: the debt of a reservation made when
+    /// `tokens` was `t < 0` is repaid when this has grown by `-t` (tokens are capped only when
+    /// there is no debt).
+    private var refilled: Double = 0
 
     package init(rate: Double, burst: Int) {
         self.rate = rate
@@ -124,10 +157,26 @@ package struct TokenBucket: Sendable {
 
     /// Takes `cost` tokens at `now`; returns how long to wait until they are covered.
     package mutating func reserve(_ cost: Int, now: Duration) -> Duration {
+        guard let ticket = reserveTicket(cost, now: now) else { return .zero }
+        return wait(for: ticket, now: now)
+    }
+
+    /// Takes `cost` tokens at `now`; returns `nil` if they are there, else the ticket to wait for:
+    /// the total refill (`refilled`) at which the debt up to these tokens is repaid.
+    package mutating func reserveTicket(_ cost: Int, now: Duration) -> Double? {
         refill(now)
         tokens -= Double(cost)
-        guard tokens < 0 else { return .zero }
-        return .seconds(-tokens / rate)
+        guard tokens < 0 else { return nil }
+        return refilled - tokens
+    }
+
+    /// How long until `ticket` is repaid at the current rate (`.zero`: it is, or less than a
+    /// nanosecond is missing — a rounding error, not worth another sleep).
+    package mutating func wait(for ticket: Double, now: Duration) -> Duration {
+        refill(now)
+        let seconds = (ticket - refilled) / rate
+        guard seconds >= 1e-9 else { return .zero }
+        return .seconds(seconds)
     }
 
     package mutating func set(rate: Double, burst: Int, now: Duration) {
@@ -141,6 +190,7 @@ package struct TokenBucket: Sendable {
         guard now > updated else { return }
         let elapsed = Double((now - updated).components.seconds) + Double((now - updated).components.attoseconds) / 1e18
         tokens = Swift.min(Double(burst), tokens + elapsed * rate)
+        refilled += elapsed * rate
         updated = now
     }
 }

@@ -101,6 +101,8 @@ package struct BatchBody<A: Sendable>: StageBody {
 extension StageNode {
     package static func batch<A: Sendable>(_ size: Int, of: A.Type) -> StageNode {
         require(size >= 1, "batch size must be >= 1, got \(size) (stage 'batch')")
-        return StageNode(kind: .batch, isSequential: true, body: BatchBody<A>(size: size))
+        var node = StageNode(kind: .batch, isSequential: true, body: BatchBody<A>(size: size))
+        node.parameters = "\(size)"
+        return node
     }
 }

@@ -24,8 +24,10 @@ extension op {
     public static func batch<A>(_ size: Int, within: Duration, clock: some Clock<Duration> = ContinuousClock()) -> Flow<A, [A]> {
         require(size >= 1, "batch size must be >= 1, got \(size) (stage 'batch')")
         require(within > .zero, "batch within must be > 0, got \(within) (stage 'batch')")
-        return Flow(StageNode(kind: .batch, isSequential: true, body: BatchWithinBody<A, _>(
-            limit: .count(size), within: within, clock: clock, weight: nil)))
+        var node = StageNode(kind: .batch, isSequential: true, body: BatchWithinBody<A, _>(
+            limit: .count(size), within: within, clock: clock, weight: nil))
+        node.parameters = "\(size), within: \(within.shortDescription)"
+        return Flow(node)
     }
 
     /// Groups consecutive items into arrays whose total weight stays within `maxWeight` (a batch
@@ -50,8 +52,10 @@ extension op {
                                 weight: @escaping @Sendable (A) throws -> Int) -> Flow<A, [A]> {
         require(maxWeight >= 1, "batch maxWeight must be >= 1, got \(maxWeight) (stage 'batch')")
         if let within { require(within > .zero, "batch within must be > 0, got \(within) (stage 'batch')") }
-        return Flow(StageNode(kind: .batch, isSequential: true, body: BatchWithinBody<A, _>(
-            limit: .weight(maxWeight), within: within, clock: clock, weight: weight)))
+        var node = StageNode(kind: .batch, isSequential: true, body: BatchWithinBody<A, _>(
+            limit: .weight(maxWeight), within: within, clock: clock, weight: weight))
+        node.parameters = "maxWeight: \(maxWeight)" + (within.map { ", within: \($0.shortDescription)" } ?? "")
+        return Flow(node)
     }
 }
 
@@ -139,5 +143,26 @@ package struct BatchWithinBody<A: Sendable, C: Clock<Duration>>: TimedStageBody 
             },
             fire: { _, output in emit(&output) },
             finish: { output in emit(&output) })
+    }
+}
+
+extension Duration {
+    /// `2s`, `1.5s`, `300ms`, `250µs`, `10ns`: the duration as a stage description shows it.
+    var shortDescription: String {
+        let (seconds, attoseconds) = components
+        let nanoseconds = attoseconds / 1_000_000_000
+        func decimal(_ whole: Int64, _ fraction: Int64, digits: Int) -> String {
+            guard fraction != 0 else { return "\(whole)" }
+            var text = String(fraction)
+            text = String(repeating: "0", count: Swift.max(0, digits - text.count)) + text
+            while text.hasSuffix("0") { text.removeLast() }
+            return "\(whole).\(text)"
+        }
+        if seconds != 0 || nanoseconds == 0 { return decimal(seconds, nanoseconds, digits: 9) + "s" }
+        if nanoseconds % 1_000_000 == 0 || nanoseconds >= 1_000_000 {
+            return decimal(nanoseconds / 1_000_000, nanoseconds % 1_000_000, digits: 6) + "ms"
+        }
+        if nanoseconds >= 1_000 { return decimal(nanoseconds / 1_000, nanoseconds % 1_000, digits: 3) + "µs" }
+        return "\(nanoseconds)ns"
     }
 }

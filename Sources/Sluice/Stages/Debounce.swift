@@ -20,7 +20,9 @@ extension op {
     /// - Returns: A one-stage flow of kind `debounce`.
     public static func debounce<A>(for interval: Duration, clock: some Clock<Duration> = ContinuousClock()) -> Flow<A, A> {
         require(interval > .zero, "debounce interval must be > 0, got \(interval) (stage 'debounce')")
-        return Flow(StageNode(kind: .debounce, isSequential: true, body: DebounceBody<A, _>(interval: interval, clock: clock)))
+        var node = StageNode(kind: .debounce, isSequential: true, body: DebounceBody<A, _>(interval: interval, clock: clock))
+        node.parameters = "for: \(interval.shortDescription)"
+        return Flow(node)
     }
 }
 

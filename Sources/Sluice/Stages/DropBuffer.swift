@@ -36,7 +36,8 @@ extension FlowComponent {
     /// - Returns: This flow followed by the buffer stage.
     public func buffer(_ size: Int, whenFull policy: FullBufferPolicy, onDrop: (@Sendable (Output) -> Void)? = nil) -> Flow<Input, Output> {
         require(size >= 1, "buffer size must be >= 1 with a drop policy, got \(size) (stage 'buffer')")
-        let node = StageNode(kind: .buffer, isSequential: true, body: DropBufferBody<Output>(size: size, policy: policy, onDrop: onDrop))
+        var node = StageNode(kind: .buffer, isSequential: true, body: DropBufferBody<Output>(size: size, policy: policy, onDrop: onDrop))
+        node.parameters = "\(size), whenFull: \(policy)"
         return Flow(nodes: flow.nodes + [node])
     }
 }
@@ -49,6 +50,7 @@ package struct DropBufferBody<A: Sendable>: TimedStageBody {
     let onDrop: (@Sendable (A) -> Void)?
 
     package var outputCapacity: Int? { 0 }
+    package var inboxCapacity: Int? { size }
 
     package func makeTimedKernel(context: StageContext) -> TimedKernel<A, A> {
         TimedKernel(

@@ -46,6 +46,9 @@ package struct StageNode: Sendable {
     /// Weighs an output for the output channel's weight bound (`options.maxWeight`): a
     /// `@Sendable (Output) -> Int`, erased (the executor casts it back where `Output` is known).
     package var outputWeight: (any Sendable)?
+    /// What sets this stage apart from others of its kind, as written (`4, within: 2s`); shown
+    /// in its description and compared with it (`nil`: nothing).
+    package var parameters: String?
 
     package init(kind: StageKind, name: String? = nil, options: StageOptions = .init(), isSequential: Bool = false, body: any StageBody) {
         self.kind = kind

@@ -74,11 +74,16 @@ package protocol TimedStageBody: StageBody {
     /// The capacity of the stage's output channel, when the body decides it (`nil`: the plan's).
     /// A buffer that drops hands over through a rendezvous, so what waits is what it may drop.
     var outputCapacity: Int? { get }
+    /// The capacity of the stage's inbox (what its reader holds ahead of the worker), when the
+    /// body decides it (`nil`: one chunk of the plan's take limit). A buffer that drops holds its
+    /// size there.
+    var inboxCapacity: Int? { get }
 }
 
 extension TimedStageBody {
     package var isFusible: Bool { false }
     package var outputCapacity: Int? { nil }
+    package var inboxCapacity: Int? { nil }
 
     package func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
         preconditionFailure("stage '\(context.name)' acts on time and runs as a segment of its own; it cannot be part of a group")

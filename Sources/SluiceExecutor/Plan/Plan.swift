@@ -51,6 +51,9 @@ package struct Plan: Sendable {
         /// Input items the completed chunks an ordered multi-worker stage holds back may span
         /// (its reorder window); `0` when it keeps no window.
         package var window: Int
+        /// Input items a timed stage's reader holds ahead of its worker: the chunk in its hand
+        /// and its inbox (see `TimedSegmentWorker`); `0` for other stages.
+        package var readAhead: Int = 0
         package var name: String { nodes.count == 1 ? nodes[0].name : nodes.map(\.name).joined(separator: "+") }
     }
 
@@ -102,6 +105,10 @@ package struct Plan: Sendable {
             let perWorker = s.isSynchronous ? max(1, Plan.batchLimit(upstream) / s.workers) : (s.workers > 1 ? 1 : Plan.batchLimit(upstream))
             // A weight-bounded stage takes one item at a time (a chunk's outputs would all be in hand).
             segments[i].takeLimit = s.nodes.last?.options.maxWeight != nil ? 1 : perWorker
+            if s.nodes.count == 1, let timed = s.nodes[0].body as? any TimedStageBody {
+                let take = segments[i].takeLimit
+                segments[i].readAhead = (Saturating(take) + (timed.inboxCapacity ?? take)).value
+            }
             upstream = s.capacity
         }
         sourceIsWeighed = weighedSource
@@ -125,7 +132,8 @@ package struct Plan: Sendable {
     /// source: its channel plus what the source task holds (a chunk read from a `Sequence`, one
     /// item from an `AsyncSequence`; fused: one chunk in the first worker); each segment: per
     /// worker, one input chunk and one outbox (in an ordered parallel stage, the outputs of its
-    /// chunk); its output channel; its reorder window; the consumer: one batch in hand.
+    /// chunk); its output channel; its reorder window; a timed stage's read-ahead (its reader's
+    /// chunk and its inbox: `readAhead`); the consumer: one batch in hand.
     /// `Int.max` when a stage has an unbounded buffer: there is no bound then; also when the bound
     /// does not fit in an `Int` (huge buffers): the computation saturates.
     package var inFlightBound: Int {
@@ -134,7 +142,7 @@ package struct Plan: Sendable {
         for s in segments {
             let outbox = s.window > 0 ? min(s.outboxLimit, s.takeLimit) : s.outboxLimit
             let perWorker = Saturating(s.takeLimit) + outbox
-            total = total + Saturating(s.workers) * perWorker + s.capacity + s.window
+            total = total + Saturating(s.workers) * perWorker + s.capacity + s.window + s.readAhead
         }
         if segments.isEmpty { total = Saturating(2) * sourceCapacity }
         return (total + consumerLimit).value

@@ -93,7 +93,9 @@ struct TimedSegmentWorker<Body: TimedStageBody> {
                 return .stopped
             case .end(let failure):
                 if let failure { return failure is CancellationError ? .stopped : .inputFailed(failure) }
+                let busy = probe?.startBusy()
                 do {
+                    defer { probe?.endBusy(since: busy) }
                     try fireIfDue(kernel, &outbox)
                     try kernel.finish(&outbox)
                 } catch {
@@ -104,7 +106,10 @@ struct TimedSegmentWorker<Body: TimedStageBody> {
             case .items:
                 guard control.enter(slot, chunk: sequence) else { return .stopped }
                 sequence += inbox_.count
+                // Busy time, as for any stage: the kernel's work, not the waits around it.
+                let busy = probe?.startBusy()
                 do {
+                    defer { probe?.endBusy(since: busy) }
                     for x in inbox_ {
                         // A deadline reached before this item arrived closes what it waited for.
                         try fireIfDue(kernel, &outbox)
@@ -116,7 +121,13 @@ struct TimedSegmentWorker<Body: TimedStageBody> {
                 }
                 inbox_.removeAll(keepingCapacity: true)
             case .wake:
-                do { try fireIfDue(kernel, &outbox) } catch { return .failed(error) }
+                let busy = probe?.startBusy()
+                do {
+                    defer { probe?.endBusy(since: busy) }
+                    try fireIfDue(kernel, &outbox)
+                } catch {
+                    return .failed(error)
+                }
             }
             do { try await send(&outbox, probe) } catch { return .stopped }
             inbox.arm(kernel.deadline())

@@ -23,6 +23,30 @@ import Testing
         #expect(log.all == ["B in", "A in", "body 7", "A out", "B out"])
     }
 
+    @Test func middlewareIsToldItsStagesName() async throws {
+        let log = Recorder<String>()
+        let span: NamedMiddleware<Int, Int> = { stage, x, next in
+            log.record("\(stage) \(x)")
+            return try await next(x)
+        }
+        // The name the stage has in the run, also when `named` is written after `around`.
+        let piped = Pipeline([1, 2]) | op.map { $0 * 10 }.around(withStage: span).named("scale") | op.filter { $0 > 0 }.named("keep").around(withStage: span)
+        #expect(try await piped.collect() == [10, 20])
+        #expect(log.all.filter { $0.hasPrefix("scale") } == ["scale 1", "scale 2"])
+        #expect(Set(log.all.filter { $0.hasPrefix("keep") }) == ["keep 10", "keep 20"])
+        let unnamed = op.map { (x: Int) in x }.around { stage, x, next in
+            log.record("unnamed: \(stage)")
+            return try await next(x)
+        }
+        _ = try await unnamed.run(1)
+        #expect(log.all.last == "unnamed: map")
+        // The builder front end: same stage, same name.
+        let built = Flow<Int, Int> { Map { $0 * 10 }.named("built").around(withStage: span) }
+        #expect(try await built.run(3) == [30])
+        #expect(log.all.last == "built 3")
+        #expect(built.stages == (op.map { (x: Int) in x * 10 }.named("built").around(withStage: span) as Flow<Int, Int>).stages)
+    }
+
     @Test func middlewareChangesTheInputAndTheOutput() async throws {
         let flow = op.map { (x: Int) in x * 10 }
             .around { x, next in try await next(x + 1).map { $0 + 5 } }

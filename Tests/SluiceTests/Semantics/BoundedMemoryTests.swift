@@ -54,6 +54,21 @@ import Testing
         #expect(w16.pulled > w1.pulled)
     }
 
+    @Test func theBoundIncludesATimedStagesReadAhead() async throws {
+        let clock = TestClock()
+        // One output per input: the batches are of one item.
+        let timed = op.batch(1, within: .seconds(1), clock: clock) | op.map { (a: [Int]) in a[0] }
+        let (pulled, bound) = try await pulledWhileConsumerBlocked(timed, atLeast: 1)
+        #expect(pulled <= bound, "pulled \(pulled), bound \(bound)")
+        // A buffer that drops holds its size in its inbox: the bound counts it.
+        let plain = Pipeline(0..<1) | op.map { (x: Int) async in x }
+        let dropping = Pipeline(0..<1) | op.map { (x: Int) async in x }.buffer(5_000, whenFull: .dropOldest)
+        #expect(dropping.inFlightBound >= plain.inFlightBound + 5_000)
+        let plan = Plan(nodes: (Pipeline(0..<1) | timed).nodes, synchronousSource: true)
+        let segment = try #require(plan.segments.first { $0.nodes[0].kind == .batch })
+        #expect(segment.readAhead == 2 * segment.takeLimit)
+    }
+
     @Test func fusedSynchronousStagesAreBoundedToo() async throws {
         let flow = op.map { (x: Int) in x + 1 } | op.filter { _ in true } | op.map { $0 - 1 }
         let (pulled, bound) = try await pulledWhileConsumerBlocked(flow, atLeast: 1)

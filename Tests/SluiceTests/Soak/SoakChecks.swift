@@ -12,6 +12,7 @@ extension Soak {
         case resources = "4 resources"
         case bound = "5 memory bound"
         case hang = "6 watchdog"
+        case drops = "7 drops"
         /// Not a failure: noted for the report.
         case note = "note"
     }
@@ -116,7 +117,9 @@ extension Soak {
             return [Finding(check: .hang, kind: "hang", detail: "the run did not end before the watchdog")]
         }
         var found: [Finding] = []
-        let oracle = Oracle(s)
+        // A buffer that drops drops what the timing makes it drop: the oracle drops the same items
+        // there, so every other item must be delivered exactly as without drops.
+        let oracle = Oracle(s, drops: o.drops)
         let raw = Thrown(run: o.run)
 
         // 1. Stage names: every name the run reports must be the stage's qualified name. The other
@@ -177,10 +180,42 @@ extension Soak {
                                  detail: "bodies still running or resources not torn down long after the loop exited"))
         }
 
+        // 7. Drops accounted for exactly: each item a buffer dropped reached it (and was dropped
+        //    once), and the metrics counted every drop reported to `onDrop`.
+        found += dropFindings(s, o, oracle)
+
         // 5. The memory bound, for pipelines of one-to-one stages, sampled by the consumer.
         if s.isOneToOne, s.terminal.seesEachOutput, o.maxInFlight > o.bound {
             found.append(Finding(check: .bound, kind: "memory bound exceeded",
                                  detail: "\(o.maxInFlight) items taken from the source and not delivered; inFlightBound \(o.bound)"))
+        }
+        return found
+    }
+
+    static func dropFindings(_ s: Scenario, _ o: Observation, _ oracle: Oracle) -> [Finding] {
+        var found: [Finding] = []
+        let reached = oracle.faultFree().inputs
+        for (id, dropped) in o.drops.sorted(by: { $0.key < $1.key }) {
+            var received: [Value: Int] = [:]
+            for item in reached[id] ?? [] { if case .value(let v) = item.normalized { received[v, default: 0] += 1 } }
+            for v in dropped.map(\.normalized) {
+                if let n = received[v], n > 0 {
+                    received[v] = n - 1
+                } else {
+                    found.append(Finding(check: .drops, kind: "dropped an item it never received (or twice)",
+                                         detail: "leaf #\(id) dropped \(v)"))
+                }
+            }
+        }
+        let reported = o.drops.values.reduce(0) { $0 + $1.count }
+        if reported > 0 {
+            found.append(Finding(check: .note, kind: "a buffer dropped items", detail: "\(reported) dropped"))
+        }
+        // After a `break` the run may still be ending while it is observed: the reader may be
+        // between reporting a drop and counting it.
+        if !s.terminal.isBreak, o.metricDrops != reported {
+            found.append(Finding(check: .drops, kind: "drops not counted exactly in the metrics",
+                                 detail: "onDrop saw \(reported), the metrics count \(o.metricDrops)"))
         }
         return found
     }

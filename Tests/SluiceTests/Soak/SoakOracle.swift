@@ -88,6 +88,8 @@ extension Soak {
         var bodyCalls = 0
         /// Items pushed anywhere: the scenario's size.
         var work = 0
+        /// Items the buffers with a drop policy dropped (those the run reported).
+        var dropped = 0
 
         /// Every stage receives distinct items (attempts are counted per item).
         var hasDistinctInputs: Bool {
@@ -98,10 +100,14 @@ extension Soak {
     struct Oracle {
         let scenario: Scenario
         let leaves: [(leaf: Leaf, qualified: String)]
+        /// The items each buffer with a drop policy dropped in the run (by leaf id, normalized):
+        /// the oracle drops them there too, and expects every other item to go on.
+        let drops: [Int: [Value: Int]]
 
-        init(_ scenario: Scenario) {
+        init(_ scenario: Scenario, drops: [Int: [Value]] = [:]) {
             self.scenario = scenario
             leaves = scenario.flattened
+            self.drops = drops.mapValues { values in values.reduce(into: [:]) { $0[$1.normalized, default: 0] += 1 } }
         }
 
         /// What the run must produce.
@@ -129,10 +135,12 @@ extension Soak {
         let failFast: Bool
         var trace = Trace()
         var pending: [Int: [Value]] = [:]
+        var dropsLeft: [Int: [Value: Int]]
 
         init(oracle: Oracle, failFast: Bool) {
             self.oracle = oracle
             self.failFast = failFast
+            dropsLeft = oracle.drops
         }
 
         func runSource() throws(Stop) {
@@ -148,6 +156,10 @@ extension Soak {
                 if case .batch = entry.leaf.kind, let rest = pending[entry.leaf.id], !rest.isEmpty {
                     pending[entry.leaf.id] = []
                     try push(.value(.list(rest)), i + 1)
+                }
+                if case .debounce = entry.leaf.kind, let last = pending[entry.leaf.id]?.last {
+                    pending[entry.leaf.id] = []
+                    try push(.value(last), i + 1)
                 }
             }
         }
@@ -225,6 +237,15 @@ extension Soak {
                     let full = pending[leaf.id]!
                     pending[leaf.id] = []
                     try push(.value(.list(full)), next)
+                }
+            case (.debounce, .value(let v)):
+                pending[leaf.id] = [v]
+            case (.dropBuffer, .value(let v)):
+                if let n = dropsLeft[leaf.id]?[v.normalized], n > 0 {
+                    dropsLeft[leaf.id]![v.normalized] = n - 1
+                    trace.dropped += 1
+                } else {
+                    try push(item, next)
                 }
             case (.translator, .value):
                 trace.bodyCalls += 1

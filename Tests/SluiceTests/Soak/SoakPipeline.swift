@@ -83,6 +83,8 @@ extension Soak {
             } else {
                 pipeline = attach(flows[...], to: source())
             }
+            // The metrics count what the buffers that drop drop.
+            if scenario.flattened.contains(where: { $0.leaf.kind.isLossy }) { pipeline = pipeline.metrics(probe.metrics) }
             guard let open = scenario.openRail else { return .values(pipeline) }
             return .rails(pipeline | openRailFlow(open))
         }
@@ -316,6 +318,18 @@ extension Soak {
                 }
                 let batch: Flow<Value, [Value]> = styled(leaf, pipe: op.batch(size)) { Flow<Value, [Value]> { Batch(size) } }
                 return batch | op.map(wrap)
+            case .debounce:
+                // On the frozen clock: the last item of the input, emitted at its end.
+                return styled(leaf, pipe: op.debounce(for: .seconds(3_600), clock: frozenClock)) {
+                    Flow<Value, Value> { Debounce<Value>(for: .seconds(3_600), clock: frozenClock) }
+                }
+            case .dropBuffer(let size, let oldest):
+                let id = leaf.id, probe = self.probe
+                let onDrop: @Sendable (Value) -> Void = { v in probe.drops.withLock { $0[id, default: []].append(v) } }
+                let policy: FullBufferPolicy = oldest ? .dropOldest : .dropNewest
+                return styled(leaf, pipe: op.map { (v: Value) in v }.buffer(size, whenFull: policy, onDrop: onDrop)) {
+                    Flow<Value, Value> { Map { (v: Value) in v }.buffer(size, whenFull: policy, onDrop: onDrop) }
+                }
             case .mapUsing:
                 let create: @Sendable () async throws -> Resource = { try await rt.makeResource() }
                 let teardown: @Sendable (Resource) async -> Void = { await rt.tearDown($0) }

@@ -29,6 +29,10 @@ extension Soak {
         let cancelGate = Gate()
         let resources = Lock(ResourceLedger())
         let rails = Lock<[Int: RailCount]>([:])
+        /// The items each buffer with a drop policy handed to `onDrop`, by leaf id.
+        let drops = Lock<[Int: [Value]]>([:])
+        /// The run's metrics, when the scenario has a buffer that drops (its `dropped` counts).
+        let metrics = PipelineMetrics()
 
         init(cancelAtStart: Int?) {
             self.cancelAtStart = cancelAtStart

@@ -37,6 +37,10 @@ extension Soak {
         var maxInFlight: Int
         var bound: Int
         var stages: String
+        /// What each buffer with a drop policy reported to `onDrop`, by leaf id.
+        var drops: [Int: [Value]] = [:]
+        /// The drops the metrics counted (the `dropped` of every stage).
+        var metricDrops = 0
     }
 
     enum Runner {
@@ -115,7 +119,9 @@ extension Soak {
                 rails: probe.rails.withLock { $0 },
                 maxInFlight: probe.maxInFlight.load(ordering: .sequentiallyConsistent),
                 bound: built.inFlightBound,
-                stages: "\(built.stages)")
+                stages: "\(built.stages)",
+                drops: probe.drops.withLock { $0 },
+                metricDrops: probe.metrics.snapshot().stages.reduce(0) { $0 + $1.dropped })
         }
 
         enum CancelEvent: Sendable {

@@ -73,6 +73,12 @@ extension Soak {
         case forEach(async: Bool)
         /// `batch(size) | map(Value.list)`; `grouped`: the options apply to both as one fragment.
         case batch(size: Int, grouped: Bool)
+        /// `debounce(for:)` on the frozen clock: time never passes, so it emits the last item of
+        /// its input at the end of the input (none if the run fails or stops first).
+        case debounce
+        /// `map { $0 }.buffer(size, whenFull:)`: drops while the stages after it are slower; every
+        /// drop is recorded (`onDrop`) and the oracle is run again without the dropped items.
+        case dropBuffer(size: Int, oldest: Bool)
         /// `map(using:teardown:_:)` with a per-worker resource.
         case mapUsing
         /// An async map that turns its own cancellation into `Translated` (issue 10, item 3).
@@ -102,6 +108,8 @@ extension Soak {
             case .flatMap: "flatMap"
             case .forEach: "forEach"
             case .batch: "batch"
+            case .debounce: "debounce"
+            case .dropBuffer: "buffer"
             case .tryMap: "tryMap"
             case .tryFlatMap: "tryFlatMap"
             case .thenMap: "thenMap"
@@ -160,6 +168,15 @@ extension Soak {
             return false
         }
 
+        /// A timed stage that loses items by design (`debounce`, a buffer that drops): it takes
+        /// no options and stands only at the top level, never after a stage that reorders.
+        var isLossy: Bool {
+            switch self {
+            case .debounce, .dropBuffer: true
+            default: false
+            }
+        }
+
         var description: String {
             func a(_ async: Bool) -> String { async ? "async" : "sync" }
             return switch self {
@@ -169,6 +186,8 @@ extension Soak {
             case .flatMap(let e): "flatMap(\(e.rawValue))"
             case .forEach(let x): "forEach(\(a(x)))"
             case .batch(let n, let g): "batch(\(n)\(g ? ", grouped" : ""))"
+            case .debounce: "debounce"
+            case .dropBuffer(let n, let oldest): "buffer(\(n), whenFull: \(oldest ? "dropOldest" : "dropNewest"))"
             case .mapUsing: "map(using:)"
             case .translator: "translator"
             case .tryMap(let x): "tryMap(\(a(x)))"
@@ -479,7 +498,7 @@ extension Soak {
             default: rng.next(upTo: 61)
             }
             let source: SourceKind = pick([.sequence, .sequence, .applied, .stream, .unfolding, .drip, .deferred, .concat, .merge])
-            let nodes = (0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }
+            let nodes = withoutLossyAfterReordering((0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) })
             let openRail: RailBlock? = chance(12) ? railBlock(open: true) : nil
             let terminal: Terminal
             if openRail != nil {
@@ -497,6 +516,21 @@ extension Soak {
             return Scenario(seed: seed, source: source, sourceFront: chance(50) ? .pipe : .builder,
                             count: count, sourceFailsAfter: nil, nodes: nodes, openRail: openRail,
                             terminal: terminal, cancel: nil)
+        }
+
+        /// A lossy stage after one that reorders would lose items that depend on the order: it
+        /// becomes a plain synchronous `map` there.
+        func withoutLossyAfterReordering(_ nodes: [Node]) -> [Node] {
+            var reordered = false
+            return nodes.map { node in
+                var node = node
+                if case .leaf(var leaf) = node, leaf.kind.isLossy, reordered {
+                    leaf.kind = .map(async: false)
+                    node = .leaf(leaf)
+                }
+                if node.reorders { reordered = true }
+                return node
+            }
         }
 
         /// One-to-one stages, a larger source and a stalled consumer: the memory bound is reached.
@@ -560,6 +594,7 @@ extension Soak {
             let id = id()
             var o = options(batch: kind.isBatch, policies: policies && !kind.isBatch)
             if kind.isBatch { o.name = nil }
+            if kind.isLossy { o = Options(front: o.front) }
             // A failure value carries its stage's name: two railway stages both called `tryMap`
             // could make equal values, and the checks need the items at a stage to be distinct.
             if kind.failsOnRails, o.name == nil { o.name = "s\(id)" }
@@ -570,17 +605,24 @@ extension Soak {
             switch rng.next(upTo: 100) {
             case 0..<16 where depth < 2: return .group(group(depth: depth))
             case 16..<34: return .rail(railBlock(open: false))
-            default: return .leaf(plainLeaf())
+            default: return .leaf(plainLeaf(topLevel: depth == 0))
             }
         }
 
-        mutating func plainLeaf() -> Leaf {
+        mutating func plainLeaf(topLevel: Bool = false) -> Leaf {
             let async = chance(50)
             if oneToOne {
                 let kind: LeafKind = pick([.map(async: async), .map(async: async), .forEach(async: async), .mapUsing, .translator])
                 return leaf(kind, policies: kind.failsFast)
             }
-            let kind: LeafKind = switch rng.next(upTo: 24) {
+            let draw = rng.next(upTo: 27)
+            // The lossy stages are timed: a segment of their own, only at the top level.
+            if draw >= 24 {
+                let kind: LeafKind = !topLevel ? .map(async: async)
+                    : draw == 24 ? .debounce : .dropBuffer(size: 1 + rng.next(upTo: 4), oldest: chance(50))
+                return leaf(kind, policies: kind.failsFast)
+            }
+            let kind: LeafKind = switch draw {
             case 0, 1, 2, 3: .map(async: async)
             case 4, 5, 6: .filter(async: async)
             case 7, 8: .compactMap(async: async)

@@ -44,6 +44,41 @@ import Testing
         #expect(free.possibleFailures == [Soak.FailureModel(stage: "parse", item: .int(3), attempts: 1)])
     }
 
+    @Test func debounceKeepsTheLastItemAndADroppingBufferDropsWhatTheRunDropped() {
+        let map = Soak.Leaf(id: 1, kind: .map(async: false), k: 0, options: Soak.Options(name: "m"))
+        let debounce = Soak.Leaf(id: 2, kind: .debounce, k: 0, options: Soak.Options())
+        var s = Soak.Scenario(seed: 0, source: .sequence, sourceFront: .pipe, count: 5, sourceFailsAfter: nil,
+                              nodes: [.leaf(map), .leaf(debounce)], openRail: nil, terminal: .collect, cancel: nil)
+        #expect(Soak.Oracle(s).expected().outputs == [.value(.int(12))])
+        s.faults[1] = [.int(4): .persistent]   // the run fails: the pending item is not emitted
+        #expect(Soak.Oracle(s).expected().outputs == [])
+        let buffer = Soak.Leaf(id: 3, kind: .dropBuffer(size: 1, oldest: true), k: 0, options: Soak.Options())
+        let dropping = Soak.Scenario(seed: 0, source: .sequence, sourceFront: .pipe, count: 5, sourceFailsAfter: nil,
+                                     nodes: [.leaf(map), .leaf(buffer)], openRail: nil, terminal: .collect, cancel: nil)
+        let trace = Soak.Oracle(dropping, drops: [3: [.int(3), .int(9)]]).expected()
+        #expect(trace.outputs == [.value(.int(0)), .value(.int(6)), .value(.int(12))])
+        #expect(trace.dropped == 2)
+    }
+
+    @Test func theDropCheckFailsOnADropNotCountedOrNeverReceived() {
+        let buffer = Soak.Leaf(id: 3, kind: .dropBuffer(size: 1, oldest: false), k: 0, options: Soak.Options())
+        let s = Soak.Scenario(seed: 0, source: .sequence, sourceFront: .pipe, count: 3, sourceFailsAfter: nil,
+                              nodes: [.leaf(buffer)], openRail: nil, terminal: .collect, cancel: nil)
+        var o = Self.correct([], error: nil)
+        o.run = Soak.TerminalRun(error: nil, returned: [.value(.int(0)), .value(.int(2))])
+        o.drops = [3: [.int(1)]]
+        o.metricDrops = 1
+        #expect(Self.kinds(s, o) == [])
+        o.metricDrops = 0
+        #expect(Self.kinds(s, o) == ["drops not counted exactly in the metrics"])
+        o.metricDrops = 1
+        o.drops = [3: [.int(7)]]
+        #expect(Self.kinds(s, o).contains("dropped an item it never received (or twice)"))
+        o.drops = [3: [.int(1)]]
+        o.run = Soak.TerminalRun(error: nil, returned: [.value(.int(0))])   // item 2 lost silently
+        #expect(!Self.kinds(s, o).isEmpty)
+    }
+
     @Test func aBatchDropsItsPartialBatchOnFailureAndFlushesItAtTheEnd() {
         let batch = Soak.Leaf(id: 1, kind: .batch(size: 2, grouped: false), k: 0, options: Soak.Options())
         let map = Soak.Leaf(id: 2, kind: .map(async: false), k: 0, options: Soak.Options(name: "m"))

@@ -128,6 +128,29 @@ private func arrivals(_ n: Int, gaps: [Int], seed: UInt64) -> [(Int, Duration)] 
         #expect(g.stages == h.stages && g.stages.map(\.kind) == ["map", "buffer"])
     }
 
+    @Test func descriptionsTellTimedAndWeightedStagesApart() {
+        let plain: Flow<Int, [Int]> = op.batch(4)
+        let timed: Flow<Int, [Int]> = op.batch(4, within: .seconds(2))
+        let weighed: Flow<Int, [Int]> = op.batch(maxWeight: 4) { $0 }
+        let weighedTimed: Flow<Int, [Int]> = op.batch(maxWeight: 4, within: .milliseconds(1500)) { $0 }
+        #expect(plain.stages != timed.stages && timed.stages != weighed.stages && weighed.stages != weighedTimed.stages)
+        #expect(plain.stages.map(\.description) == ["batch(4)"])
+        #expect(timed.stages.map(\.description) == ["batch(4, within: 2s)"])
+        #expect(weighed.stages.map(\.description) == ["batch(maxWeight: 4)"])
+        #expect(weighedTimed.stages.map(\.description) == ["batch(maxWeight: 4, within: 1.5s)"])
+        #expect((op.batch(4, within: .milliseconds(300)) as Flow<Int, [Int]>).stages != (op.batch(4, within: .seconds(3)) as Flow<Int, [Int]>).stages)
+        #expect((op.debounce(for: .milliseconds(300)) as Flow<Int, Int>).stages.map(\.description) == ["debounce(for: 300ms)"])
+        let dropping: Flow<Int, Int> = op.map { $0 }.buffer(64, whenFull: .dropOldest)
+        #expect(dropping.stages.map(\.description) == ["map", "buffer(64, whenFull: dropOldest)"])
+        #expect(dropping.stages != (op.map { $0 }.buffer(64, whenFull: .dropNewest) as Flow<Int, Int>).stages)
+        let named: Flow<Int, [Int]> = op.batch(4, within: .seconds(2)).named("rows")
+        #expect(named.stages.map(\.description) == ["rows: batch(4, within: 2s)"])
+        // Both front ends describe them the same way.
+        #expect(Flow<Int, [Int]> { Batch(4, within: .seconds(2)) }.stages == timed.stages)
+        #expect(Flow<Int, [Int]> { Batch(4) }.stages == plain.stages)
+        #expect(Flow<Int, [Int]> { Batch(maxWeight: 4, within: .milliseconds(1500)) { $0 } }.stages == weighedTimed.stages)
+    }
+
     @Test func denseArrivalsMakeFullBatchesAndTheRestIsFlushedAtTheEnd() async throws {
         let clock = TestClock()
         let p = Pipeline(0..<1_003) | op.map { $0 * 2 } | op.batch(10, within: .seconds(1), clock: clock) | op.map { $0.count }
@@ -245,6 +268,21 @@ private func arrivals(_ n: Int, gaps: [Int], seed: UInt64) -> [(Int, Duration)] 
         }
         #expect(first == [7])
         #expect(clock.sleepers == 0)   // the timer ended with the run
+    }
+
+    @Test func aTimedStagesBusyTimeIsMeasured() async throws {
+        let metrics = PipelineMetrics()
+        // Each item's weight takes at least 1 ms of work inside the timed batch's kernel.
+        let p = (Pipeline(0..<20) | op.batch(maxWeight: 5, within: .seconds(60)) { (x: Int) -> Int in
+            let start = ContinuousClock.now
+            while start.duration(to: .now) < .milliseconds(1) {}
+            return 1
+        }).metrics(metrics)
+        let batches = try await withDeadline { try await p.collect() }
+        #expect(batches.count == 4)
+        let batch = try #require(metrics.snapshot()["batch"])
+        #expect(batch.busy >= .milliseconds(20), "busy \(batch.busy)")
+        #expect(batch.busy <= metrics.snapshot().elapsed)
     }
 
     // MARK: drop policies

@@ -53,6 +53,62 @@ private func grants(_ bucket: inout TokenBucket, until horizon: Duration, cost: 
         #expect(abs(Double(got) - 500_001) / 500_001 < 0.01)
     }
 
+    @Test func aLoweredRateLengthensAWaitAlreadyInProgress() async throws {
+        let clock = TestClock()
+        let limiter = RateLimiter(rate: 1, burst: 1, clock: clock)
+        #expect(try await limiter.acquire() == .zero)
+        let waiter = Task { try await limiter.acquire() }   // owes 1 token: 1 s at rate 1
+        await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(500))               // half of it repaid
+        limiter.setRate(0.25)                               // the other half now takes 2 s
+        await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(500))               // the old wait would end here
+        try await withDeadline { await clock.waitForSleepers(1) }   // still waiting
+        clock.advance(by: .milliseconds(1500))
+        let waited = try await withDeadline { try await waiter.value }
+        #expect(waited == .milliseconds(2500))
+        #expect(limiter.waited == .milliseconds(2500))
+    }
+
+    @Test func aRaisedRateShortensAWaitAlreadyInProgress() async throws {
+        let clock = TestClock()
+        let limiter = RateLimiter(rate: 1, burst: 1, clock: clock)
+        #expect(try await limiter.acquire() == .zero)
+        let done = Counter()
+        let waiters = (0..<2).map { _ in
+            Task {
+                let waited = try await limiter.acquire()   // owe 1 and 2 tokens: 1 s and 2 s at rate 1
+                done.increment()
+                return waited
+            }
+        }
+        await clock.waitForSleepers(2)
+        limiter.setRate(4)                                  // now 0.25 s and 0.5 s
+        await clock.waitForSleepers(2)
+        clock.advance(by: .milliseconds(250))
+        try await withDeadline { await done.wait(atLeast: 1) }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(250))
+        let waited = try await withDeadline { [waiters] in
+            var all: [Duration] = []
+            for w in waiters { all.append(try await w.value) }
+            return all.sorted()
+        }
+        #expect(waited == [.milliseconds(250), .milliseconds(500)])
+    }
+
+    @Test func aCancelledWaiterStopsWaitingAfterARateChange() async throws {
+        let clock = TestClock()
+        let limiter = RateLimiter(rate: 1, burst: 1, clock: clock)
+        _ = try await limiter.acquire()
+        let waiter = Task { try await limiter.acquire() }
+        await clock.waitForSleepers(1)
+        limiter.setRate(0.5)
+        await clock.waitForSleepers(1)
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await withDeadline { try await waiter.value } }
+    }
+
     @Test func aRateLimitedStageKeepsTheRateOver10000VirtualSeconds() async throws {
         let clock = TestClock()
         let limiter = RateLimiter(rate: 1, burst: 5, clock: clock)
