@@ -23,7 +23,17 @@ public final class RateLimiter: Sendable {
     private let waitedNanoseconds = Lock<Int64>(0)
     /// The sleeps of callers waiting for tokens: a rate change cancels them, so that each caller
     /// measures its wait again at the new rate.
-    private let sleepers = Lock<(next: Int, changes: Int, tasks: [Int: Task<Void, any Error>])>((0, 0, [:]))
+    /// Callers waiting for tokens: each waits in a task group for its sleep or for a rate change,
+    /// whichever comes first (`wakers` resume on a rate change; `ended` marks waits that ended
+    /// before their rate-change child registered).
+    private let sleepers = Lock<Sleepers>(Sleepers())
+
+    private struct Sleepers {
+        var next = 0
+        var changes = 0
+        var wakers: [Int: CheckedContinuation<Void, Never>] = [:]
+        var ended: Set<Int> = []
+    }
 
     /// A limiter of `rate` tokens per second, holding at most `burst` (full at the start).
     ///
@@ -81,9 +91,10 @@ public final class RateLimiter: Sendable {
         }
         let waiting = sleepers.withLock { s in
             s.changes += 1
-            return Array(s.tasks.values)
+            defer { s.wakers.removeAll() }
+            return Array(s.wakers.values)
         }
-        for task in waiting { task.cancel() }
+        for waker in waiting { waker.resume() }
     }
 
     /// Takes `cost` tokens, waiting until the bucket has them. Throws `CancellationError` if the
@@ -110,22 +121,52 @@ public final class RateLimiter: Sendable {
             let now = timeline.now()
             let wait = bucket.withLock { $0.wait(for: ticket, now: now) }
             guard wait > .zero else { break }
-            let timeline = self.timeline
-            let sleep = Task { try await timeline.sleep(now + Swift.min(wait, .longestWait)) }
-            let changed = sleepers.withLock { s in
-                s.tasks[id] = sleep
-                return s.changes != changes
+            let timeline = self.timeline, deadline = now + Swift.min(wait, .longestWait)
+            // The sleep ends on time (the debt is repaid: done), or a rate change ends the wait
+            // (measure the rest again at the new rate). Both are child tasks: nothing outlives
+            // this call. (Measuring again after a sleep that ended on time would spin on a clock
+            // whose sleeps return at once.)
+            let sleptOnTime = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { (try? await timeline.sleep(deadline)) != nil }
+                group.addTask {
+                    await self.rateChange(id: id, since: changes)
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                endRateWait(id)
+                return first
             }
-            if changed { sleep.cancel() }   // the rate changed while the wait was measured
-            // The sleep ends on time or is cancelled by a rate change: either way, measure again.
-            _ = await withTaskCancellationHandler { await sleep.result } onCancel: { sleep.cancel() }
-            sleepers.withLock { _ = $0.tasks.removeValue(forKey: id) }
+            sleepers.withLock { _ = $0.ended.remove(id) }
             try Task.checkCancellation()
+            if sleptOnTime { break }
         }
         let waited = timeline.now() - start
         let (seconds, attoseconds) = waited.components
         waitedNanoseconds.withLock { $0 &+= seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000 }
         return waited
+    }
+
+    /// Returns when the rate changes after `changes` changes, or when `endRateWait(id)` is called.
+    private func rateChange(id: Int, since changes: Int) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = sleepers.withLock { s -> Bool in
+                if s.changes != changes || s.ended.contains(id) { return true }
+                s.wakers[id] = c
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Ends wait `id`'s rate-change child (now, or as soon as it registers).
+    private func endRateWait(_ id: Int) {
+        let waker = sleepers.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let c = s.wakers.removeValue(forKey: id) { return c }
+            s.ended.insert(id)
+            return nil
+        }
+        waker?.resume()
     }
 
     private static func check(rate: Double, burst: Int) {
