@@ -117,10 +117,12 @@ public final class RateLimiter: Sendable {
                 return s.changes != changes
             }
             if changed { sleep.cancel() }   // the rate changed while the wait was measured
-            // The sleep ends on time or is cancelled by a rate change: either way, measure again.
-            _ = await withTaskCancellationHandler { await sleep.result } onCancel: { sleep.cancel() }
+            // The sleep ends on time (the debt is repaid: done) or is cancelled by a rate change
+            // (measure the rest again at the new rate).
+            let slept = await withTaskCancellationHandler { await sleep.result } onCancel: { sleep.cancel() }
             sleepers.withLock { _ = $0.tasks.removeValue(forKey: id) }
             try Task.checkCancellation()
+            if case .success = slept { break }
         }
         let waited = timeline.now() - start
         let (seconds, attoseconds) = waited.components
