@@ -126,13 +126,21 @@ package struct ChannelStateMachine<Element, Continuation> {
         queuedWeight = queue.isEmpty ? 0 : Swift.max(0, total)
     }
 
-    /// A receive took `taken` items: a consumer taking half the limit or more gets a doubled one,
-    /// and so does one of several consumers while others wait for items (the workers of a
-    /// parallel stage each take one item: together they ask for more than one). Not one that
-    /// merely finds a producer waiting: that says nothing of what the consumers ask for.
+    /// A receive took `taken` items: a consumer taking half the limit or more gets a doubled one.
+    /// One of several consumers that takes while others wait (the workers of a parallel stage
+    /// each take one item) gets up to twice what the waiting consumers ask for together, at most
+    /// a doubling (doubling without that cap let an eager parallel stage pull the channel to its
+    /// capacity; room for exactly the waiters fed W7's 256 workers too slowly). Not
+    /// one that merely finds a producer waiting: that says nothing of what consumers ask for.
     private mutating func grow(taken: Int) {
-        guard limit < capacity, taken >= Swift.max(1, limit / 2) || !receivers.isEmpty else { return }
-        limit = limit > capacity / 2 ? capacity : limit * 2
+        guard limit < capacity else { return }
+        if taken >= Swift.max(1, limit / 2) {
+            limit = limit > capacity / 2 ? capacity : limit * 2
+        } else if 2 * (receivers.count + taken) > limit {
+            limit = Swift.min(capacity, limit * 2, 2 * (receivers.count + taken))
+        } else {
+            return
+        }
         wakeThreshold = Self.wakeThreshold(limit)
     }
 

@@ -498,7 +498,8 @@ extension Soak {
             default: rng.next(upTo: 61)
             }
             let source: SourceKind = pick([.sequence, .sequence, .applied, .stream, .unfolding, .drip, .deferred, .concat, .merge])
-            let nodes = withoutLossyAfterReordering((0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) })
+            // A merge source delivers in completion order: it reorders from the start.
+            let nodes = withoutLossyAfterReordering((0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }, reorderedSource: source == .merge)
             let openRail: RailBlock? = chance(12) ? railBlock(open: true) : nil
             let terminal: Terminal
             if openRail != nil {
@@ -518,10 +519,10 @@ extension Soak {
                             terminal: terminal, cancel: nil)
         }
 
-        /// A lossy stage after one that reorders would lose items that depend on the order: it
-        /// becomes a plain synchronous `map` there.
-        func withoutLossyAfterReordering(_ nodes: [Node]) -> [Node] {
-            var reordered = false
+        /// A lossy stage after one that reorders (or after a merge source) would lose items that
+        /// depend on the order: it becomes a plain synchronous `map` there.
+        func withoutLossyAfterReordering(_ nodes: [Node], reorderedSource: Bool = false) -> [Node] {
+            var reordered = reorderedSource
             return nodes.map { node in
                 var node = node
                 if case .leaf(var leaf) = node, leaf.kind.isLossy, reordered {
