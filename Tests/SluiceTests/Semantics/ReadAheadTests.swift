@@ -29,6 +29,11 @@ import SluiceTestSupport
         }
 
         var testDescription: String { "\(self)" }
+
+        /// The most `first()` may read: 16 (the number) where the consumer's demand reaches
+        /// the source directly; through a parallel stage, its four workers and the two channels
+        /// after it each hold a few more (17–24 seen under the thread sanitizer).
+        var firstBound: Int { self == .parallelStages ? 48 : 16 }
     }
 
     /// Repeats a run: the read-ahead depends on timing, the bound must hold in every run.
@@ -50,7 +55,7 @@ import SluiceTestSupport
             let pulled = Counter()
             let item = try await shape.pipeline(pulled).first()
             #expect(item != nil)
-            #expect(pulled.value <= 16, "first() read \(pulled.value) items")
+            #expect(pulled.value <= shape.firstBound, "first() read \(pulled.value) items")
         }
     }
 
