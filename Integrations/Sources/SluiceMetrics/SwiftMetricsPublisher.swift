@@ -59,7 +59,7 @@ public final class SwiftMetricsPublisher: Sendable {
     private let previous = Mutex<Previous>(Previous())
 
     private struct Previous {
-        var elapsed: Duration = .zero
+        var snapshot: MetricsSnapshot?
         var stages: [String: StageMetrics] = [:]
     }
 
@@ -79,17 +79,22 @@ public final class SwiftMetricsPublisher: Sendable {
         self.factory = factory
     }
 
-    /// Publishes one snapshot: increments since the previous one (a snapshot of a new run — its
-    /// `elapsed` went back — counts from zero), and the gauges' values now.
+    /// Publishes one snapshot: increments since the previous one (the first snapshot of a new run —
+    /// one after a finished run's, or with a smaller `elapsed` — counts from zero), and the gauges'
+    /// values now.
     ///
     /// ```swift
     /// publisher.publish(metrics.snapshot())
     /// ```
     public func publish(_ snapshot: MetricsSnapshot) {
         let before: [String: StageMetrics] = previous.withLock { state in
-            let newRun = snapshot.elapsed < state.elapsed
+            // A new run resets the figures: its snapshots follow a finished one (other than that
+            // same snapshot published again), or go back in time.
+            let newRun = state.snapshot.map { last in
+                snapshot.elapsed < last.elapsed || (last.isFinished && snapshot != last)
+            } ?? true
             let before = newRun ? [:] : state.stages
-            state.elapsed = snapshot.elapsed
+            state.snapshot = snapshot
             state.stages = Dictionary(snapshot.stages.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
             return before
         }
