@@ -52,6 +52,7 @@ public struct Pipeline<Element: Sendable>: Sendable {
             let watch = RunWatch(limits)
             options.watch = watch
             source = watched(source, by: watch)
+            if let stop = limits.gracefulStop { source = stoppable(source, by: stop) }
         }
         return try await Runner.run(source: source, nodes: nodes, options: options, consume: consume)
     }

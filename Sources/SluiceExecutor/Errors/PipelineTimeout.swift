@@ -17,6 +17,9 @@ public struct PipelineTimeout: Error, Sendable, Hashable, CustomStringConvertibl
         case run
         /// No item moved (read from the source, or delivered to the consumer) for `idleTimeout(_:)`.
         case idle
+        /// A graceful stop was requested with a deadline (`GracefulStop.request(deadline:)`), and
+        /// the items already read had not finished when it passed.
+        case gracefulStop
     }
 
     /// Which limit fired.
@@ -35,6 +38,7 @@ public struct PipelineTimeout: Error, Sendable, Hashable, CustomStringConvertibl
         switch limit {
         case .run: "the run's timeout fired after \(duration)"
         case .idle: "the run's idle timeout fired: no item for \(duration)"
+        case .gracefulStop: "the graceful stop's deadline passed: items still running \(duration) after the stop was requested"
         }
     }
 }

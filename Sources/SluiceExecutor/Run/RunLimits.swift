@@ -7,6 +7,11 @@ package struct RunLimits: Sendable {
     package var timeout: (Duration, @Sendable () -> Timeline)?
     /// The longest no item may move, and the clock it is measured on.
     package var idle: (Duration, @Sendable () -> Timeline)?
+    /// The graceful stop the run obeys (`withGracefulStop`): its deadline stops the run.
+    package var gracefulStop: GracefulStopSignal?
+    /// Ends the run with an error raised outside it (an acknowledged source's failing
+    /// acknowledgement); made afresh for each run by the terminal.
+    package var abort: RunAbort?
 
     package init() {}
 }
@@ -16,7 +21,7 @@ package struct RunLimits: Sendable {
 /// runner which error to throw instead of the `CancellationError` the stop produces.
 package final class RunWatch: Sendable {
     private let limits: RunLimits
-    private let firedLimit = Lock<PipelineTimeout?>(nil)
+    private let firedLimit = Lock<(any Error)?>(nil)
     /// The idle timeline's time of the last activity, in nanoseconds.
     private let lastActivity = Atomic<Int64>(0)
     private let idleTimeline: Timeline?
@@ -26,8 +31,8 @@ package final class RunWatch: Sendable {
         idleTimeline = limits.idle.map { $0.1() }
     }
 
-    /// The limit that ended the run, if one did.
-    package var fired: PipelineTimeout? { firedLimit.withLock { $0 } }
+    /// The limit (a `PipelineTimeout`) or abort error that ended the run, if one did.
+    package var fired: (any Error)? { firedLimit.withLock { $0 } }
 
     /// An item moved: read from the source, or delivered to the consumer.
     package func noteActivity() {
@@ -42,6 +47,20 @@ package final class RunWatch: Sendable {
             group.addTask {
                 try? await timeline.sleep(Swift.min(limit, Self.longest))
                 if !Task.isCancelled { self.fire(PipelineTimeout(limit: .run, duration: limit), run) }
+            }
+        }
+        if let abort = limits.abort {
+            group.addTask {
+                if let error = await abort.wait(), !Task.isCancelled { self.fire(error, run) }
+            }
+        }
+        if let signal = limits.gracefulStop {
+            group.addTask {
+                await signal.wait()
+                guard !Task.isCancelled, let deadline = signal.deadline else { return }
+                let timeline = signal.makeTimeline()
+                try? await timeline.sleep(Swift.min(deadline, Self.longest))
+                if !Task.isCancelled { self.fire(PipelineTimeout(limit: .gracefulStop, duration: deadline), run) }
             }
         }
         if let (limit, _) = limits.idle, let timeline = idleTimeline {
@@ -59,7 +78,7 @@ package final class RunWatch: Sendable {
         }
     }
 
-    private func fire(_ limit: PipelineTimeout, _ run: RunState) {
+    private func fire(_ limit: any Error, _ run: RunState) {
         let first = firedLimit.withLock { f -> Bool in
             if f != nil || run.isStopped { return false }
             f = limit
@@ -76,4 +95,46 @@ package final class RunWatch: Sendable {
     /// `ContinuousClock` traps on deadlines past `Int64.max` seconds; the activity time is kept
     /// in nanoseconds: a longer limit waits this long (no limit in practice: 290 years).
     private static let longest = Duration.seconds(Int64.max / 1_000_000_000 / 2)
+}
+
+/// An error raised outside a run that must end it: the first `abort(_:)` stops the run, which
+/// then throws that error.
+package final class RunAbort: Sendable {
+    private let state = Lock<(error: (any Error)?, waiter: UnsafeContinuation<(any Error)?, Never>?, cancelled: Bool)>((nil, nil, false))
+
+    package init() {}
+
+    /// Ends the run with `error` (only the first call counts).
+    package func abort(_ error: any Error) {
+        let waiter = state.withLock { s -> UnsafeContinuation<(any Error)?, Never>? in
+            guard s.error == nil else { return nil }
+            s.error = error
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: error)
+    }
+
+    /// Returns the error once `abort` is called, or `nil` when the waiting task is cancelled.
+    /// One waiter at a time (the run's watch).
+    func wait() async -> (any Error)? {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (c: UnsafeContinuation<(any Error)?, Never>) in
+                let now = state.withLock { s -> (ready: Bool, error: (any Error)?) in
+                    if let error = s.error { return (true, error) }
+                    if s.cancelled || Task.isCancelled { return (true, nil) }
+                    s.waiter = c
+                    return (false, nil)
+                }
+                if now.ready { c.resume(returning: now.error) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> UnsafeContinuation<(any Error)?, Never>? in
+                s.cancelled = true
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+    }
 }

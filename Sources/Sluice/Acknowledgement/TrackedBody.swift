@@ -1,0 +1,249 @@
+// A flow's stages, rebuilt for an acknowledged pipeline: each stage runs its own body on the
+// values and hands each output the lineage of the inputs it came from.
+import SluiceExecutor
+
+extension StageKind {
+    /// True when an output may come from earlier inputs than the current one (a batch, a
+    /// debounce): an input that produced nothing is held until an output carries it. Otherwise an
+    /// input that produced nothing was dropped, and is done at once.
+    var mayHoldInputs: Bool {
+        switch self {
+        case .map, .filter, .compactMap, .flatMap, .forEach, .scan, .prefix, .dropFirst, .drop, .distinct,
+             .tryMap, .tryFlatMap, .tryFilter, .tryForEach, .thenMap, .thenFlatMap, .thenFilter, .thenForEach,
+             .mapFailure, .recover, .successes, .failures:
+            false
+        case .batch, .debounce, .buffer, .group, .broadcast, .route, .partitioned, .expand:
+            true
+        }
+    }
+
+    /// Shapes whose bodies move items between workers of their own: not (yet) tracked.
+    var isUntrackedShape: Bool {
+        switch self {
+        case .broadcast, .route, .partitioned, .expand: true
+        default: false
+        }
+    }
+}
+
+enum Tracking {
+    /// `nodes`, rebuilt to carry lineages. A shape that cannot be tracked is rejected here, where
+    /// the flow is applied, naming the stage.
+    static func nodes(_ nodes: [StageNode]) -> [StageNode] {
+        nodes.map { node in
+            require(!node.kind.isUntrackedShape && !node.allDescendants.contains(where: \.kind.isUntrackedShape),
+                    "stage '\(node.name)': an acknowledged pipeline cannot contain \(node.allDescendants.first(where: \.kind.isUntrackedShape)?.kind.rawValue ?? node.kind.rawValue) (broadcast, route, partitioned and expand are not tracked yet)")
+            return node.body.trackedNode(node)
+        }
+    }
+}
+
+extension StageNode {
+    /// Every node inside this one, at any depth.
+    var allDescendants: [StageNode] { children.flatMap { [$0] + $0.allDescendants } }
+
+    /// True when this stage, or one inside it, may hold inputs back (see `mayHoldInputs`).
+    var mayHoldInputs: Bool {
+        if kind == .group || !children.isEmpty { return children.contains(where: \.mayHoldInputs) }
+        return kind.mayHoldInputs
+    }
+}
+
+extension StageBody {
+    /// `node` with this body rebuilt on tracked values.
+    func trackedNode(_ node: StageNode) -> StageNode {
+        var tracked = node
+        if let group = self as? GroupBody<Input, Output> {
+            tracked.body = GroupBody<Tracked<Input>, Tracked<Output>>(nodes: Tracking.nodes(group.nodes))
+        } else if let timed = self as? any TimedStageBody {
+            tracked.body = timed.trackedTimedBody()
+        } else {
+            tracked.body = TrackedBody(base: self, holdsInputs: node.mayHoldInputs)
+        }
+        if let weigh = node.outputWeight as? @Sendable (Output) -> Int {
+            tracked.outputWeight = { @Sendable (x: Tracked<Output>) in weigh(x.value) }
+        }
+        return tracked
+    }
+}
+
+extension TimedStageBody {
+    func trackedTimedBody() -> any StageBody { TrackedTimedBody(base: self) }
+}
+
+/// What one worker of a tracked stage knows between items.
+private final class TrackingState<Input, Output: Sendable> {
+    /// Inputs that produced nothing yet, when the stage may hold inputs.
+    var held = Lineage.empty
+    /// The lineage the outputs made now carry.
+    var current = Lineage.empty
+    var produced = 0
+    var inputs: [Input] = []
+    var outputs: [Output] = []
+
+    /// An input arrives: its outputs will carry its lineage (and the held ones).
+    func begin(_ lineage: Lineage, holdsInputs: Bool) {
+        produced = 0
+        if holdsInputs {
+            held.absorb(lineage)
+            current = held
+        } else {
+            current = lineage
+        }
+    }
+
+    /// One output carries the current lineage.
+    func stamp(_ value: Output) -> Tracked<Output> {
+        produced += 1
+        current.retain()
+        return Tracked(value: value, lineage: current)
+    }
+
+    /// The input is done with: if it produced outputs, they carry it (and the held inputs) from now
+    /// on; if not, it is held, or it was dropped and is complete.
+    func settle(holdsInputs: Bool) {
+        if produced > 0 {
+            current.release()
+            if holdsInputs { held = .empty }
+        } else if !holdsInputs {
+            current.release()
+        }
+        current = .empty
+    }
+
+    /// The stage ended: the held inputs go with the outputs it made at the end, or are complete.
+    func finishHeld() {
+        held.release()
+        held = .empty
+        current = .empty
+    }
+}
+
+/// A stage's body on tracked values. Its own body runs one item at a time, so each output is
+/// stamped with the lineage of the input that made it.
+struct TrackedBody<Base: StageBody>: StageBody {
+    typealias Input = Tracked<Base.Input>
+    typealias Output = Tracked<Base.Output>
+
+    let base: Base
+    /// The stage may emit outputs for earlier inputs (see `StageKind.mayHoldInputs`).
+    let holdsInputs: Bool
+
+    var isFusible: Bool { base.isFusible }
+
+    func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>? {
+        guard let kernel = base.makeKernel(context: context) else { return nil }
+        let state = TrackingState<Base.Input, Base.Output>()
+        let holds = holdsInputs
+        /// Moves the outputs of the current input to `output`, stamped.
+        func stampAll(_ output: inout [Output]) {
+            for y in state.outputs { output.append(state.stamp(y)) }
+            state.outputs.removeAll(keepingCapacity: true)
+        }
+        return ChunkKernel(
+            process: { input, output in
+                var i = 0
+                while i < input.count {
+                    let x = input[i]
+                    state.begin(x.lineage, holdsInputs: holds)
+                    state.inputs.append(x.value)
+                    do {
+                        try kernel.process(&state.inputs, &state.outputs)
+                    } catch {
+                        state.inputs.removeAll(keepingCapacity: true)
+                        stampAll(&output)
+                        // A stage that completes after emitting for this input is done with it;
+                        // an input that failed is never complete.
+                        if error is StageCompleted && state.produced > 0 { state.settle(holdsInputs: holds) }
+                        // The caller keeps what the stage did not take (see `consume`).
+                        input.removeFirst(i + 1)
+                        throw error
+                    }
+                    state.inputs.removeAll(keepingCapacity: true)
+                    stampAll(&output)
+                    state.settle(holdsInputs: holds)
+                    i += 1
+                }
+            },
+            finish: { output in
+                state.current = state.held
+                try kernel.finish(&state.outputs)
+                stampAll(&output)
+                state.finishHeld()
+            })
+    }
+
+    func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input> {
+        if let kernel = makeKernel(context: context) { return AsyncSink(kernel: kernel, downstream: downstream) }
+        let state = TrackingState<Base.Input, Base.Output>()
+        let holds = holdsInputs
+        let push = downstream.push
+        let inner = base.makeAsyncSink(
+            AsyncSink<Base.Output>(push: { y in try await push(state.stamp(y)) }, finish: downstream.finish),
+            context: context)
+        return AsyncSink(
+            push: { x in
+                state.begin(x.lineage, holdsInputs: holds)
+                do {
+                    try await inner.push(x.value)
+                } catch {
+                    if error is StageCompleted && state.produced > 0 { state.settle(holdsInputs: holds) }
+                    throw error
+                }
+                state.settle(holdsInputs: holds)
+            },
+            finish: {
+                state.current = state.held
+                try await inner.finish()
+                state.finishHeld()
+            })
+    }
+}
+
+/// A timed stage's body on tracked values: every output carries the inputs received since the
+/// previous output (a batch's items, the items a debounce passed over); an item a full buffer
+/// drops is complete.
+struct TrackedTimedBody<Base: TimedStageBody>: TimedStageBody {
+    typealias Input = Tracked<Base.Input>
+    typealias Output = Tracked<Base.Output>
+
+    let base: Base
+
+    var outputCapacity: Int? { base.outputCapacity }
+    var inboxCapacity: Int? { base.inboxCapacity }
+
+    func makeTimedKernel(context: StageContext) -> TimedKernel<Input, Output> {
+        let kernel = base.makeTimedKernel(context: context)
+        let state = TrackingState<Base.Input, Base.Output>()
+        let baseDrop = kernel.onDrop
+        /// Stamps what the stage emitted with every input held so far.
+        func emit(_ output: inout [Output]) {
+            guard !state.outputs.isEmpty else { return }
+            state.current = state.held
+            for y in state.outputs { output.append(state.stamp(y)) }
+            state.outputs.removeAll(keepingCapacity: true)
+            state.finishHeld()
+        }
+        return TimedKernel(
+            timeline: kernel.timeline, capacity: kernel.capacity, overflow: kernel.overflow,
+            onDrop: { @Sendable dropped in
+                baseDrop?(dropped.value)
+                dropped.lineage.release()
+            },
+            receive: { x, now, output in
+                state.held.absorb(x.lineage)
+                try kernel.receive(x.value, now, &state.outputs)
+                emit(&output)
+            },
+            deadline: kernel.deadline,
+            fire: { now, output in
+                try kernel.fire(now, &state.outputs)
+                emit(&output)
+            },
+            finish: { output in
+                try kernel.finish(&state.outputs)
+                emit(&output)
+                state.finishHeld()
+            })
+    }
+}
