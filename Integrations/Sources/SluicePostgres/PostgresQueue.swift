@@ -386,20 +386,15 @@ public struct PostgresQueue<Job: Codable & Sendable>: Sendable {
         throw PostgresQueueError("counts: no row from \(table)")
     }
 
-    /// Whether nothing is left for this consumer to wait for: no job is ready, waiting out a backoff,
-    /// or leased by another consumer. (Jobs this consumer holds are its own to finish.)
+    /// Whether every job is done or dead: none is ready, waiting out a backoff, or leased (by any
+    /// consumer, this one included: a leased job may still fail and come back).
     ///
     /// ```swift
     /// if try await queue.isDrained() { print("all done") }
     /// ```
     public func isDrained() async throws -> Bool {
-        let rows = try await client.query("""
-            SELECT NOT EXISTS (
-                SELECT 1 FROM \(unescaped: table)
-                WHERE status = 'ready'
-                  AND (lease_owner IS DISTINCT FROM \(consumer) OR leased_until IS NULL OR leased_until <= now())
-            )
-            """, logger: logger)
+        let rows = try await client.query(
+            "SELECT NOT EXISTS (SELECT 1 FROM \(unescaped: table) WHERE status = 'ready')", logger: logger)
         for try await drained in rows.decode(Bool.self) { return drained }
         return false
     }
