@@ -37,7 +37,7 @@ enum TestDatabase {
     }
 
     /// Runs `body` with a running client, shut down afterwards.
-    static func withClient<R: Sendable>(_ body: @Sendable (PostgresClient) async throws -> R) async throws -> R {
+    static func withClient<R: Sendable>(_ body: (PostgresClient) async throws -> R) async throws -> R {
         let client = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
