@@ -168,36 +168,38 @@ extension StageBody {
 extension AsyncSink {
     /// Runs `kernel` on each pushed item and forwards its outputs to `downstream`.
     package init<Output>(kernel: ChunkKernel<Element, Output>, downstream: AsyncSink<Output>) {
-        let buffers = Box(([Element](), [Output]()))
+        // Two boxes, not one box of a pair: the kernel takes both buffers `inout` at once, and two
+        // modifications of one class property at the same time are an exclusivity violation.
+        let inputs = Box([Element]()), outputs = Box([Output]())
         let push = downstream.push, finish = downstream.finish
         self.init(
             push: { x in
-                buffers.value.0.append(x)
-                defer { buffers.value.0.removeAll(keepingCapacity: true) }
+                inputs.value.append(x)
+                defer { inputs.value.removeAll(keepingCapacity: true) }
                 do {
-                    try kernel.process(&buffers.value.0, &buffers.value.1)
+                    try kernel.process(&inputs.value, &outputs.value)
                 } catch {
                     // The outputs of the items before the failing one (or before `StageCompleted`).
-                    try await Self.forward(buffers, push)
+                    try await Self.forward(outputs, push)
                     // This stage needs no more input: the stages after it in the segment end here,
                     // since the segment will not call `finish`.
                     if error is StageCompleted { try await finish() }
                     throw error
                 }
-                try await Self.forward(buffers, push)
+                try await Self.forward(outputs, push)
             },
             finish: {
-                try kernel.finish(&buffers.value.1)
-                try await Self.forward(buffers, push)
+                try kernel.finish(&outputs.value)
+                try await Self.forward(outputs, push)
                 try await finish()
             })
     }
 
-    private static func forward<Output>(_ buffers: Box<([Element], [Output])>, _ push: (Output) async throws -> Void) async throws {
-        if buffers.value.1.isEmpty { return }
-        defer { buffers.value.1.removeAll(keepingCapacity: true) }
+    private static func forward<Output>(_ outputs: Box<[Output]>, _ push: (Output) async throws -> Void) async throws {
+        if outputs.value.isEmpty { return }
+        defer { outputs.value.removeAll(keepingCapacity: true) }
         // At most one output per input: nothing is appended while these are pushed.
-        for y in buffers.value.1 { try await push(y) }
+        for y in outputs.value { try await push(y) }
     }
 }
 
