@@ -19,6 +19,7 @@ JOBS=${1:-100000}
 shift || true
 if [ $# -gt 0 ]; then COUNTS=("$@"); else COUNTS=(1 2); fi
 WORK=${WORK:-2000} WORKERS=${WORKERS:-2} BATCH=${BATCH:-64}
+export PGOPTIONS="-c client_min_messages=warning"
 
 swift build --package-path Integrations -c release --product sluice-worker 2>&1 | tail -n 1
 WORKER=$(swift build --package-path Integrations -c release --show-bin-path)/sluice-worker
@@ -30,17 +31,33 @@ for P in "${COUNTS[@]}"; do
     "$WORKER" setup "${T[@]}"
     "$WORKER" enqueue "$JOBS" "${T[@]}" >/dev/null
     psql -qc "VACUUM ANALYZE scale_jobs_$P" >/dev/null
+    TIMER=()
+    [ -x /usr/bin/time ] && TIMER=(/usr/bin/time -f "cpu %U %S")
+    cpu_before=$(head -n 1 /proc/stat)
     start=$(date +%s.%N)
     pids=()
     for i in $(seq "$P"); do
-        "$WORKER" run --drain --name "w$i" --workers "$WORKERS" --batch "$BATCH" --work "$WORK" --lease 60 "${T[@]}" \
+        "${TIMER[@]}" "$WORKER" run --drain --name "w$i" --workers "$WORKERS" --batch "$BATCH" --work "$WORK" --lease 60 "${T[@]}" \
             > "/tmp/sluice-measure-$P-$i.log" 2>&1 &
         pids+=($!)
     done
     for pid in "${pids[@]}"; do wait "$pid"; done
     end=$(date +%s.%N)
+    cpu_after=$(head -n 1 /proc/stat)
+    worker_cpu=$(cat /tmp/sluice-measure-"$P"-*.log | awk '/^cpu /{s += $2 + $3} END {printf "%.1f", s}')
     "$WORKER" check "$JOBS" "${T[@]}" > "/tmp/sluice-measure-$P-check.log" || { cat "/tmp/sluice-measure-$P-check.log"; exit 1; }
     share=$(psql -Atc "SELECT string_agg(worker || ' ' || n, ', ' ORDER BY worker) FROM (SELECT worker, count(*) n FROM scale_results_$P GROUP BY worker) s")
-    python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'processes={sys.argv[3]}: {s:.2f} s, {int(sys.argv[4])/s:,.0f} jobs/s (results by worker: {sys.argv[5]}); check OK')" \
-        "$start" "$end" "$P" "$JOBS" "$share"
+    # Machine CPU busy during the run (all processes: workers, PostgreSQL, anything else running).
+    python3 - "$start" "$end" "$P" "$JOBS" "$share" "$cpu_before" "$cpu_after" "$worker_cpu" <<'PY'
+import sys
+start, end, p, jobs, share, before, after, worker_cpu = sys.argv[1:]
+s = float(end) - float(start)
+b = [int(x) for x in before.split()[1:]]
+a = [int(x) for x in after.split()[1:]]
+d = [y - x for x, y in zip(b, a)]
+idle = d[3] + d[4]
+busy = 1 - idle / sum(d)
+print(f"processes={p}: {s:.2f} s, {int(jobs) / s:,.0f} jobs/s; machine CPU busy {busy:.0%} of the cores, "
+      f"workers' own CPU {worker_cpu} s (results by worker: {share}); check OK")
+PY
 done

@@ -29,6 +29,7 @@ let usage = """
       --insert-batch N    results per INSERT (default 256)
       --work N            rounds of CPU work per job (default 2000)
       --drain             run: stop when no job is left (otherwise run until SIGTERM/SIGINT)
+      --stop-deadline S   run: after SIGTERM/SIGINT, how long the jobs already read may take (default 30)
       --name NAME         this worker's name in the results table (default host:pid)
       --progress          run: print a progress line to stderr every second
     """
@@ -64,6 +65,7 @@ struct Options {
     var results = "sluice_worker_results"
     var batch = 64
     var lease = 30.0
+    var stopDeadline = 30.0
     var workers = 2
     var insertBatch = 256
     var work = 2_000
@@ -84,6 +86,13 @@ struct Options {
             }
             return v
         }
+        func seconds(_ flag: String) throws -> Double {
+            let text = try value(flag)
+            guard let v = Double(text), v > 0, v.isFinite else {
+                throw PostgresQueueError("\(flag) must be a number of seconds > 0, got \"\(text)\"")
+            }
+            return v
+        }
         guard let command = rest.popFirst() else { throw PostgresQueueError(usage) }
         self.command = command
         if command == "enqueue" || command == "check" { count = try int(command, 0...100_000_000) }
@@ -92,10 +101,8 @@ struct Options {
             case "--jobs": jobs = try value(flag)
             case "--results": results = try value(flag)
             case "--batch": batch = try int(flag, 1...100_000)
-            case "--lease":
-                let text = try value(flag)
-                guard let v = Double(text), v > 0 else { throw PostgresQueueError("--lease must be a number of seconds > 0, got \"\(text)\"") }
-                lease = v
+            case "--lease": lease = try seconds(flag)
+            case "--stop-deadline": stopDeadline = try seconds(flag)
             case "--workers": workers = try int(flag, 1...1_024)
             case "--insert-batch": insertBatch = try int(flag, 1...10_000)
             case "--work": work = try int(flag, 0...100_000_000)
@@ -161,7 +168,7 @@ func runWorker(_ options: Options, _ client: PostgresClient, _ queue: PostgresQu
         })
         : pipeline
 
-    let service = PipelineService(name: "sluice-worker", stopDeadline: .seconds(options.lease), measured)
+    let service = PipelineService(name: "sluice-worker", stopDeadline: .seconds(options.stopDeadline), measured)
     let group = ServiceGroup(configuration: ServiceGroupConfiguration(
         services: [
             .init(service: client),   // started first, stopped last
@@ -180,7 +187,10 @@ func runWorker(_ options: Options, _ client: PostgresClient, _ queue: PostgresQu
 
 /// Runs `body` with a running client (for the short commands), then shuts it down.
 func withClient(_ logger: Logger, _ body: @Sendable @escaping (PostgresClient) async throws -> Void) async throws {
-    let client = PostgresClient(configuration: try clientConfiguration(), backgroundLogger: logger)
+    // Errors only in the background: the first query may race the pool's start and log a warning.
+    var background = logger
+    background.logLevel = .error
+    let client = PostgresClient(configuration: try clientConfiguration(), backgroundLogger: background)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }
