@@ -21,7 +21,7 @@ PLUGIN_VERSION=${PLUGIN_VERSION:-1.5.0}
 mkdir -p "$SCRATCH"
 find "$SCRATCH" -mindepth 1 -maxdepth 1 ! -name .build ! -name Package.resolved -exec rm -rf {} +
 tar -C "$ROOT" -cf - --exclude='./.build*' --exclude='./.swiftpm' --exclude='./.git' \
-    --exclude='./Benchmarks' --exclude='./Package.resolved' . | tar -C "$SCRATCH" -xf -
+    --exclude='./Benchmarks' --exclude='./Integrations' --exclude='./Package.resolved' . | tar -C "$SCRATCH" -xf -
 python3 - "$SCRATCH/Package.swift" "$PLUGIN_VERSION" <<'PY'
 import re, sys
 path, version = sys.argv[1], sys.argv[2]

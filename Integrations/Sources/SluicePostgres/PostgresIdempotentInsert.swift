@@ -21,6 +21,13 @@ import Sluice
 /// ```
 public struct PostgresIdempotentInsert<Row: Sendable>: Sendable {
     /// Appends one row's values to the statement's bindings, one per column, in column order.
+    ///
+    /// ```swift
+    /// let bind: PostgresIdempotentInsert<Square>.Bind = { row, binds in
+    ///     binds.append(row.n)
+    ///     binds.append(row.square)
+    /// }
+    /// ```
     public typealias Bind = @Sendable (Row, inout PostgresBindings) throws -> Void
 
     /// The client every statement goes through.

@@ -17,6 +17,10 @@ import Sluice
 /// ```
 public struct PostgresQueueDeliveries<Job: Codable & Sendable>: AsyncSequence, Sendable {
     /// A job and the id it is acknowledged by.
+    ///
+    /// ```swift
+    /// let delivery: PostgresQueueDeliveries<Email>.Element = Delivery(id: job.id, element: job)
+    /// ```
     public typealias Element = Delivery<Int64, QueuedJob<Job>>
 
     let queue: PostgresQueue<Job>
