@@ -77,11 +77,15 @@ DATA=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pg.XXXXXX")
 chmod 700 "$DATA"
 [ "$(id -u)" -eq 0 ] && chown "$SERVER_USER" "$DATA"
 
+# The server's commands run from the data directory: the caller's directory may not be readable by
+# the server's user.
+as_server() { (cd "$DATA" && "${RUN_AS[@]}" "$@"); }
+
 STARTED=0
 cleanup() {
     local status=$?
     if [ "$STARTED" -eq 1 ]; then
-        "${RUN_AS[@]}" "$BINDIR/pg_ctl" -D "$DATA/db" -m immediate -w stop >/dev/null 2>&1 || true
+        as_server "$BINDIR/pg_ctl" -D "$DATA/db" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     rm -rf "$DATA"
     exit "$status"
@@ -101,20 +105,20 @@ port_in_use "$PORT" && { log "no free port from ${SLUICE_PGPORT:-54329} to $PORT
 DB_USER=sluice
 DB_NAME=sluice_test
 
-"${RUN_AS[@]}" "$BINDIR/initdb" -D "$DATA/db" -U "$DB_USER" -A trust -E UTF8 --no-locale >"$DATA/initdb.log" 2>&1 \
+as_server "$BINDIR/initdb" -D "$DATA/db" -U "$DB_USER" -A trust -E UTF8 --no-locale >"$DATA/initdb.log" 2>&1 \
     || { cat "$DATA/initdb.log" >&2; log "initdb failed"; exit 1; }
 
 # Loopback only, socket in the data directory; fsync off: a throwaway test server whose data dies
 # with it (a crash of the *server* is not what the tests simulate — a killed worker is).
 OPTS="-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$DATA -c fsync=off"
 OPTS="$OPTS -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-if ! "${RUN_AS[@]}" "$BINDIR/pg_ctl" -D "$DATA/db" -o "$OPTS" -l "$DATA/server.log" -w -t 60 start >/dev/null; then
+if ! as_server "$BINDIR/pg_ctl" -D "$DATA/db" -o "$OPTS" -l "$DATA/server.log" -w -t 60 start >/dev/null; then
     cat "$DATA/server.log" >&2; log "the server did not start"; exit 1
 fi
 STARTED=1
 
 "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U "$DB_USER" "$DB_NAME" 2>/dev/null \
-    || "${RUN_AS[@]}" "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U "$DB_USER" "$DB_NAME"
+    || as_server "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U "$DB_USER" "$DB_NAME"
 log "PostgreSQL on 127.0.0.1:$PORT, database $DB_NAME, user $DB_USER (data in $DATA)"
 
 export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=$DB_USER PGDATABASE=$DB_NAME

@@ -135,7 +135,7 @@ struct PostgresQueueTests {
             let ids = try await dead.enqueue((1...5).map { Task42(n: $0, label: "") })
 
             // "dead" claims everything with a short lease and never acknowledges.
-            #expect(try await dead.claim(batch: 5, lease: .milliseconds(300)).count == 5)
+            #expect(try await dead.claim(batch: 5, lease: .seconds(2)).count == 5)
             #expect(try await alive.claim(batch: 5, lease: .seconds(60)).isEmpty)
             #expect(try await !alive.isDrained())   // another consumer's lease: wait for it
 
