@@ -164,13 +164,22 @@ extension AcknowledgedPipeline {
     /// - Throws: The first `StageFailure` (a stage, the source or `acknowledge` failed),
     ///   `PipelineTimeout`, `CancellationError`, or what `body` threw.
     public func forEach(isolation: isolated (any Actor)? = #isolation, _ body: (Element) async throws -> Void) async throws {
-        try await run { out in
+        try await run { out, ledger in
             var batch: [Tracked<Element>] = []
             while try await out.receive(into: &batch) {
+                var done: [AckToken] = []
                 for x in batch {
-                    try await body(x.value)
-                    x.consumed()
+                    do {
+                        try await body(x.value)
+                    } catch {
+                        // The outputs before this one were done with.
+                        ledger.complete(done)
+                        throw error
+                    }
+                    x.consumed(into: &done)
                 }
+                ledger.complete(done)
+                ledger.signal()
                 batch.removeAll(keepingCapacity: true)
             }
         }
@@ -186,10 +195,13 @@ extension AcknowledgedPipeline {
     /// - Parameter isolation: The caller's actor, inferred (`#isolation`); you never pass it.
     /// - Throws: The first `StageFailure`, `PipelineTimeout` or `CancellationError`.
     public func drain(isolation: isolated (any Actor)? = #isolation) async throws {
-        try await run { out in
+        try await run { out, ledger in
             var batch: [Tracked<Element>] = []
             while try await out.receive(into: &batch) {
-                for x in batch { x.consumed() }
+                var done: [AckToken] = []
+                for x in batch { x.consumed(into: &done) }
+                ledger.complete(done)
+                ledger.signal()
                 batch.removeAll(keepingCapacity: true)
             }
         }
@@ -206,18 +218,20 @@ extension AcknowledgedPipeline {
     /// - Returns: Every output of the run.
     /// - Throws: The first `StageFailure`, `PipelineTimeout` or `CancellationError`.
     public func collect(isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
-        try await run { out in
+        try await run { out, ledger in
             var all: [Tracked<Element>] = []
             while try await out.receive(into: &all) {}
-            for x in all { x.consumed() }
-            return all.map(\.value)
+            var done: [AckToken] = []
+            for x in all { x.consumed(into: &done) }
+            ledger.complete(done)
+            return all.map(\.value)   // the run's end sends what completed
         }
     }
 
     /// Runs the pipeline once, with its acknowledging task beside it.
     private func run<Result>(
         isolation: isolated (any Actor)? = #isolation,
-        _ consume: (RunOutput<Tracked<Element>>) async throws -> Result
+        _ consume: (RunOutput<Tracked<Element>>, AckLedger) async throws -> Result
     ) async throws -> Result {
         let ledger = AckLedger()
         let abort = RunAbort()
@@ -239,7 +253,7 @@ extension AcknowledgedPipeline {
             }
             let outcome: Swift.Result<Result, any Error>
             do {
-                outcome = .success(try await pipeline.execute(isolation: isolation, consume))
+                outcome = .success(try await pipeline.execute(isolation: isolation) { try await consume($0, ledger) })
             } catch {
                 outcome = .failure(error)
             }
