@@ -22,9 +22,11 @@ struct AckScenario: CustomStringConvertible {
     var ending: Ending
     var after: Int
     var asyncSource: Bool
+    /// The consumer stops for a while every few items.
+    var stallingConsumer: Bool
     var flow: Flow<Origins, Origins>
 
-    var description: String { "seed \(seed): \(items) items\(asyncSource ? " (async)" : ""), \(stages.joined(separator: " | "))\(railway ? " | tryMap | thenMap" : "")\(failFastID.map { ", fails on \($0)" } ?? ""), ends \(ending.rawValue) after \(after)" }
+    var description: String { "seed \(seed): \(items) items\(asyncSource ? " (async)" : ""), \(stages.joined(separator: " | "))\(railway ? " | tryMap | thenMap" : "")\(failFastID.map { ", fails on \($0)" } ?? ""), ends \(ending.rawValue) after \(after)\(stallingConsumer ? ", stalling consumer" : "")" }
 
     struct Broken: Error {}
 
@@ -36,6 +38,7 @@ struct AckScenario: CustomStringConvertible {
         ending = [.normally, .normally, .cancelled, .gracefulStop][random.next(upTo: 4)]
         after = random.next(upTo: 40)
         asyncSource = random.next(upTo: 2) == 0
+        stallingConsumer = random.next(upTo: 3) == 0
         failFastID = random.next(upTo: 4) == 0 && items > 0 ? random.next(upTo: items) : nil
         var flow = Flow<Origins, Origins>()
         let failAt = failFastID
@@ -98,7 +101,12 @@ struct AckScenario: CustomStringConvertible {
 
 @Suite("Acknowledgement exactness")
 struct AckExactnessTests {
-    static var scenarios: Int { ProcessInfo.processInfo.environment["SLUICE_ACK_SCENARIOS"].flatMap { Int($0) } ?? 300 }
+    /// `SLUICE_ACK_SCENARIOS`, else a tenth of `SLUICE_SOAK_SCENARIOS` (the long soak runs grow this
+    /// suite too), else 300.
+    static var scenarios: Int {
+        let env = ProcessInfo.processInfo.environment
+        return env["SLUICE_ACK_SCENARIOS"].flatMap { Int($0) } ?? env["SLUICE_SOAK_SCENARIOS"].flatMap { Int($0) }.map { max(300, $0 / 10) } ?? 300
+    }
 
     @Test("random pipelines acknowledge every completed delivery exactly once, after its descendants, and no incomplete one")
     func randomPipelines() async throws {
@@ -123,9 +131,13 @@ struct AckExactnessTests {
             .withGracefulStop(stop)
             | scenario.flow
         let ending = scenario.ending, after = scenario.after
-        /// Counts an output; ends the run the scenario's way once `after` were consumed.
-        @Sendable func count() {
-            if consumed.increment() == after && ending == .gracefulStop { stop.request() }
+        /// Counts an output; ends the run the scenario's way once `after` were consumed. A stalled
+        /// consumer lets everything upstream fill up now and then.
+        let stalls = scenario.stallingConsumer
+        @Sendable func count() async {
+            let n = consumed.increment()
+            if n == after && ending == .gracefulStop { stop.request() }
+            if stalls && n % 7 == 0 { await yieldRepeatedly(50) }
         }
         let body: @Sendable () async throws -> Void = {
             if scenario.railway {
@@ -141,12 +153,12 @@ struct AckExactnessTests {
                     | op.thenMap { (x: Origins) in x }
                 try await railway.forEach { result in
                     if case .success(let x) = result { recorder.touch(x) }
-                    count()
+                    await count()
                 }
             } else {
                 try await source.forEach {
                     recorder.touch($0)
-                    count()
+                    await count()
                 }
             }
         }
