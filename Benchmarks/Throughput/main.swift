@@ -120,8 +120,24 @@ func w3() async throws {
     let two = try await best("workers(2)", expected: expected) {
         try await (Pipeline(0..<n) | op.map { hash($0, rounds: work) }.workers(2)).reduce(0, &+)
     }
+    let unordered = try await best("workers(2).unordered()", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { hash($0, rounds: work) }.workers(2).unordered()).reduce(0, &+)
+    }
+    let group = await best("2-task group", expected: expected) {
+        await withTaskGroup(of: Int.self) { group in
+            for half in 0..<2 {
+                group.addTask {
+                    var s = 0
+                    for x in stride(from: half, to: n, by: 2) { s &+= hash(x, rounds: work) }
+                    return s
+                }
+            }
+            return await group.reduce(0, &+)
+        }
+    }
     print("W3 CPU fan-out (\(n) items × ~20 µs)")
     print("  workers(1) time = \(ratio(one, loop)) the loop's (target ≤ 1.05×); workers(2) speed = \(ratio(loop, two)) the loop's (target ≥ 1.85×)")
+    print("  same run: workers(2).unordered() \(ratio(loop, unordered)), a 2-task group \(ratio(loop, group)) the loop's speed")
 }
 
 func w4() async throws {

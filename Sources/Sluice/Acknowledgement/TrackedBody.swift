@@ -29,7 +29,7 @@ extension StageKind {
     /// Shapes whose bodies move items between workers of their own: not (yet) tracked.
     var isUntrackedShape: Bool {
         switch self {
-        case .broadcast, .route, .partitioned, .expand: true
+        case .partitioned, .expand: true
         default: false
         }
     }
@@ -41,7 +41,7 @@ enum Tracking {
     static func nodes(_ nodes: [StageNode]) -> [StageNode] {
         nodes.map { node in
             require(!node.kind.isUntrackedShape && !node.allDescendants.contains(where: \.kind.isUntrackedShape),
-                    "stage '\(node.name)': an acknowledged pipeline cannot contain \(node.allDescendants.first(where: \.kind.isUntrackedShape)?.kind.rawValue ?? node.kind.rawValue) (broadcast, route, partitioned and expand are not tracked yet)")
+                    "stage '\(node.name)': an acknowledged pipeline cannot contain \(node.allDescendants.first(where: \.kind.isUntrackedShape)?.kind.rawValue ?? node.kind.rawValue) (partitioned and expand stages are not tracked yet)")
             return node.body.trackedNode(node)
         }
     }
@@ -64,6 +64,8 @@ extension StageBody {
         var tracked = node
         if let group = self as? GroupBody<Input, Output> {
             tracked.body = GroupBody<Tracked<Input>, Tracked<Output>>(nodes: Tracking.nodes(group.nodes))
+        } else if let branching = self as? BranchesBody<Input, Output> {
+            tracked.body = TrackedBranchesBody(branching)
         } else if let timed = self as? any TimedStageBody {
             tracked.body = timed.trackedTimedBody()
         } else {
@@ -326,5 +328,39 @@ struct TrackedTimedBody<Base: TimedStageBody>: TimedStageBody {
                 state.finishHeld()
                 state.flush()
             })
+    }
+}
+
+/// A broadcast or route on tracked values: its branches are tracked stage by stage; a broadcast
+/// item, which each branch will be done with once, first counts once per branch.
+struct TrackedBranchesBody<Input: Sendable, Output: Sendable>: StageBody, GroupBodyProtocol {
+    let inner: BranchesBody<Tracked<Input>, Tracked<Output>>
+    /// How many branches each item goes to: every one (broadcast), or one (route).
+    let copies: Int
+
+    init(_ base: BranchesBody<Input, Output>) {
+        let select = base.select, describe = base.describeKey
+        inner = BranchesBody(
+            branches: base.branches.map(Tracking.nodes), labels: base.labels,
+            select: select.map { select in { @Sendable (x: Tracked<Input>) in select(x.value) } },
+            describeKey: describe.map { describe in { @Sendable (x: Tracked<Input>) in describe(x.value) } })
+        copies = select == nil ? base.branches.count : 1
+    }
+
+    var nodes: [StageNode] { inner.nodes }
+
+    func makeAsyncSink(_ downstream: AsyncSink<Tracked<Output>>, context: StageContext) -> AsyncSink<Tracked<Input>> {
+        let sink = inner.makeAsyncSink(downstream, context: context)
+        let push = sink.push, copies = copies
+        return AsyncSink(
+            push: { x in
+                if copies == 0 {
+                    x.lineage.releaseNow()   // a broadcast without branches drops every item
+                    return
+                }
+                for _ in 1..<copies { x.lineage.retain() }
+                try await push(x)
+            },
+            finish: sink.finish)
     }
 }

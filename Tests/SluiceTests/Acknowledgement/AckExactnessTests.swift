@@ -46,7 +46,27 @@ struct AckScenario: CustomStringConvertible {
             let salt = random.next()
             @Sendable func drop(_ x: Origins, _ modulus: UInt64) -> Bool { (UInt64(x.ids.reduce(0, +)) &+ salt) % modulus == 0 }
             var stage: Flow<Origins, Origins>
-            switch random.next(upTo: 7) {
+            switch random.next(upTo: 9) {
+            case 7:
+                stages.append("broadcast(map, filter, flatMap)")
+                stage = op.broadcast(
+                    op.map { (x: Origins) async in recorder.touch(x); return x },
+                    op.filter { (x: Origins) in recorder.touch(x); return !drop(x, 2) },
+                    op.flatMap { (x: Origins) in
+                        recorder.touch(x)
+                        return Array(repeating: x, count: Int((UInt64(x.ids.reduce(0, +)) &+ salt) % 3))
+                    }).workers(1 + random.next(upTo: 2))
+            case 8:
+                stages.append("route(map | filter | flatMap)")
+                stage = op.route(by: { (x: Origins) in Int((UInt64(x.ids.reduce(0, +)) &+ salt) % 3) }, [
+                    0: op.map { (x: Origins) throws -> Origins in
+                        recorder.touch(x)
+                        if let failAt, x.ids.contains(failAt) { throw Broken() }
+                        return x
+                    },
+                    1: op.filter { (x: Origins) in recorder.touch(x); return !drop(x, 2) },
+                    2: op.flatMap { (x: Origins) in recorder.touch(x); return [x, x] },
+                ]).workers(1 + random.next(upTo: 3))
             case 0:
                 stages.append("map")
                 stage = op.map { (x: Origins) throws -> Origins in
