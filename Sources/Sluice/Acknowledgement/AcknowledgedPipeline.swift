@@ -27,9 +27,8 @@ import SluiceExecutor
 /// **Exact through any stage.** Each item carries the deliveries it derives from: a `flatMap`'s
 /// outputs all carry their input, a batch carries all of its items, and a delivery is complete
 /// only when the last item carrying it has left, whatever the order in which unordered workers
-/// finish, through broadcast and route branches too. Per-key (`partitioned`) and expansion stages
-/// are not supported yet: applying a flow with one of them is rejected with an error naming the
-/// stage.
+/// finish, through broadcast, route and per-key (`partitioned`) stages too. Expansion stages are
+/// not supported yet: applying a flow with one is rejected with an error naming the stage.
 public struct AcknowledgedPipeline<Element: Sendable>: Sendable {
     /// Makes one run's source, whose items carry the tokens of that run's ledger.
     let makeSource: @Sendable (AckLedger) -> any SourceBody
@@ -142,8 +141,8 @@ public struct AcknowledgedPipeline<Element: Sendable>: Sendable {
 ///
 /// - Parameters:
 ///   - lhs: The acknowledged pipeline.
-///   - rhs: The flow its items go through. It must not contain a partitioned or expand stage (a
-///     precondition, naming the stage).
+///   - rhs: The flow its items go through. It must not contain an expand stage (a precondition,
+///     naming the stage).
 /// - Returns: The pipeline with the flow's stages; deliveries complete when their descendants do.
 public func | <A, B>(lhs: AcknowledgedPipeline<A>, rhs: Flow<A, B>) -> AcknowledgedPipeline<B> {
     AcknowledgedPipeline<B>(makeSource: lhs.makeSource, nodes: lhs.nodes + Tracking.nodes(rhs.nodes),

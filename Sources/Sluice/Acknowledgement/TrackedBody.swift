@@ -29,7 +29,7 @@ extension StageKind {
     /// Shapes whose bodies move items between workers of their own: not (yet) tracked.
     var isUntrackedShape: Bool {
         switch self {
-        case .partitioned, .expand: true
+        case .expand: true
         default: false
         }
     }
@@ -41,7 +41,7 @@ enum Tracking {
     static func nodes(_ nodes: [StageNode]) -> [StageNode] {
         nodes.map { node in
             require(!node.kind.isUntrackedShape && !node.allDescendants.contains(where: \.kind.isUntrackedShape),
-                    "stage '\(node.name)': an acknowledged pipeline cannot contain \(node.allDescendants.first(where: \.kind.isUntrackedShape)?.kind.rawValue ?? node.kind.rawValue) (partitioned and expand stages are not tracked yet)")
+                    "stage '\(node.name)': an acknowledged pipeline cannot contain \(node.allDescendants.first(where: \.kind.isUntrackedShape)?.kind.rawValue ?? node.kind.rawValue) (expand stages are not tracked yet)")
             return node.body.trackedNode(node)
         }
     }
@@ -66,6 +66,8 @@ extension StageBody {
             tracked.body = GroupBody<Tracked<Input>, Tracked<Output>>(nodes: Tracking.nodes(group.nodes))
         } else if let branching = self as? BranchesBody<Input, Output> {
             tracked.body = TrackedBranchesBody(branching)
+        } else if let keyed = self as? any TrackableBody {
+            tracked.body = keyed.trackedBody()
         } else if let timed = self as? any TimedStageBody {
             tracked.body = timed.trackedTimedBody()
         } else {
@@ -362,5 +364,20 @@ struct TrackedBranchesBody<Input: Sendable, Output: Sendable>: StageBody, GroupB
                 try await push(x)
             },
             finish: sink.finish)
+    }
+}
+
+/// A body that rebuilds itself on tracked values (its inner stages tracked, its functions reading
+/// the values).
+protocol TrackableBody {
+    func trackedBody() -> any StageBody
+}
+
+/// A per-key stage on tracked values: the key is the value's; the inner stage is tracked.
+extension PartitionedBody: TrackableBody {
+    func trackedBody() -> any StageBody {
+        let key = key
+        return PartitionedBody<Tracked<Input>, Tracked<Output>, Key>(
+            inner: Tracking.nodes([inner])[0], key: { key($0.value) }, window: window)
     }
 }

@@ -142,3 +142,21 @@ struct AckBranchesTests {
         for ack in recorder.acks { #expect(ack.eventsSeen == [1, 2, 4][ack.id % 3]) }
     }
 }
+
+@Suite("Acknowledged pipelines through per-key stages")
+struct AckPartitionedTests {
+    @Test("partitioned: every delivery completes once, through any key's worker")
+    func partitioned() async throws {
+        let recorder = AckRecorder()
+        let perKey = op.flatMap { (x: Origins) async -> [Origins] in
+            await Task.yield()
+            recorder.touch(x)
+            return x.ids[0] % 4 == 0 ? [] : [x]
+        }.workers(3).partitioned(by: { $0.ids[0] % 5 })
+        let p = AcknowledgedPipeline(deliveries(80), acknowledge: { recorder.record($0) }) | perKey
+        try await p.forEach { recorder.touch($0) }
+        #expect(recorder.violations() == [])
+        #expect(recorder.acks.map(\.id).sorted() == Array(0..<80))
+        for ack in recorder.acks { #expect(ack.eventsSeen == (ack.id % 4 == 0 ? 1 : 2)) }
+    }
+}

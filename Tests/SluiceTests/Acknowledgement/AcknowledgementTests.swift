@@ -183,12 +183,12 @@ struct AcknowledgementTests {
         #expect(resilienceStderr(result).contains("maxBatch must be ≥ 1, got 0"), "\(resilienceStderr(result))")
     }
 
-    @Test("a per-key (partitioned) stage is rejected where the flow is applied, naming the stage")
+    @Test("an expansion is rejected where the flow is applied, naming the stage")
     func shapeRejected() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            let perKey = op.map { (x: Int) in x }.workers(2).partitioned(by: { $0 % 2 }).named("perUser")
-            _ = AcknowledgedPipeline([Delivery(id: 1, element: 1)], acknowledge: { (_: AckBatch<Int>) in }) | perKey
+            let walk = op.expand { (x: Int) in (x, x < 3 ? [x + 1] : []) }.named("walk")
+            _ = AcknowledgedPipeline([Delivery(id: 1, element: 1)], acknowledge: { (_: AckBatch<Int>) in }) | walk
         }
-        #expect(resilienceStderr(result).contains("stage 'perUser': an acknowledged pipeline cannot contain partitioned"), "\(resilienceStderr(result))")
+        #expect(resilienceStderr(result).contains("stage 'walk': an acknowledged pipeline cannot contain expand"), "\(resilienceStderr(result))")
     }
 }
