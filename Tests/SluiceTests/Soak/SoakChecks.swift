@@ -381,8 +381,11 @@ extension Soak {
         let wanted = s.cap.map { min($0, free.outputs.count) }
         func complete(_ items: [Item]) -> Bool {
             if let wanted { return items.count == wanted && fits(items) }
+            // An expansion with dedupe and a depth limit: its inputs, and no more than it can reach.
+            if let floor = free.floor { return fits(items) && isSubBag(bag(floor, atoms: atoms), of: bag(items, atoms: atoms)) }
             return bag(items, atoms: atoms) == full
         }
+        let counts = wanted.map { $0...$0 } ?? free.floor.map { $0.count...free.outputs.count } ?? free.outputs.count...free.outputs.count
 
         /// The class for outputs that do not fit: retries cut short, or plainly unexpected ones.
         func misfit(_ items: [Item], _ otherwise: String) -> String {
@@ -429,8 +432,8 @@ extension Soak {
                     found.append(Finding(check: .output, kind: misfit(outputs, "outputs not among the expected ones"), detail: extra(outputs, free.outputs, atoms: atoms)))
                 }
             } else if case .count = s.terminal {
-                if run.count != wanted ?? free.outputs.count, !o.cancelIssued {
-                    found.append(Finding(check: .output, kind: "wrong count", detail: "\(run.count ?? -1) instead of \(wanted ?? free.outputs.count)"))
+                if !counts.contains(run.count ?? -1), !o.cancelIssued {
+                    found.append(Finding(check: .output, kind: "wrong count", detail: "\(run.count ?? -1) instead of \(counts)"))
                 }
                 if mayFail { found.append(Finding(check: .error, kind: "failure swallowed", detail: "count returned")) }
             } else {
@@ -521,6 +524,7 @@ extension Soak.Trace {
         t.outputs = outputs.map(\.normalized)
         t.failure = failure?.normalized
         t.possibleFailures = Set(possibleFailures.map(\.normalized))
+        t.floor = floor?.map(\.normalized)
         return t
     }
 }

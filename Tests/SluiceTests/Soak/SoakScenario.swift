@@ -24,8 +24,9 @@ extension Soak {
     struct ExpandPlan: Sendable, CustomStringConvertible {
         var graph: Graph
         var dedupe: DedupeKind
-        /// Only without dedupe (with dedupe, which path reaches an item first — and so its depth —
-        /// depends on the timing: Docs/Expansion.md).
+        /// Without dedupe: every path up to it. With dedupe (only on the last stage): which path
+        /// reaches an item first — and so its depth — depends on the timing (Docs/Expansion.md),
+        /// so the outputs are only bounded (`depthByTiming`).
         var maxDepth: Int?
         /// `limit:`: drawn above what the stage processes (it must change nothing) or, for the last
         /// stage of a scenario without fail-fast faults or cancellation, below it (`Scenario.cap`).
@@ -34,6 +35,10 @@ extension Soak {
         var async: Bool
         /// The limit is drawn below what the stage processes (see `limit`).
         var binding = false
+
+        /// Dedupe and a depth limit: the items visited depend on the timing. Every input is
+        /// visited, and nothing farther than `maxDepth` from an input.
+        var depthByTiming: Bool { dedupe != .none && maxDepth != nil }
 
         var description: String {
             var text = "expand(\(async ? "async" : "sync"), \(graph), dedupe \(dedupe.rawValue)"
@@ -568,8 +573,9 @@ extension Soak {
                 zip.extra = chance(30) ? 0 : 1 + rng.next(upTo: 70)
             }
             // A merge source delivers in completion order: it reorders from the start.
-            let nodes = withoutLossyAfterReordering((0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }, reorderedSource: source == .merge)
+            var nodes = withoutLossyAfterReordering((0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }, reorderedSource: source == .merge)
             let openRail: RailBlock? = chance(12) ? railBlock(open: true) : nil
+            nodes = withDepthByTimingLast(nodes, openRail: openRail != nil)
             let terminal: Terminal
             if openRail != nil {
                 terminal = switch rng.next(upTo: 4) {
@@ -602,6 +608,18 @@ extension Soak {
                 }
                 if node.reorders { reordered = true }
                 return node
+            }
+        }
+
+        /// An expansion with dedupe and a depth limit visits a set that depends on the timing, so
+        /// only the last stage may be one (with no railway left open): elsewhere it loses its depth limit.
+        func withDepthByTimingLast(_ nodes: [Node], openRail: Bool) -> [Node] {
+            nodes.enumerated().map { i, node in
+                guard case .leaf(var leaf) = node, case .expand(var plan) = leaf.kind, plan.depthByTiming,
+                      i < nodes.count - 1 || openRail else { return node }
+                plan.maxDepth = nil
+                leaf.kind = .expand(plan)
+                return .leaf(leaf)
             }
         }
 
@@ -719,7 +737,9 @@ extension Soak {
                                   dedupe: walks ? .none : pick([.items, .key, .custom]),
                                   maxDepth: walks ? rng.next(upTo: 4) : nil, limit: nil,
                                   frontier: pick([1, 2, 4, 1024, 1024]), async: chance(50))
-            if topLevel, chance(35) {
+            if !walks, chance(30) {
+                plan.maxDepth = 1 + rng.next(upTo: 3)
+            } else if topLevel, chance(35) {
                 plan.limit = 1
                 plan.binding = chance(60)
             }

@@ -45,6 +45,9 @@ import Testing
             let g = Soak.Graph(nodes: 6, k: k, walks: false)
             // A cycle through node 0 longer than a self-loop, reachable from the inputs 0..<5.
             var seen: Set<Int> = [], frontier = g.edges(0).filter { $0 != 0 }
+            // … and items more than one step from every input.
+            let inputs = (0..<5).map(V.int)
+            guard !within(g, 3, of: inputs).subtracting(within(g, 1, of: inputs)).isEmpty else { continue }
             while let n = frontier.popLast() {
                 if n == 0 { return g }
                 if seen.insert(n).inserted { frontier += g.edges(n).filter { $0 != n } }
@@ -170,6 +173,42 @@ import Testing
         #expect(Self.kinds(s, Soak.Observation(run: Soak.TerminalRun(error: nil, seen: []), cancelIssued: false, startedAfterExit: 0,
                                                sourceCallsAfterExit: 0, settledAfterBreak: true, resourceProblems: [], resourcesCreated: 0,
                                                rails: [:], maxInFlight: 0, bound: 10, stages: "")) == ["failure swallowed"])
+    }
+
+    /// Every item within `depth` steps of one of `roots` (breadth first).
+    static func within(_ g: Soak.Graph, _ depth: Int, of roots: [V]) -> Set<V> {
+        var seen = Set(roots), level = roots
+        for _ in 0..<depth {
+            level = level.flatMap(g.successors).filter { seen.insert($0).inserted }
+        }
+        return seen
+    }
+
+    @Test func withDedupeAndADepthLimitTheOutputsAreOnlyBounded() async throws {
+        let g = Self.cyclicGraph
+        let inputs = (0..<5).map(V.int)
+        for depth in 1...3 {
+            let s = Self.expandScenario(Self.plan(g, dedupe: .items, maxDepth: depth))
+            let free = Soak.Oracle(s).faultFree()
+            let reference = Self.within(g, depth, of: inputs)
+            #expect(Set(free.outputs) == Set(reference.map(Soak.Item.value)), "depth \(depth)")
+            #expect(free.outputs.count == reference.count, "each once")
+            #expect(free.floor == inputs.map(Soak.Item.value))
+            for buffer in [0, 1] {
+                var b = s
+                b.nodes = [.leaf(Soak.Leaf(id: 1, kind: .expand(Self.plan(g, dedupe: .custom, maxDepth: depth)), k: 0,
+                                           options: Soak.Options(workers: 4, buffer: buffer, name: "walk")))]
+                let o = await Self.observe(b)
+                #expect(Self.kinds(b, o) == [], "depth \(depth), buffer \(buffer)")
+            }
+        }
+        let s = Self.expandScenario(Self.plan(g, dedupe: .items, maxDepth: 1))
+        var o = try #require(await Self.observe(s))
+        o.run.returned = Array(inputs.dropLast().map(Soak.Item.value))
+        #expect(Self.kinds(s, o) == ["unordered outputs differ"], "an input not visited")
+        let beyond = try #require(Self.within(g, 3, of: inputs).subtracting(Self.within(g, 1, of: inputs)).first)
+        o.run.returned = (inputs + [beyond]).map(Soak.Item.value)
+        #expect(Self.kinds(s, o) == ["unordered outputs differ"], "an item beyond the depth limit")
     }
 
     @Test func aBindingLimitDeliversThatMany() async throws {
