@@ -46,7 +46,15 @@ struct AckScenario: CustomStringConvertible {
             let salt = random.next()
             @Sendable func drop(_ x: Origins, _ modulus: UInt64) -> Bool { (UInt64(x.ids.reduce(0, +)) &+ salt) % modulus == 0 }
             var stage: Flow<Origins, Origins>
-            switch random.next(upTo: 9) {
+            switch random.next(upTo: 10) {
+            case 9:
+                stages.append("flatMap.partitioned")
+                stage = op.flatMap { (x: Origins) async throws -> [Origins] in
+                    await Task.yield()
+                    recorder.touch(x)
+                    if let failAt, x.ids.contains(failAt) { throw Broken() }
+                    return drop(x, 3) ? [] : [x]
+                }.workers(1 + random.next(upTo: 3)).partitioned(by: { $0.ids.first.map { $0 % 3 } ?? 0 })
             case 7:
                 stages.append("broadcast(map, filter, flatMap)")
                 stage = op.broadcast(
