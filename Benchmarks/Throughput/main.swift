@@ -3,7 +3,7 @@
 // process, printing the ratios of Docs/Performance.md. Best of `rounds` runs per implementation.
 //
 //   swift run --package-path Benchmarks -c release sluice-throughput [rounds] [workload…]
-//   (workloads: w1 w3 w4 w5 heavy hashing crawl readahead w6 w7 w8 w9; default: all)
+//   (workloads: w1 w3 w4 w5 heavy hashing crawl readahead w6 w7 w8 w9 w10; default: all)
 import AsyncAlgorithms
 import Foundation
 import Sluice
@@ -120,8 +120,24 @@ func w3() async throws {
     let two = try await best("workers(2)", expected: expected) {
         try await (Pipeline(0..<n) | op.map { hash($0, rounds: work) }.workers(2)).reduce(0, &+)
     }
+    let unordered = try await best("workers(2).unordered()", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { hash($0, rounds: work) }.workers(2).unordered()).reduce(0, &+)
+    }
+    let group = await best("2-task group", expected: expected) {
+        await withTaskGroup(of: Int.self) { group in
+            for half in 0..<2 {
+                group.addTask {
+                    var s = 0
+                    for x in stride(from: half, to: n, by: 2) { s &+= hash(x, rounds: work) }
+                    return s
+                }
+            }
+            return await group.reduce(0, &+)
+        }
+    }
     print("W3 CPU fan-out (\(n) items × ~20 µs)")
     print("  workers(1) time = \(ratio(one, loop)) the loop's (target ≤ 1.05×); workers(2) speed = \(ratio(loop, two)) the loop's (target ≥ 1.85×)")
+    print("  same run: workers(2).unordered() \(ratio(loop, unordered)), a 2-task group \(ratio(loop, group)) the loop's speed")
 }
 
 func w4() async throws {
@@ -415,6 +431,55 @@ func w8() async throws {
     print("  timeout \(ratio(timeout, plain)), retry \(ratio(retry, plain)), observe \(ratio(observe, plain)), railway tryMap \(ratio(railway, plain)), metrics \(ratio(measured, plain))")
 }
 
+/// W10: what acknowledgement costs. The same three stages (W1's map, filter, map; then W6's three
+/// async stages) over deliveries that are acknowledged (in batches of 256, to a closure that
+/// counts them) against a plain pipeline over the same values.
+func w10() async throws {
+    let n = 200_000
+    var expected = 0
+    for x in 0..<n where (x * 2) % 3 == 0 { expected += x * 2 + 1 }
+    let values = Array(0..<n)
+    let deliveries = values.map { Delivery(id: $0, element: $0) }
+    let acked = Atomic<Int>(0)
+    let syncStages = op.map { (x: Int) in x * 2 } | op.filter { $0 % 3 == 0 } | op.map { $0 + 1 }
+    let plain = try await best("plain", expected: expected) {
+        var s = 0
+        try await (Pipeline(values) | syncStages).forEach { s += $0 }
+        return s
+    }
+    let acknowledged = try await best("acknowledged", expected: expected) {
+        acked.store(0, ordering: .relaxed)
+        var s = 0
+        let p = AcknowledgedPipeline(deliveries, acknowledge: { batch in
+            acked.add(batch.acknowledgements.count, ordering: .relaxed)
+        }) | syncStages
+        try await p.forEach { s += $0 }
+        precondition(acked.load(ordering: .relaxed) == n)
+        return s
+    }
+    if ProcessInfo.processInfo.environment["W10_SYNC_ONLY"] != nil {   // for profiling the sync part alone
+        print("W10 W1's stages: plain \(ms(plain)), acknowledged \(ms(acknowledged))")
+        return
+    }
+    var expectedAsync = 0
+    for x in 0..<n { expectedAsync &+= x &* 8 }
+    let asyncStages = op.map { (x: Int) async in await double(x) } | op.map { (x: Int) async in await double(x) } | op.map { (x: Int) async in await double(x) }
+    let plainAsync = try await best("plain async", expected: expectedAsync) {
+        var s = 0
+        try await (Pipeline(values) | asyncStages).forEach { s &+= $0 }
+        return s
+    }
+    let acknowledgedAsync = try await best("acknowledged async", expected: expectedAsync) {
+        var s = 0
+        let p = AcknowledgedPipeline(deliveries, acknowledge: { (_: AckBatch<Int>) in }) | asyncStages
+        try await p.forEach { s &+= $0 }
+        return s
+    }
+    print("W10 acknowledged vs plain (\(n) items)")
+    print("  W1's stages: plain \(ms(plain)) (\(rate(n, plain))), acknowledged \(ms(acknowledged)) (\(rate(n, acknowledged))): \(ratio(acknowledged, plain))")
+    print("  W6's stages: plain \(ms(plainAsync)), acknowledged \(ms(acknowledgedAsync)): \(ratio(acknowledgedAsync, plainAsync))")
+}
+
 func ms(_ s: Double) -> String { "\(Int(s * 1000)) ms" }
 
 let only = Set(CommandLine.arguments.dropFirst(2))
@@ -433,3 +498,4 @@ if selected("w6") { try await w6() }
 if selected("w7") { try await w7() }
 if selected("w8") { try await w8() }
 if selected("w9") { try await w9() }
+if selected("w10") { try await w10() }

@@ -25,11 +25,12 @@ final class AckToken: Sendable {
         live.wrappingAdd(1, ordering: .relaxed)
     }
 
-    /// Removes one live item; the last one completes the token.
-    func release() {
+    /// Removes one live item; the last one completes the token: it is appended to `done`, for
+    /// the ledger to record with the rest of the chunk (one lock per chunk, not per item).
+    func release(into done: inout [AckToken]) {
         let before = live.wrappingSubtract(1, ordering: .acquiringAndReleasing).oldValue
         precondition(before > 0, "acknowledgement of item \(sequence) released more often than retained")
-        if before == 1 { ledger.complete(self) }
+        if before == 1 { done.append(self) }
     }
 }
 
@@ -76,10 +77,29 @@ struct Lineage: Sendable {
         }
     }
 
+    /// The ledger of its tokens (all of one run), if it has any.
+    var ledger: AckLedger? {
+        switch tokens {
+        case .none: nil
+        case .one(let t): t.ledger
+        case .many(let all): all.first?.ledger
+        }
+    }
+
     /// One more live item carries these tokens.
     func retain() { forEach { $0.retain() } }
-    /// One item carrying these tokens left the pipeline.
-    func release() { forEach { $0.release() } }
+    /// One item carrying these tokens left the pipeline; the tokens it completed go to `done`.
+    func release(into done: inout [AckToken]) { forEach { $0.release(into: &done) } }
+
+    /// One item carrying these tokens left the pipeline, alone: what it completed is recorded now.
+    func releaseNow() {
+        var done: [AckToken] = []
+        release(into: &done)
+        if let ledger = done.first?.ledger {
+            ledger.complete(done)
+            ledger.signal()
+        }
+    }
 }
 
 /// A value in an acknowledged pipeline: what the stages see, and the source items it derives from.
@@ -95,11 +115,11 @@ extension Tracked: CarriesFailure where Value: CarriesFailure {
 extension Tracked {
     /// The terminal is done with this item: a railway failure value fails its source items,
     /// then it leaves the pipeline.
-    func consumed() {
+    func consumed(into done: inout [AckToken]) {
         if let failure = (value as? any CarriesFailure)?.carriedFailure {
             lineage.forEach { $0.ledger.noteFailure(failure, of: $0) }
         }
-        lineage.release()
+        lineage.release(into: &done)
     }
 }
 
@@ -107,7 +127,7 @@ extension Tracked {
 /// complete.
 final class AckLedger: Sendable {
     private struct State {
-        var completed: [(id: any Sendable, outcome: AckOutcome)] = []
+        var completed = FIFO<(id: any Sendable, outcome: AckOutcome)>()
         var failures: [Int: StageFailure] = [:]
         /// The first sequence number not yet known complete.
         var nextInOrder = 0
@@ -128,22 +148,36 @@ final class AckLedger: Sendable {
         }
     }
 
-    /// `token`'s item and everything derived from it have left the pipeline.
-    func complete(_ token: AckToken) {
-        let waiter = state.withLock { s -> UnsafeContinuation<Void, Never>? in
-            let outcome: AckOutcome = s.failures.removeValue(forKey: token.sequence).map { .failed($0) } ?? .completed
-            s.completed.append((token.id, outcome))
-            if token.sequence == s.nextInOrder {
-                var through: any Sendable = token.id
+    /// `token`'s item and everything derived from it have left the pipeline. The acknowledging
+    /// task is not woken here but by `signal()`, which whoever completes items calls once it is
+    /// done with its chunk: one wake-up per chunk, not per item.
+    func complete(_ tokens: [AckToken]) {
+        if tokens.isEmpty { return }
+        state.withLock { s in
+            for token in tokens { Self.record(token, in: &s) }
+        }
+    }
+
+    private static func record(_ token: AckToken, in s: inout State) {
+        let outcome: AckOutcome = s.failures.removeValue(forKey: token.sequence).map { .failed($0) } ?? .completed
+        s.completed.append((token.id, outcome))
+        if token.sequence == s.nextInOrder {
+            var through: any Sendable = token.id
+            s.nextInOrder += 1
+            while let next = s.pastGap.removeValue(forKey: s.nextInOrder) {
+                through = next
                 s.nextInOrder += 1
-                while let next = s.pastGap.removeValue(forKey: s.nextInOrder) {
-                    through = next
-                    s.nextInOrder += 1
-                }
-                s.through = through
-            } else {
-                s.pastGap[token.sequence] = token.id
             }
+            s.through = through
+        } else {
+            s.pastGap[token.sequence] = token.id
+        }
+    }
+
+    /// Wakes the acknowledging task if completions wait for it.
+    func signal() {
+        let waiter = state.withLock { s -> UnsafeContinuation<Void, Never>? in
+            guard s.waiter != nil, !s.completed.isEmpty || s.through != nil else { return nil }
             defer { s.waiter = nil }
             return s.waiter
         }
@@ -166,9 +200,8 @@ final class AckLedger: Sendable {
         while true {
             let ready = state.withLock { s -> (completed: [(id: any Sendable, outcome: AckOutcome)], through: (any Sendable)?)?? in
                 if s.completed.isEmpty && s.through == nil { return s.ended ? .some(nil) : nil }
-                let n = Swift.min(limit, s.completed.count)
-                let taken = Array(s.completed.prefix(n))
-                s.completed.removeFirst(n)
+                var taken: [(id: any Sendable, outcome: AckOutcome)] = []
+                _ = s.completed.take(upTo: limit, into: &taken)
                 // `through` goes out with the batch holding the completions up to it: only once
                 // everything completed so far has been taken.
                 var through: (any Sendable)?

@@ -27,8 +27,8 @@ import SluiceExecutor
 /// **Exact through any stage.** Each item carries the deliveries it derives from: a `flatMap`'s
 /// outputs all carry their input, a batch carries all of its items, and a delivery is complete
 /// only when the last item carrying it has left, whatever the order in which unordered workers
-/// finish. Broadcast, route, per-key (`partitioned`) and expansion stages are not supported yet:
-/// applying a flow with one of them is rejected with an error naming the stage.
+/// finish, through broadcast, route and per-key (`partitioned`) stages too. Expansion stages are
+/// not supported yet: applying a flow with one is rejected with an error naming the stage.
 public struct AcknowledgedPipeline<Element: Sendable>: Sendable {
     /// Makes one run's source, whose items carry the tokens of that run's ledger.
     let makeSource: @Sendable (AckLedger) -> any SourceBody
@@ -141,8 +141,8 @@ public struct AcknowledgedPipeline<Element: Sendable>: Sendable {
 ///
 /// - Parameters:
 ///   - lhs: The acknowledged pipeline.
-///   - rhs: The flow its items go through. It must not contain a broadcast, route, partitioned or
-///     expand stage (a precondition, naming the stage).
+///   - rhs: The flow its items go through. It must not contain an expand stage (a precondition,
+///     naming the stage).
 /// - Returns: The pipeline with the flow's stages; deliveries complete when their descendants do.
 public func | <A, B>(lhs: AcknowledgedPipeline<A>, rhs: Flow<A, B>) -> AcknowledgedPipeline<B> {
     AcknowledgedPipeline<B>(makeSource: lhs.makeSource, nodes: lhs.nodes + Tracking.nodes(rhs.nodes),
@@ -164,13 +164,22 @@ extension AcknowledgedPipeline {
     /// - Throws: The first `StageFailure` (a stage, the source or `acknowledge` failed),
     ///   `PipelineTimeout`, `CancellationError`, or what `body` threw.
     public func forEach(isolation: isolated (any Actor)? = #isolation, _ body: (Element) async throws -> Void) async throws {
-        try await run { out in
+        try await run { out, ledger in
             var batch: [Tracked<Element>] = []
             while try await out.receive(into: &batch) {
+                var done: [AckToken] = []
                 for x in batch {
-                    try await body(x.value)
-                    x.consumed()
+                    do {
+                        try await body(x.value)
+                    } catch {
+                        // The outputs before this one were done with.
+                        ledger.complete(done)
+                        throw error
+                    }
+                    x.consumed(into: &done)
                 }
+                ledger.complete(done)
+                ledger.signal()
                 batch.removeAll(keepingCapacity: true)
             }
         }
@@ -186,10 +195,13 @@ extension AcknowledgedPipeline {
     /// - Parameter isolation: The caller's actor, inferred (`#isolation`); you never pass it.
     /// - Throws: The first `StageFailure`, `PipelineTimeout` or `CancellationError`.
     public func drain(isolation: isolated (any Actor)? = #isolation) async throws {
-        try await run { out in
+        try await run { out, ledger in
             var batch: [Tracked<Element>] = []
             while try await out.receive(into: &batch) {
-                for x in batch { x.consumed() }
+                var done: [AckToken] = []
+                for x in batch { x.consumed(into: &done) }
+                ledger.complete(done)
+                ledger.signal()
                 batch.removeAll(keepingCapacity: true)
             }
         }
@@ -206,18 +218,20 @@ extension AcknowledgedPipeline {
     /// - Returns: Every output of the run.
     /// - Throws: The first `StageFailure`, `PipelineTimeout` or `CancellationError`.
     public func collect(isolation: isolated (any Actor)? = #isolation) async throws -> [Element] {
-        try await run { out in
+        try await run { out, ledger in
             var all: [Tracked<Element>] = []
             while try await out.receive(into: &all) {}
-            for x in all { x.consumed() }
-            return all.map(\.value)
+            var done: [AckToken] = []
+            for x in all { x.consumed(into: &done) }
+            ledger.complete(done)
+            return all.map(\.value)   // the run's end sends what completed
         }
     }
 
     /// Runs the pipeline once, with its acknowledging task beside it.
     private func run<Result>(
         isolation: isolated (any Actor)? = #isolation,
-        _ consume: (RunOutput<Tracked<Element>>) async throws -> Result
+        _ consume: (RunOutput<Tracked<Element>>, AckLedger) async throws -> Result
     ) async throws -> Result {
         let ledger = AckLedger()
         let abort = RunAbort()
@@ -239,7 +253,7 @@ extension AcknowledgedPipeline {
             }
             let outcome: Swift.Result<Result, any Error>
             do {
-                outcome = .success(try await pipeline.execute(isolation: isolation, consume))
+                outcome = .success(try await pipeline.execute(isolation: isolation) { try await consume($0, ledger) })
             } catch {
                 outcome = .failure(error)
             }

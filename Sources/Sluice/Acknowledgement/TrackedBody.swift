@@ -17,10 +17,19 @@ extension StageKind {
         }
     }
 
+    /// Exactly one output per input, in order: the output takes over its input's lineage, and a
+    /// chunk goes through the stage's kernel at once.
+    var isOneToOne: Bool {
+        switch self {
+        case .map, .forEach, .scan, .tryMap, .thenMap, .mapFailure: true
+        default: false
+        }
+    }
+
     /// Shapes whose bodies move items between workers of their own: not (yet) tracked.
     var isUntrackedShape: Bool {
         switch self {
-        case .broadcast, .route, .partitioned, .expand: true
+        case .expand: true
         default: false
         }
     }
@@ -32,7 +41,7 @@ enum Tracking {
     static func nodes(_ nodes: [StageNode]) -> [StageNode] {
         nodes.map { node in
             require(!node.kind.isUntrackedShape && !node.allDescendants.contains(where: \.kind.isUntrackedShape),
-                    "stage '\(node.name)': an acknowledged pipeline cannot contain \(node.allDescendants.first(where: \.kind.isUntrackedShape)?.kind.rawValue ?? node.kind.rawValue) (broadcast, route, partitioned and expand are not tracked yet)")
+                    "stage '\(node.name)': an acknowledged pipeline cannot contain \(node.allDescendants.first(where: \.kind.isUntrackedShape)?.kind.rawValue ?? node.kind.rawValue) (expand stages are not tracked yet)")
             return node.body.trackedNode(node)
         }
     }
@@ -55,10 +64,14 @@ extension StageBody {
         var tracked = node
         if let group = self as? GroupBody<Input, Output> {
             tracked.body = GroupBody<Tracked<Input>, Tracked<Output>>(nodes: Tracking.nodes(group.nodes))
+        } else if let branching = self as? BranchesBody<Input, Output> {
+            tracked.body = TrackedBranchesBody(branching)
+        } else if let keyed = self as? any TrackableBody {
+            tracked.body = keyed.trackedBody()
         } else if let timed = self as? any TimedStageBody {
             tracked.body = timed.trackedTimedBody()
         } else {
-            tracked.body = TrackedBody(base: self, holdsInputs: node.mayHoldInputs)
+            tracked.body = TrackedBody(base: self, holdsInputs: node.mayHoldInputs, oneToOne: node.kind.isOneToOne && node.children.isEmpty)
         }
         if let weigh = node.outputWeight as? @Sendable (Output) -> Int {
             tracked.outputWeight = { @Sendable (x: Tracked<Output>) in weigh(x.value) }
@@ -80,15 +93,30 @@ private final class TrackingState<Input, Output: Sendable> {
     var produced = 0
     var inputs: [Input] = []
     var outputs: [Output] = []
+    /// Tokens completed during the current chunk, recorded together at its end.
+    var done: [AckToken] = []
+    /// The run's ledger, once an item has shown it.
+    var ledger: AckLedger?
 
     /// An input arrives: its outputs will carry its lineage (and the held ones).
     func begin(_ lineage: Lineage, holdsInputs: Bool) {
         produced = 0
+        if ledger == nil { ledger = lineage.ledger }
         if holdsInputs {
             held.absorb(lineage)
             current = held
         } else {
             current = lineage
+        }
+    }
+
+    /// Makes `value` the only input (without emptying the array for each item).
+    func setInput(_ value: Input) {
+        if inputs.count == 1 {
+            inputs[0] = value
+        } else {
+            inputs.removeAll(keepingCapacity: true)
+            inputs.append(value)
         }
     }
 
@@ -99,23 +127,42 @@ private final class TrackingState<Input, Output: Sendable> {
         return Tracked(value: value, lineage: current)
     }
 
+    /// Moves the outputs from `start` on to `output`, stamped.
+    func stampOutputs(from start: Int, into output: inout [Tracked<Output>]) {
+        var j = start
+        while j < outputs.count {
+            output.append(stamp(outputs[j]))
+            j += 1
+        }
+    }
+
     /// The input is done with: if it produced outputs, they carry it (and the held inputs) from now
     /// on; if not, it is held, or it was dropped and is complete.
     func settle(holdsInputs: Bool) {
         if produced > 0 {
-            current.release()
+            current.release(into: &done)
             if holdsInputs { held = .empty }
         } else if !holdsInputs {
-            current.release()
+            current.release(into: &done)
         }
         current = .empty
     }
 
     /// The stage ended: the held inputs go with the outputs it made at the end, or are complete.
     func finishHeld() {
-        held.release()
+        held.release(into: &done)
         held = .empty
         current = .empty
+    }
+
+    /// Records what the chunk completed and wakes the acknowledging task.
+    func flush() {
+        guard let ledger else { return }
+        if !done.isEmpty {
+            ledger.complete(done)
+            done.removeAll(keepingCapacity: true)
+        }
+        ledger.signal()
     }
 }
 
@@ -128,48 +175,81 @@ struct TrackedBody<Base: StageBody>: StageBody {
     let base: Base
     /// The stage may emit outputs for earlier inputs (see `StageKind.mayHoldInputs`).
     let holdsInputs: Bool
+    /// The stage emits exactly one output per input (see `StageKind.isOneToOne`).
+    let oneToOne: Bool
 
     var isFusible: Bool { base.isFusible }
 
     func makeKernel(context: StageContext) -> ChunkKernel<Input, Output>? {
         guard let kernel = base.makeKernel(context: context) else { return nil }
+        if oneToOne { return Self.oneToOneKernel(kernel) }
         let state = TrackingState<Base.Input, Base.Output>()
         let holds = holdsInputs
-        /// Moves the outputs of the current input to `output`, stamped.
-        func stampAll(_ output: inout [Output]) {
-            for y in state.outputs { output.append(state.stamp(y)) }
-            state.outputs.removeAll(keepingCapacity: true)
-        }
         return ChunkKernel(
             process: { input, output in
+                // The outputs stay in `state.outputs` until the end of the chunk (no emptying per item).
+                defer { state.outputs.removeAll(keepingCapacity: true) }
                 var i = 0
                 while i < input.count {
                     let x = input[i]
                     state.begin(x.lineage, holdsInputs: holds)
-                    state.inputs.append(x.value)
+                    state.setInput(x.value)
+                    let before = state.outputs.count
                     do {
                         try kernel.process(&state.inputs, &state.outputs)
                     } catch {
                         state.inputs.removeAll(keepingCapacity: true)
-                        stampAll(&output)
+                        state.stampOutputs(from: before, into: &output)
                         // A stage that completes after emitting for this input is done with it;
                         // an input that failed is never complete.
                         if error is StageCompleted && state.produced > 0 { state.settle(holdsInputs: holds) }
                         // The caller keeps what the stage did not take (see `consume`).
                         input.removeFirst(i + 1)
+                        state.flush()
                         throw error
                     }
-                    state.inputs.removeAll(keepingCapacity: true)
-                    stampAll(&output)
+                    state.stampOutputs(from: before, into: &output)
                     state.settle(holdsInputs: holds)
                     i += 1
                 }
+                state.flush()
             },
             finish: { output in
                 state.current = state.held
+                defer { state.outputs.removeAll(keepingCapacity: true) }
                 try kernel.finish(&state.outputs)
-                stampAll(&output)
+                state.stampOutputs(from: 0, into: &output)
                 state.finishHeld()
+                state.flush()
+            })
+    }
+
+    /// A one-to-one stage's kernel on a whole chunk: output `i` takes over input `i`'s lineage
+    /// (no count changes, nothing completes here).
+    private static func oneToOneKernel(_ kernel: ChunkKernel<Base.Input, Base.Output>) -> ChunkKernel<Input, Output> {
+        let state = TrackingState<Base.Input, Base.Output>()
+        return ChunkKernel(
+            process: { input, output in
+                for x in input { state.inputs.append(x.value) }
+                defer {
+                    state.inputs.removeAll(keepingCapacity: true)
+                    state.outputs.removeAll(keepingCapacity: true)
+                }
+                var failure: (any Error)?
+                do { try kernel.process(&state.inputs, &state.outputs) } catch { failure = error }
+                // On a failure, the outputs of the items before the failing one.
+                let made = state.outputs.count
+                precondition(made <= input.count, "a one-to-one stage made \(made) outputs of \(input.count) inputs")
+                for j in 0..<made { output.append(Tracked(value: state.outputs[j], lineage: input[j].lineage)) }
+                if let failure {
+                    input.removeFirst(Swift.min(made + 1, input.count))
+                    throw failure
+                }
+                precondition(made == input.count, "a one-to-one stage made \(made) outputs of \(input.count) inputs")
+            },
+            finish: { output in
+                try kernel.finish(&state.outputs)
+                precondition(state.outputs.isEmpty, "a one-to-one stage emitted outputs at its end")
             })
     }
 
@@ -188,14 +268,17 @@ struct TrackedBody<Base: StageBody>: StageBody {
                     try await inner.push(x.value)
                 } catch {
                     if error is StageCompleted && state.produced > 0 { state.settle(holdsInputs: holds) }
+                    state.flush()
                     throw error
                 }
                 state.settle(holdsInputs: holds)
+                state.flush()
             },
             finish: {
                 state.current = state.held
                 try await inner.finish()
                 state.finishHeld()
+                state.flush()
             })
     }
 }
@@ -228,9 +311,10 @@ struct TrackedTimedBody<Base: TimedStageBody>: TimedStageBody {
             timeline: kernel.timeline, capacity: kernel.capacity, overflow: kernel.overflow,
             onDrop: { @Sendable dropped in
                 baseDrop?(dropped.value)
-                dropped.lineage.release()
+                dropped.lineage.releaseNow()
             },
             receive: { x, now, output in
+                if state.ledger == nil { state.ledger = x.lineage.ledger }
                 state.held.absorb(x.lineage)
                 try kernel.receive(x.value, now, &state.outputs)
                 emit(&output)
@@ -244,6 +328,56 @@ struct TrackedTimedBody<Base: TimedStageBody>: TimedStageBody {
                 try kernel.finish(&state.outputs)
                 emit(&output)
                 state.finishHeld()
+                state.flush()
             })
+    }
+}
+
+/// A broadcast or route on tracked values: its branches are tracked stage by stage; a broadcast
+/// item, which each branch will be done with once, first counts once per branch.
+struct TrackedBranchesBody<Input: Sendable, Output: Sendable>: StageBody, GroupBodyProtocol {
+    let inner: BranchesBody<Tracked<Input>, Tracked<Output>>
+    /// How many branches each item goes to: every one (broadcast), or one (route).
+    let copies: Int
+
+    init(_ base: BranchesBody<Input, Output>) {
+        let select = base.select, describe = base.describeKey
+        inner = BranchesBody(
+            branches: base.branches.map(Tracking.nodes), labels: base.labels,
+            select: select.map { select in { @Sendable (x: Tracked<Input>) in select(x.value) } },
+            describeKey: describe.map { describe in { @Sendable (x: Tracked<Input>) in describe(x.value) } })
+        copies = select == nil ? base.branches.count : 1
+    }
+
+    var nodes: [StageNode] { inner.nodes }
+
+    func makeAsyncSink(_ downstream: AsyncSink<Tracked<Output>>, context: StageContext) -> AsyncSink<Tracked<Input>> {
+        let sink = inner.makeAsyncSink(downstream, context: context)
+        let push = sink.push, copies = copies
+        return AsyncSink(
+            push: { x in
+                if copies == 0 {
+                    x.lineage.releaseNow()   // a broadcast without branches drops every item
+                    return
+                }
+                for _ in 1..<copies { x.lineage.retain() }
+                try await push(x)
+            },
+            finish: sink.finish)
+    }
+}
+
+/// A body that rebuilds itself on tracked values (its inner stages tracked, its functions reading
+/// the values).
+protocol TrackableBody {
+    func trackedBody() -> any StageBody
+}
+
+/// A per-key stage on tracked values: the key is the value's; the inner stage is tracked.
+extension PartitionedBody: TrackableBody {
+    func trackedBody() -> any StageBody {
+        let key = key
+        return PartitionedBody<Tracked<Input>, Tracked<Output>, Key>(
+            inner: Tracking.nodes([inner])[0], key: { key($0.value) }, window: window)
     }
 }

@@ -147,7 +147,19 @@ struct StoppableSource<Base: SourceBody>: SourceBody {
     }
 }
 
-/// `source`, ending once `signal` is requested.
-func stoppable(_ source: some SourceBody, by signal: GracefulStopSignal) -> any SourceBody {
+/// `source`, ending once `signal` is requested. A fan-in source ends when all of its inputs have:
+/// each input's source obeys the signal.
+func stoppable(_ source: any SourceBody, by signal: GracefulStopSignal) -> any SourceBody {
+    if let driving = source as? any DrivingSource {
+        return driving.mappingInputs { input in
+            var input = input
+            input.source = stoppable(input.source, by: signal)
+            return input
+        }
+    }
+    return stoppableSource(source, by: signal)
+}
+
+private func stoppableSource(_ source: some SourceBody, by signal: GracefulStopSignal) -> any SourceBody {
     StoppableSource(base: source, signal: signal)
 }

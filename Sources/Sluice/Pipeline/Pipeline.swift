@@ -51,7 +51,9 @@ public struct Pipeline<Element: Sendable>: Sendable {
             // A fresh watch for each run: the limits count from this run's start.
             let watch = RunWatch(limits)
             options.watch = watch
-            source = watched(source, by: watch)
+            // A fan-in source sends into the run's first channel itself: the consumer's side notes
+            // the activity, and its inputs' sources obey the graceful stop.
+            if !(source is any DrivingSource) { source = watched(source, by: watch) }
             if let stop = limits.gracefulStop { source = stoppable(source, by: stop) }
         }
         return try await Runner.run(source: source, nodes: nodes, options: options, consume: consume)

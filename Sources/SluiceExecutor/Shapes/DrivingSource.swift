@@ -18,6 +18,8 @@ package protocol DrivingSource: SourceBody {
     var shapeName: String { get }
     /// The inputs, for diagrams and bounds.
     var inputs: [SubPipeline] { get }
+    /// The same source with each input changed by `transform` (e.g. made to obey a graceful stop).
+    func mappingInputs(_ transform: (SubPipeline) -> SubPipeline) -> Self
 }
 
 extension DrivingSource {

@@ -10,6 +10,8 @@ package struct MergeSource<Element: Sendable>: DrivingSource {
 
     package init(inputs: [SubPipeline]) { self.inputs = inputs }
 
+    package func mappingInputs(_ transform: (SubPipeline) -> SubPipeline) -> Self { Self(inputs: inputs.map(transform)) }
+
     package var shapeName: String { "merge" }
     package var heldBound: Int { saturatingSum(inputs.map(\.bound)) }
 
@@ -47,6 +49,8 @@ package struct ConcatSource<Element: Sendable>: DrivingSource {
     package var inputs: [SubPipeline]
 
     package init(inputs: [SubPipeline]) { self.inputs = inputs }
+
+    package func mappingInputs(_ transform: (SubPipeline) -> SubPipeline) -> Self { Self(inputs: inputs.map(transform)) }
 
     package var shapeName: String { "concat" }
     /// One input runs at a time.
@@ -91,6 +95,13 @@ package struct ZipSource<A: Sendable, B: Sendable>: DrivingSource {
 
     package var shapeName: String { "zip" }
     package var inputs: [SubPipeline] { [first, second] }
+
+    package func mappingInputs(_ transform: (SubPipeline) -> SubPipeline) -> Self {
+        var changed = self
+        changed.first = transform(first)
+        changed.second = transform(second)
+        return changed
+    }
 
     /// Items each input may hand over ahead of its partner.
     static var lookahead: Int { 64 }

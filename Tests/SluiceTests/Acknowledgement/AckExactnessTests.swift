@@ -22,9 +22,11 @@ struct AckScenario: CustomStringConvertible {
     var ending: Ending
     var after: Int
     var asyncSource: Bool
+    /// The consumer stops for a while every few items.
+    var stallingConsumer: Bool
     var flow: Flow<Origins, Origins>
 
-    var description: String { "seed \(seed): \(items) items\(asyncSource ? " (async)" : ""), \(stages.joined(separator: " | "))\(railway ? " | tryMap | thenMap" : "")\(failFastID.map { ", fails on \($0)" } ?? ""), ends \(ending.rawValue) after \(after)" }
+    var description: String { "seed \(seed): \(items) items\(asyncSource ? " (async)" : ""), \(stages.joined(separator: " | "))\(railway ? " | tryMap | thenMap" : "")\(failFastID.map { ", fails on \($0)" } ?? ""), ends \(ending.rawValue) after \(after)\(stallingConsumer ? ", stalling consumer" : "")" }
 
     struct Broken: Error {}
 
@@ -36,6 +38,7 @@ struct AckScenario: CustomStringConvertible {
         ending = [.normally, .normally, .cancelled, .gracefulStop][random.next(upTo: 4)]
         after = random.next(upTo: 40)
         asyncSource = random.next(upTo: 2) == 0
+        stallingConsumer = random.next(upTo: 3) == 0
         failFastID = random.next(upTo: 4) == 0 && items > 0 ? random.next(upTo: items) : nil
         var flow = Flow<Origins, Origins>()
         let failAt = failFastID
@@ -43,7 +46,35 @@ struct AckScenario: CustomStringConvertible {
             let salt = random.next()
             @Sendable func drop(_ x: Origins, _ modulus: UInt64) -> Bool { (UInt64(x.ids.reduce(0, +)) &+ salt) % modulus == 0 }
             var stage: Flow<Origins, Origins>
-            switch random.next(upTo: 7) {
+            switch random.next(upTo: 10) {
+            case 9:
+                stages.append("flatMap.partitioned")
+                stage = op.flatMap { (x: Origins) async throws -> [Origins] in
+                    await Task.yield()
+                    recorder.touch(x)
+                    if let failAt, x.ids.contains(failAt) { throw Broken() }
+                    return drop(x, 3) ? [] : [x]
+                }.workers(1 + random.next(upTo: 3)).partitioned(by: { $0.ids.first.map { $0 % 3 } ?? 0 })
+            case 7:
+                stages.append("broadcast(map, filter, flatMap)")
+                stage = op.broadcast(
+                    op.map { (x: Origins) async in recorder.touch(x); return x },
+                    op.filter { (x: Origins) in recorder.touch(x); return !drop(x, 2) },
+                    op.flatMap { (x: Origins) in
+                        recorder.touch(x)
+                        return Array(repeating: x, count: Int((UInt64(x.ids.reduce(0, +)) &+ salt) % 3))
+                    }).workers(1 + random.next(upTo: 2))
+            case 8:
+                stages.append("route(map | filter | flatMap)")
+                stage = op.route(by: { (x: Origins) in Int((UInt64(x.ids.reduce(0, +)) &+ salt) % 3) }, [
+                    0: op.map { (x: Origins) throws -> Origins in
+                        recorder.touch(x)
+                        if let failAt, x.ids.contains(failAt) { throw Broken() }
+                        return x
+                    },
+                    1: op.filter { (x: Origins) in recorder.touch(x); return !drop(x, 2) },
+                    2: op.flatMap { (x: Origins) in recorder.touch(x); return [x, x] },
+                ]).workers(1 + random.next(upTo: 3))
             case 0:
                 stages.append("map")
                 stage = op.map { (x: Origins) throws -> Origins in
@@ -98,7 +129,12 @@ struct AckScenario: CustomStringConvertible {
 
 @Suite("Acknowledgement exactness")
 struct AckExactnessTests {
-    static var scenarios: Int { ProcessInfo.processInfo.environment["SLUICE_ACK_SCENARIOS"].flatMap { Int($0) } ?? 300 }
+    /// `SLUICE_ACK_SCENARIOS`, else a tenth of `SLUICE_SOAK_SCENARIOS` (the long soak runs grow this
+    /// suite too), else 300.
+    static var scenarios: Int {
+        let env = ProcessInfo.processInfo.environment
+        return env["SLUICE_ACK_SCENARIOS"].flatMap { Int($0) } ?? env["SLUICE_SOAK_SCENARIOS"].flatMap { Int($0) }.map { max(300, $0 / 10) } ?? 300
+    }
 
     @Test("random pipelines acknowledge every completed delivery exactly once, after its descendants, and no incomplete one")
     func randomPipelines() async throws {
@@ -123,9 +159,13 @@ struct AckExactnessTests {
             .withGracefulStop(stop)
             | scenario.flow
         let ending = scenario.ending, after = scenario.after
-        /// Counts an output; ends the run the scenario's way once `after` were consumed.
-        @Sendable func count() {
-            if consumed.increment() == after && ending == .gracefulStop { stop.request() }
+        /// Counts an output; ends the run the scenario's way once `after` were consumed. A stalled
+        /// consumer lets everything upstream fill up now and then.
+        let stalls = scenario.stallingConsumer
+        @Sendable func count() async {
+            let n = consumed.increment()
+            if n == after && ending == .gracefulStop { stop.request() }
+            if stalls && n % 7 == 0 { await yieldRepeatedly(50) }
         }
         let body: @Sendable () async throws -> Void = {
             if scenario.railway {
@@ -141,12 +181,12 @@ struct AckExactnessTests {
                     | op.thenMap { (x: Origins) in x }
                 try await railway.forEach { result in
                     if case .success(let x) = result { recorder.touch(x) }
-                    count()
+                    await count()
                 }
             } else {
                 try await source.forEach {
                     recorder.touch($0)
-                    count()
+                    await count()
                 }
             }
         }

@@ -105,3 +105,58 @@ struct AckStagesTests {
         #expect(snapshot["work"]?.outputs == 30)
     }
 }
+
+@Suite("Acknowledged pipelines through broadcast and route")
+struct AckBranchesTests {
+    @Test("broadcast (synchronous branches): a delivery completes when every branch's outputs are consumed", arguments: [false, true])
+    func broadcast(asyncBranch: Bool) async throws {
+        let recorder = AckRecorder()
+        let second = asyncBranch
+            ? op.map { (x: Origins) async in await Task.yield(); recorder.touch(x); return x }
+            : op.map { (x: Origins) in recorder.touch(x); return x }
+        let copies = op.broadcast(
+            op.filter { (x: Origins) in recorder.touch(x); return x.ids[0] % 3 != 0 },
+            second,
+            op.flatMap { (x: Origins) in recorder.touch(x); return [x, x] })
+        let p = AcknowledgedPipeline(deliveries(60), acknowledge: { recorder.record($0) }) | copies.workers(2)
+        let consumed = Counter()
+        try await p.forEach { recorder.touch($0); consumed.increment() }
+        #expect(recorder.violations() == [])
+        #expect(recorder.acks.map(\.id).sorted() == Array(0..<60))
+        #expect(consumed.value == 40 + 60 + 120)
+        // filter 1 + (1 if it passed) + map 1 + consumed 1 + flatMap 1 + consumed 2
+        for ack in recorder.acks { #expect(ack.eventsSeen == (ack.id % 3 != 0 ? 7 : 6)) }
+    }
+
+    @Test("route: each delivery completes through the one branch it took")
+    func route() async throws {
+        let recorder = AckRecorder()
+        let routed = op.route(by: { (x: Origins) in x.ids[0] % 3 }, [
+            0: op.filter { (x: Origins) in recorder.touch(x); return false },
+            1: op.map { (x: Origins) async in recorder.touch(x); return x },
+        ], default: op.flatMap { (x: Origins) in recorder.touch(x); return [x, x, x] })
+        let p = AcknowledgedPipeline(deliveries(45), acknowledge: { recorder.record($0) }) | routed.workers(3)
+        try await p.forEach { recorder.touch($0) }
+        #expect(recorder.violations() == [])
+        #expect(recorder.acks.map(\.id).sorted() == Array(0..<45))
+        for ack in recorder.acks { #expect(ack.eventsSeen == [1, 2, 4][ack.id % 3]) }
+    }
+}
+
+@Suite("Acknowledged pipelines through per-key stages")
+struct AckPartitionedTests {
+    @Test("partitioned: every delivery completes once, through any key's worker")
+    func partitioned() async throws {
+        let recorder = AckRecorder()
+        let perKey = op.flatMap { (x: Origins) async -> [Origins] in
+            await Task.yield()
+            recorder.touch(x)
+            return x.ids[0] % 4 == 0 ? [] : [x]
+        }.workers(3).partitioned(by: { $0.ids[0] % 5 })
+        let p = AcknowledgedPipeline(deliveries(80), acknowledge: { recorder.record($0) }) | perKey
+        try await p.forEach { recorder.touch($0) }
+        #expect(recorder.violations() == [])
+        #expect(recorder.acks.map(\.id).sorted() == Array(0..<80))
+        for ack in recorder.acks { #expect(ack.eventsSeen == (ack.id % 4 == 0 ? 1 : 2)) }
+    }
+}

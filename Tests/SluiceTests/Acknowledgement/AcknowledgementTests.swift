@@ -183,12 +183,12 @@ struct AcknowledgementTests {
         #expect(resilienceStderr(result).contains("maxBatch must be ≥ 1, got 0"), "\(resilienceStderr(result))")
     }
 
-    @Test("a broadcast is rejected where the flow is applied, naming the stage")
+    @Test("an expansion is rejected where the flow is applied, naming the stage")
     func shapeRejected() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            let both = op.broadcast(op.map { (x: Int) in x }, op.map { (x: Int) in x + 1 })
-            _ = AcknowledgedPipeline([Delivery(id: 1, element: 1)], acknowledge: { (_: AckBatch<Int>) in }) | both.named("copies")
+            let walk = op.expand { (x: Int) in (x, x < 3 ? [x + 1] : []) }.named("walk")
+            _ = AcknowledgedPipeline([Delivery(id: 1, element: 1)], acknowledge: { (_: AckBatch<Int>) in }) | walk
         }
-        #expect(resilienceStderr(result).contains("stage 'copies': an acknowledged pipeline cannot contain broadcast"), "\(resilienceStderr(result))")
+        #expect(resilienceStderr(result).contains("stage 'walk': an acknowledged pipeline cannot contain expand"), "\(resilienceStderr(result))")
     }
 }

@@ -152,3 +152,33 @@ extension ThrowingTaskGroup where ChildTaskResult == Void {
         try await waitForAll()
     }
 }
+
+@Suite("Run limits and graceful stop on fan-in sources")
+struct FanInLimitsTests {
+    @Test("timeout and idleTimeout on a merged pipeline run it (they once crashed: the fan-in source lost its driving form)")
+    func limitsOnMerge() async throws {
+        let merged = Pipeline.merge(Pipeline(0..<5), Pipeline(5..<10))
+        #expect(try await merged.idleTimeout(.seconds(3600)).collect().sorted() == Array(0..<10))
+        #expect(try await merged.timeout(.seconds(3600)).collect().sorted() == Array(0..<10))
+        #expect(try await Pipeline.zip(Pipeline(0..<3), Pipeline(0..<3)).timeout(.seconds(3600)).collect().count == 3)
+    }
+
+    @Test("a graceful stop on a merged pipeline stops every input; what they read comes out, then the run ends normally")
+    func gracefulStopOnMerge() async throws {
+        let pulledA = Counter(), pulledB = Counter()
+        let stop = GracefulStop()
+        let merged = Pipeline.merge(
+            Pipeline(CountingSequence(count: nil, pulled: pulledA)),
+            Pipeline(CountingSequence(count: nil, pulled: pulledB)))
+        let seen = try await withDeadline {
+            var seen = 0
+            try await merged.withGracefulStop(stop).forEach { _ in
+                seen += 1
+                if seen == 20 { stop.request() }
+            }
+            return seen
+        }
+        #expect(seen >= 20)
+        #expect(seen == pulledA.value + pulledB.value)
+    }
+}

@@ -188,11 +188,15 @@ struct DifferentialTests {
         /// A stream operator (sequential, order-sensitive): `scan`, `prefix`, `dropFirst`, `drop(while:)`, `distinct`.
         case stream(StreamOperation, k: Int)
         /// Graph shapes: `broadcast` to three branches (one asynchronous when `async`), `route` by
-        /// weight to three branches (one the default), `map` partitioned by weight, `expand` with dedupe.
+        /// weight to three branches (one the default), `map` partitioned by weight, `expand` with
+        /// dedupe over a graph with cycles, `expand` without dedupe walking every path up to
+        /// `depth` (a graph with cycles too), and a `broadcast` with such a walk in a branch.
         case broadcast(async: Bool, k: Int)
         case route(k: Int)
         case partitioned(k: Int)
         case expand(k: Int)
+        case walk(k: Int, depth: Int)
+        case broadcastWalk(k: Int)
         /// A timed stage (order-sensitive, like a stream operator).
         case timed(TimedOperation, k: Int)
 
@@ -208,6 +212,8 @@ struct DifferentialTests {
             case .route(let k): "route(k: \(k))"
             case .partitioned(let k): "partitioned(k: \(k))"
             case .expand(let k): "expand(k: \(k))"
+            case .walk(let k, let depth): "expand(maxDepth: \(depth), k: \(k))"
+            case .broadcastWalk(let k): "broadcast(expand(maxDepth: \(1 + k % 2)), map)(k: \(k))"
             case .timed(let t, let k): "\(t.rawValue)(k: \(k))"
             }
         }
@@ -248,7 +254,7 @@ struct DifferentialTests {
         /// Emits in completion order with several workers: the output order is not determined.
         var reorders: Bool {
             switch operation {
-            case .expand: true   // completion order, even with one worker (a stack, not a queue)
+            case .expand, .walk, .broadcastWalk: true   // completion order, even with one worker (a stack, not a queue)
             case .partitioned: (workers ?? 1) > 1   // ordered within a key only
             default: unordered && (workers ?? 1) > 1
             }
@@ -381,6 +387,21 @@ struct DifferentialTests {
                     await jitter(v, k)
                     return (v, successors(v, k))
                 }
+            case .walk(let k, let depth):
+                op.expand(maxDepth: depth) { (v: Value) async in
+                    await jitter(v, k)
+                    return (v, walkSuccessors(v, k))
+                }
+            case .broadcastWalk(let k) where k % 2 == 0:
+                op.broadcast(op.expand(maxDepth: 1 + k % 2) { (v: Value) in (v, walkSuccessors(v, k)) }, op.map { bump($0, k) })
+            case .broadcastWalk(let k):
+                op.broadcast {
+                    op.expand(maxDepth: 1 + k % 2) { (v: Value) async in
+                        await jitter(v, k)
+                        return (v, walkSuccessors(v, k))
+                    }
+                    op.map { bump($0, k) }
+                }
             case .timed(.debounce, _):
                 op.debounce(for: .seconds(3_600), clock: TestClock())
             case .timed:
@@ -415,9 +436,10 @@ struct DifferentialTests {
                 }
             case .partitioned(let k): xs.map { bump($0, k) }
             case .expand(let k):
-                // Every batch, and every distinct integer among the inputs and their successors
-                // (successors have none).
-                xs.filter { $0.size >= 0 } + Array(Set((xs + xs.flatMap { successors($0, k) }).filter { $0.size < 0 }))
+                // Every batch, and every distinct integer reachable from the inputs.
+                xs.filter { $0.size >= 0 } + reachable(from: xs.filter { $0.size < 0 }, k)
+            case .walk(let k, let depth): xs.flatMap { walks(from: $0, k, depth: depth) }
+            case .broadcastWalk(let k): xs.flatMap { walks(from: $0, k, depth: 1 + k % 2) + [bump($0, k)] }
             case .timed(.batchWithin, let k):
                 stride(from: 0, to: xs.count, by: 1 + k % 5).map { .list(Array(xs[$0..<min($0 + 1 + k % 5, xs.count)])) }
             case .timed(.weightedBatch, let k): weightedReference(xs, maxWeight: 1 + k % 20).map(Value.list)
@@ -444,10 +466,37 @@ struct DifferentialTests {
         }
     }
 
-    /// The successors `expand` visits: two per integer below 2,000, none above.
+    /// The graph `expand` walks with dedupe: two successors per integer below 2,000, among the
+    /// nodes 2,000–2,039, which lead to 0–2 of each other (cycles included).
     static func successors(_ v: Value, _ k: Int) -> [Value] {
-        guard case .int(let x) = v, x < 2_000 else { return [] }
-        return [.int(2_000 + (x * 7 + k) % 40), .int(2_000 + (x + k) % 40)]
+        guard case .int(let x) = v else { return [] }
+        if x < 2_000 { return [.int(2_000 + (x * 7 + k) % 40), .int(2_000 + (x + k) % 40)] }
+        return (0..<((x + k) % 3)).map { .int(2_000 + (x * 3 + k + 11 * $0) % 40) }
+    }
+
+    /// The distinct integers reachable from `roots` (breadth first): what `expand` with dedupe visits.
+    static func reachable(from roots: [Value], _ k: Int) -> [Value] {
+        var seen = Set<Value>(), queue: [Value] = []
+        for r in roots where seen.insert(r).inserted { queue.append(r) }
+        var i = 0
+        while i < queue.count {
+            for s in successors(queue[i], k) where seen.insert(s).inserted { queue.append(s) }
+            i += 1
+        }
+        return queue
+    }
+
+    /// The graph `expand` walks without dedupe: every integer leads to one or two of 0–22 (a graph
+    /// with cycles, so only `maxDepth` ends the walk).
+    static func walkSuccessors(_ v: Value, _ k: Int) -> [Value] {
+        guard case .int(let x) = v else { return [] }
+        let next = Value.int((x * 5 + k) % 23)
+        return (x + k) % 3 == 0 ? [next] : [next, .int((x + k + 1) % 23)]
+    }
+
+    /// Every path from `v` of at most `depth` steps: one output per path (a batch has no successors).
+    static func walks(from v: Value, _ k: Int, depth: Int) -> [Value] {
+        [v] + (depth == 0 ? [] : walkSuccessors(v, k).flatMap { walks(from: $0, k, depth: depth - 1) })
     }
 
     /// Batches of total weight (leaf count) up to `maxWeight`, on an Array: an item that would go
@@ -491,9 +540,13 @@ struct DifferentialTests {
         var source: SourceKind
         var input: [Int]
         var stages: [Stage]
+        /// `zip`: items one input has beyond the input (never paired); the first when `zipLongerFirst`.
+        var zipExtra = 0
+        var zipLongerFirst = true
 
         var description: String {
-            "\(source.rawValue) source of \(input.count) | " + stages.map(\.description).joined(separator: " | ")
+            let zip = source == .zip && zipExtra > 0 ? " (the \(zipLongerFirst ? "first" : "second") input \(zipExtra) longer)" : ""
+            return "\(source.rawValue) source of \(input.count)\(zip) | " + stages.map(\.description).joined(separator: " | ")
         }
 
         /// Ordered runs must match exactly. A reordering stage makes the run a multiset; a batch
@@ -521,11 +574,17 @@ struct DifferentialTests {
                     Pipeline(Drip(items: Array(values.dropFirst(values.count / 3).prefix(values.count / 3)))) | op.map { (v: Value) async in v }.workers(2),
                     Pipeline(Array(values.dropFirst(2 * (values.count / 3)))))
             case .zip:
-                Pipeline.zip(Pipeline(values) | op.map { (v: Value) async in v }.workers(2), Pipeline(Drip(items: values.map { bump($0, 3) })))
+                // Pairs up to the shorter input: the longer one's extra items are never paired.
+                Pipeline.zip(Pipeline(values + zipExtras(first: true)) | op.map { (v: Value) async in v }.workers(2),
+                             Pipeline(Drip(items: (values + zipExtras(first: false)).map { bump($0, 3) })))
                     | op.map { Value.list([$0.0, $0.1]) }
             }
             for stage in stages { pipeline = pipeline | stage.flow() }
             return pipeline
+        }
+
+        func zipExtras(first: Bool) -> [Value] {
+            first == zipLongerFirst ? (0..<zipExtra).map { .int(5_000 + $0) } : []
         }
 
         func reference() -> [Value] {
@@ -561,13 +620,19 @@ struct DifferentialTests {
                 }
                 stages.append(stage)
             }
-            return Scenario(source: source, input: input, stages: stages)
+            var scenario = Scenario(source: source, input: input, stages: stages)
+            if source == .zip {
+                // Equal inputs, or one longer (with an empty input: one or both empty).
+                scenario.zipExtra = rng.next(upTo: 3) == 0 ? 0 : 1 + rng.next(upTo: 80)
+                scenario.zipLongerFirst = rng.next(upTo: 2) == 0
+            }
+            return scenario
         }
 
         static func randomStage(_ rng: inout TestRandom) -> Stage {
             let k = rng.next(upTo: 100)
             let async = rng.next(upTo: 2) == 0
-            let operation: Operation = switch rng.next(upTo: 17) {
+            let operation: Operation = switch rng.next(upTo: 19) {
             case 0, 1: .map(async: async, k: k)
             case 2, 3: .filter(async: async, k: k)
             case 4: .compactMap(async: async, k: k)
@@ -579,6 +644,8 @@ struct DifferentialTests {
             case 14: .route(k: k)
             case 15: .partitioned(k: k)
             case 16: .expand(k: k)
+            case 17: .walk(k: k, depth: rng.next(upTo: 3))
+            case 18: .broadcastWalk(k: k)
             default:
                 .stream(StreamOperation.allCases[rng.next(upTo: StreamOperation.allCases.count)], k: k)
             }

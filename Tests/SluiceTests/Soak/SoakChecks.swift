@@ -135,7 +135,7 @@ extension Soak {
         }
 
         // 2. Railway accounting, in runs that went to the end.
-        if run.error == nil, !o.cancelIssued, s.terminal.needs == nil {
+        if run.error == nil, !o.cancelIssued, s.terminal.needs == nil, s.cap == nil {
             for block in s.railBlocks where block.isAccountable {
                 let c = o.rails[block.id] ?? RailCount()
                 if c.entered != c.successes + c.failures + c.filtered {
@@ -377,7 +377,15 @@ extension Soak {
         let mayFail = !free.possibleFailures.isEmpty
 
         func fits(_ items: [Item]) -> Bool { isSubBag(bag(items, atoms: atoms), of: full) }
-        func complete(_ items: [Item]) -> Bool { bag(items, atoms: atoms) == full }
+        // A binding `limit` on the last stage: that many outputs (all, if fewer), any of them.
+        let wanted = s.cap.map { min($0, free.outputs.count) }
+        func complete(_ items: [Item]) -> Bool {
+            if let wanted { return items.count == wanted && fits(items) }
+            // An expansion with dedupe and a depth limit: its inputs, and no more than it can reach.
+            if let floor = free.floor { return fits(items) && isSubBag(bag(floor, atoms: atoms), of: bag(items, atoms: atoms)) }
+            return bag(items, atoms: atoms) == full
+        }
+        let counts = wanted.map { $0...$0 } ?? free.floor.map { $0.count...free.outputs.count } ?? free.outputs.count...free.outputs.count
 
         /// The class for outputs that do not fit: retries cut short, or plainly unexpected ones.
         func misfit(_ items: [Item], _ otherwise: String) -> String {
@@ -424,8 +432,8 @@ extension Soak {
                     found.append(Finding(check: .output, kind: misfit(outputs, "outputs not among the expected ones"), detail: extra(outputs, free.outputs, atoms: atoms)))
                 }
             } else if case .count = s.terminal {
-                if run.count != free.outputs.count, !o.cancelIssued {
-                    found.append(Finding(check: .output, kind: "wrong count", detail: "\(run.count ?? -1) instead of \(free.outputs.count)"))
+                if !counts.contains(run.count ?? -1), !o.cancelIssued {
+                    found.append(Finding(check: .output, kind: "wrong count", detail: "\(run.count ?? -1) instead of \(counts)"))
                 }
                 if mayFail { found.append(Finding(check: .error, kind: "failure swallowed", detail: "count returned")) }
             } else {
@@ -516,6 +524,7 @@ extension Soak.Trace {
         t.outputs = outputs.map(\.normalized)
         t.failure = failure?.normalized
         t.possibleFailures = Set(possibleFailures.map(\.normalized))
+        t.floor = floor?.map(\.normalized)
         return t
     }
 }

@@ -90,6 +90,11 @@ extension Soak {
         var work = 0
         /// Items the buffers with a drop policy dropped (those the run reported).
         var dropped = 0
+        /// Items each expansion processed (admitted), by leaf id.
+        var admitted: [Int: Int] = [:]
+        /// After an expansion with dedupe and a depth limit (the last stage): the outputs every
+        /// complete run has (its inputs); `outputs` are then every output a run may have.
+        var floor: [Item]?
 
         /// Every stage receives distinct items (attempts are counted per item).
         var hasDistinctInputs: Bool {
@@ -136,6 +141,10 @@ extension Soak {
         var trace = Trace()
         var pending: [Int: [Value]] = [:]
         var dropsLeft: [Int: [Value: Int]]
+        /// What each expansion with dedupe has seen.
+        var seen: [Int: Set<Value>] = [:]
+        /// The shallowest depth each item was reached at, for an expansion with dedupe and a depth limit.
+        var shallowest: [Int: [Value: Int]] = [:]
 
         init(oracle: Oracle, failFast: Bool) {
             self.oracle = oracle
@@ -183,6 +192,53 @@ extension Soak {
             }
             trace.bodyCalls += result.1
             return result
+        }
+
+        /// `expand` on one input: the items it reaches, each processed (its step called) once and
+        /// emitted, depth first. The order does not matter (an expansion emits in completion order,
+        /// so its scenarios compare multisets); the set does: with dedupe, every item reachable
+        /// from the inputs so far not seen before; without, every path up to `maxDepth`. The items
+        /// processed count as the stage's inputs (faults are drawn from them).
+        func walk(_ leaf: Leaf, _ plan: ExpandPlan, from root: Value, _ qualified: String, _ next: Int) throws(Stop) {
+            if plan.depthByTiming { return try walkWithin(leaf, plan, from: root, qualified, next) }
+            func admit(_ v: Value, _ depth: Int) -> Bool {
+                if let maxDepth = plan.maxDepth, depth > maxDepth { return false }
+                if plan.dedupe != .none, !seen[leaf.id, default: []].insert(v).inserted { return false }
+                trace.admitted[leaf.id, default: 0] += 1
+                return true
+            }
+            guard admit(root, 0) else { return }
+            var stack = [(root, 0)]
+            while let (v, depth) = stack.popLast() {
+                if depth > 0 { trace.inputs[leaf.id, default: []].append(.value(v)) }
+                let o = outcome(leaf, v)
+                if !o.ok { try fail(FailureModel(stage: qualified, item: v, attempts: o.attempts)) }
+                try push(.value(v), next)
+                for s in plan.graph.successors(v).reversed() where admit(s, depth + 1) { stack.append((s, depth + 1)) }
+            }
+        }
+
+        /// `expand` with dedupe and `maxDepth`: every item within `maxDepth` of an input once (an
+        /// item is revisited when a shorter path reaches it, to find what lies within reach
+        /// behind it). Which of them a run visits depends on the timing; it visits every input
+        /// (the floor). Only the inputs count as the stage's inputs, so faults fall on items every
+        /// run processes.
+        func walkWithin(_ leaf: Leaf, _ plan: ExpandPlan, from root: Value, _ qualified: String, _ next: Int) throws(Stop) {
+            let maxDepth = plan.maxDepth ?? 0
+            trace.floor = (trace.floor ?? []) + [.value(root)]
+            var stack = [(root, 0)]
+            while let (v, depth) = stack.popLast() {
+                if let best = shallowest[leaf.id]?[v], best <= depth { continue }
+                let first = shallowest[leaf.id]?[v] == nil
+                shallowest[leaf.id, default: [:]][v] = depth
+                if first {
+                    trace.admitted[leaf.id, default: 0] += 1
+                    let o = outcome(leaf, v)
+                    if !o.ok { try fail(FailureModel(stage: qualified, item: v, attempts: o.attempts)) }
+                    try push(.value(v), next)
+                }
+                if depth < maxDepth { for s in plan.graph.successors(v).reversed() { stack.append((s, depth + 1)) } }
+            }
         }
 
         func push(_ item: Item, _ i: Int) throws(Stop) {
@@ -250,6 +306,8 @@ extension Soak {
             case (.translator, .value):
                 trace.bodyCalls += 1
                 try push(item, next)
+            case (.expand(let plan), .value(let v)):
+                try walk(leaf, plan, from: v, qualified, next)
 
             // Entering the railway: a fault is a failure value.
             case (.tryMap, .value(let v)):

@@ -135,6 +135,18 @@ extension Soak {
                 return Pipeline.merge(
                     Pipeline(ProbedSequence(count: count / 2, probe: probe)),
                     Pipeline(ProbedSequence(count: count, probe: probe, start: count / 2)))
+            case .zip:
+                // The items, paired with their partners (through an ordered two-worker stage) and
+                // unzipped: `count` pairs, the shorter input's length; a failing input fails after
+                // `sourceFailsAfter` items (fewer than the other input has).
+                let (firstCount, secondCount) = scenario.zip.counts(count)
+                let failingFirst = scenario.zip.failingFirst
+                func input(_ n: Int, failing: Bool) -> Pipeline<Value> {
+                    guard failing, let failAfter else { return Pipeline(ProbedSequence(count: n, probe: probe)) }
+                    return Pipeline(Drip(items: (0..<n).map(Value.int), failAfter: failAfter, failure: failure, probe: probe, isSource: true))
+                }
+                let partners = input(secondCount, failing: !failingFirst) | op.map { (v: Value) async in Soak.partner(v) }.workers(2)
+                return Pipeline.zip(input(firstCount, failing: failingFirst), partners) | op.map { (pair: (Value, Value)) in Soak.unzip(pair) }
             case .deferred:
                 return Pipeline { () async throws -> ProbedSequence in
                     probe.sourceCall()
@@ -284,6 +296,8 @@ extension Soak {
                 return styled(leaf, pipe: op.compactMap(f)) { Flow<Value, Value> { CompactMap(f) } }
             case .flatMap(let expansion):
                 return flatMapFlow(leaf, rt, expansion)
+            case .expand(let plan):
+                return expandFlow(leaf, rt, plan)
             case .forEach(async: false):
                 let f: @Sendable (Value) throws -> Void = { v in
                     let a = rt.begin(v)
@@ -421,6 +435,41 @@ extension Soak {
                     return stream(rt, v, a, drip: true).1!
                 }
                 return styled(leaf, pipe: op.flatMap(f)) { Flow<Value, Value> { FlatMap(f) } }
+            }
+        }
+
+        /// `expand` over the plan's graph: each item processed is emitted as it is.
+        func expandFlow(_ leaf: Leaf, _ rt: LeafRuntime, _ plan: ExpandPlan) -> Flow<Value, Value> {
+            let graph = plan.graph, maxDepth = plan.maxDepth, limit = plan.limit, frontier = plan.frontier
+            let dedupe: Dedupe<Value> = switch plan.dedupe {
+            case .none: .none
+            case .items: .items
+            case .key: .by { $0.description }
+            case .custom: .custom {
+                var seen = Set<Value>()
+                return { seen.insert($0).inserted }
+            }
+            }
+            if plan.async {
+                let f: @Sendable (Value) async throws -> (Value, [Value]) = { v in
+                    let a = rt.begin(v)
+                    defer { rt.end() }
+                    await rt.jitter(v)
+                    try rt.check(v, a)
+                    return (v, graph.successors(v))
+                }
+                return styled(leaf, pipe: op.expand(dedupe: dedupe, maxDepth: maxDepth, limit: limit, frontier: frontier, f)) {
+                    Flow<Value, Value> { Expand(dedupe: dedupe, maxDepth: maxDepth, limit: limit, frontier: frontier, f) }
+                }
+            }
+            let f: @Sendable (Value) throws -> (Value, [Value]) = { v in
+                let a = rt.begin(v)
+                defer { rt.end() }
+                try rt.check(v, a)
+                return (v, graph.successors(v))
+            }
+            return styled(leaf, pipe: op.expand(dedupe: dedupe, maxDepth: maxDepth, limit: limit, frontier: frontier, f)) {
+                Flow<Value, Value> { Expand(dedupe: dedupe, maxDepth: maxDepth, limit: limit, frontier: frontier, f) }
             }
         }
 

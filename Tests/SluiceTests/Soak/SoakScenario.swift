@@ -17,6 +17,37 @@ extension Soak {
 
     enum BackoffKind: String, Sendable { case none, fixed, exponential }
 
+    /// How an `expand` stage recognises items it has seen (`.none`: it walks every path).
+    enum DedupeKind: String, Sendable { case none, items, key, custom }
+
+    /// An `expand` stage: the graph it walks, its dedupe hook and its limits.
+    struct ExpandPlan: Sendable, CustomStringConvertible {
+        var graph: Graph
+        var dedupe: DedupeKind
+        /// Without dedupe: every path up to it. With dedupe (only on the last stage): which path
+        /// reaches an item first — and so its depth — depends on the timing (Docs/Expansion.md),
+        /// so the outputs are only bounded (`depthByTiming`).
+        var maxDepth: Int?
+        /// `limit:`: drawn above what the stage processes (it must change nothing) or, for the last
+        /// stage of a scenario without fail-fast faults or cancellation, below it (`Scenario.cap`).
+        var limit: Int?
+        var frontier: Int
+        var async: Bool
+        /// The limit is drawn below what the stage processes (see `limit`).
+        var binding = false
+
+        /// Dedupe and a depth limit: the items visited depend on the timing. Every input is
+        /// visited, and nothing farther than `maxDepth` from an input.
+        var depthByTiming: Bool { dedupe != .none && maxDepth != nil }
+
+        var description: String {
+            var text = "expand(\(async ? "async" : "sync"), \(graph), dedupe \(dedupe.rawValue)"
+            if let maxDepth { text += ", maxDepth \(maxDepth)" }
+            if let limit { text += ", limit \(limit)\(binding ? " (binding)" : "")" }
+            return text + ", frontier \(frontier))"
+        }
+    }
+
     struct Retry: Sendable, CustomStringConvertible {
         var attempts: Int
         var backoff: BackoffKind
@@ -83,6 +114,8 @@ extension Soak {
         case mapUsing
         /// An async map that turns its own cancellation into `Translated` (issue 10, item 3).
         case translator
+        /// `expand` over a generated graph: outputs each item it processes (completion order).
+        case expand(ExpandPlan)
         // The railway.
         case tryMap(async: Bool)
         case tryFlatMap(Expansion)
@@ -110,6 +143,7 @@ extension Soak {
             case .batch: "batch"
             case .debounce: "debounce"
             case .dropBuffer: "buffer"
+            case .expand: "expand"
             case .tryMap: "tryMap"
             case .tryFlatMap: "tryFlatMap"
             case .thenMap: "thenMap"
@@ -126,9 +160,14 @@ extension Soak {
         /// A thrown error fails the run (not a railway closure).
         var failsFast: Bool {
             switch self {
-            case .map, .filter, .compactMap, .flatMap, .forEach, .mapUsing: true
+            case .map, .filter, .compactMap, .flatMap, .forEach, .mapUsing, .expand: true
             default: false
             }
+        }
+
+        var isExpand: Bool {
+            if case .expand = self { return true }
+            return false
         }
 
         /// A railway closure whose errors become failure values.
@@ -190,6 +229,7 @@ extension Soak {
             case .dropBuffer(let n, let oldest): "buffer(\(n), whenFull: \(oldest ? "dropOldest" : "dropNewest"))"
             case .mapUsing: "map(using:)"
             case .translator: "translator"
+            case .expand(let plan): "\(plan)"
             case .tryMap(let x): "tryMap(\(a(x)))"
             case .tryFlatMap(let e): "tryFlatMap(\(e.rawValue))"
             case .thenMap(let x): "thenMap(\(a(x)))"
@@ -213,6 +253,8 @@ extension Soak {
         var options: Options
         var name: String { options.name ?? kind.defaultName }
         var description: String { "#\(id) \(kind)\(options)" }
+        /// Emits in completion order: a multi-worker unordered stage, or an expansion (a stack).
+        var reorders: Bool { options.reorders || kind.isExpand }
     }
 
     /// `enter | stays… | leave`: a stretch of railway. `leave == nil` only for a pipeline that
@@ -264,10 +306,12 @@ extension Soak {
         /// Does this node, as run at the top level, emit in completion order?
         var reorders: Bool {
             switch self {
-            case .leaf(let leaf): leaf.options.reorders
+            case .leaf(let leaf): leaf.reorders
             case .rail(let block): block.leaves.contains { $0.options.reorders }
             case .group(let group) where group.isTransparent: group.children.contains(where: \.reorders)
-            case .group(let group): group.options.reorders
+            // An expansion inside a group runs each item's walk in the enclosing worker, in an
+            // order the oracle does not follow.
+            case .group(let group): group.options.reorders || group.children.contains { $0.flattened().contains { $0.leaf.kind.isExpand } }
             }
         }
 
@@ -299,7 +343,22 @@ extension Soak {
         case deferred        // Pipeline { … } (deferred)
         case concat          // Pipeline.concat of three parts of the items (one empty)
         case merge           // Pipeline.merge of two halves: completion order from the start
+        case zip             // Pipeline.zip of the items and their partners (ZipPlan), unzipped by a map
         var isAsync: Bool { self == .stream || self == .unfolding || self == .drip }
+    }
+
+    /// A `zip` source: the scenario's `count` is the shorter input's length, the other has `extra`
+    /// more items; with `sourceFailsAfter` (always below `count`), one input fails after that many.
+    struct ZipPlan: Sendable, CustomStringConvertible {
+        var longerFirst = true
+        var extra = 0
+        var failingFirst = true
+
+        func counts(_ count: Int) -> (first: Int, second: Int) {
+            longerFirst ? (count + extra, count) : (count, count + extra)
+        }
+
+        var description: String { "longer \(longerFirst ? "first" : "second") by \(extra)" }
     }
 
     enum Terminal: Sendable, CustomStringConvertible {
@@ -400,6 +459,14 @@ extension Soak {
         var terminal: Terminal
         var cancel: CancelPlan?
         var faults: [Int: [Value: FaultKind]] = [:]
+        var zip = ZipPlan()
+
+        /// A binding `limit` on the last stage, an expansion: the run delivers that many of the
+        /// outputs (or all of them, if fewer) — which ones depends on the timing.
+        var cap: Int? {
+            guard openRail == nil, case .leaf(let leaf)? = nodes.last, case .expand(let plan) = leaf.kind, plan.binding else { return nil }
+            return plan.limit
+        }
 
         var flattened: [(leaf: Leaf, qualified: String)] {
             nodes.flatMap { $0.flattened() } + (openRail.map { Node.rail($0).flattened() } ?? [])
@@ -428,7 +495,7 @@ extension Soak {
             guard let shuffle = top.firstIndex(where: \.reorders) else { return .exact }
             let after = top[(shuffle + 1)...].flatMap { $0.flattened() }
             // Inside the reordering node itself, a batch after the reordering leaf regroups too.
-            let inside = top[shuffle].flattened().drop { !$0.leaf.options.reorders }.dropFirst()
+            let inside = top[shuffle].flattened().drop { !$0.leaf.reorders }.dropFirst()
             return (after + inside).contains { $0.leaf.kind.isBatch } ? .atoms : .multiset
         }
 
@@ -437,6 +504,7 @@ extension Soak {
 
         var description: String {
             var text = "seed \(seed): \(source.rawValue)[\(sourceFront.rawValue)] source of \(count)"
+            if source == .zip { text += " (\(zip)\(sourceFailsAfter != nil ? ", the \(zip.failingFirst ? "first" : "second") failing" : ""))" }
             if let sourceFailsAfter { text += ", failing after \(sourceFailsAfter)" }
             text += "\n" + allNodes.map { $0.describe("  ") }.joined(separator: "\n")
             text += "\n  → \(terminal)"
@@ -497,10 +565,17 @@ extension Soak {
             case 4, 5: 60 + rng.next(upTo: maxCount - 59)
             default: rng.next(upTo: 61)
             }
-            let source: SourceKind = pick([.sequence, .sequence, .applied, .stream, .unfolding, .drip, .deferred, .concat, .merge])
+            let source: SourceKind = pick([.sequence, .sequence, .applied, .stream, .unfolding, .drip, .deferred, .concat, .merge, .zip])
+            var zip = ZipPlan()
+            if source == .zip {
+                // Equal inputs, or one longer (with `count == 0`: one or both empty).
+                zip.longerFirst = chance(50)
+                zip.extra = chance(30) ? 0 : 1 + rng.next(upTo: 70)
+            }
             // A merge source delivers in completion order: it reorders from the start.
-            let nodes = withoutLossyAfterReordering((0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }, reorderedSource: source == .merge)
+            var nodes = withoutLossyAfterReordering((0..<(1 + rng.next(upTo: 4))).map { _ in node(depth: 0) }, reorderedSource: source == .merge)
             let openRail: RailBlock? = chance(12) ? railBlock(open: true) : nil
+            nodes = withDepthByTimingLast(nodes, openRail: openRail != nil)
             let terminal: Terminal
             if openRail != nil {
                 terminal = switch rng.next(upTo: 4) {
@@ -514,9 +589,11 @@ extension Soak {
             // A terminal that stops early meets a large source now and then: what it leaves unread
             // must stay unread.
             if terminal.needs != nil, chance(35) { count = 300 + rng.next(upTo: 1_700) }
-            return Scenario(seed: seed, source: source, sourceFront: chance(50) ? .pipe : .builder,
-                            count: count, sourceFailsAfter: nil, nodes: nodes, openRail: openRail,
-                            terminal: terminal, cancel: nil)
+            var scenario = Scenario(seed: seed, source: source, sourceFront: chance(50) ? .pipe : .builder,
+                                    count: count, sourceFailsAfter: nil, nodes: nodes, openRail: openRail,
+                                    terminal: terminal, cancel: nil)
+            scenario.zip = zip
+            return scenario
         }
 
         /// A lossy stage after one that reorders (or after a merge source) would lose items that
@@ -531,6 +608,18 @@ extension Soak {
                 }
                 if node.reorders { reordered = true }
                 return node
+            }
+        }
+
+        /// An expansion with dedupe and a depth limit visits a set that depends on the timing, so
+        /// only the last stage may be one (with no railway left open): elsewhere it loses its depth limit.
+        func withDepthByTimingLast(_ nodes: [Node], openRail: Bool) -> [Node] {
+            nodes.enumerated().map { i, node in
+                guard case .leaf(var leaf) = node, case .expand(var plan) = leaf.kind, plan.depthByTiming,
+                      i < nodes.count - 1 || openRail else { return node }
+                plan.maxDepth = nil
+                leaf.kind = .expand(plan)
+                return .leaf(leaf)
             }
         }
 
@@ -616,7 +705,8 @@ extension Soak {
                 let kind: LeafKind = pick([.map(async: async), .map(async: async), .forEach(async: async), .mapUsing, .translator])
                 return leaf(kind, policies: kind.failsFast)
             }
-            let draw = rng.next(upTo: 27)
+            let draw = rng.next(upTo: 29)
+            if draw >= 27 { return expandLeaf(topLevel: topLevel) }
             // The lossy stages are timed: a segment of their own, only at the top level.
             if draw >= 24 {
                 let kind: LeafKind = !topLevel ? .map(async: async)
@@ -634,6 +724,43 @@ extension Soak {
             default: .translator
             }
             return leaf(kind, policies: kind.failsFast)
+        }
+
+        /// An `expand` over a generated graph with cycles. With dedupe (top level only): no depth
+        /// limit, whose effect would depend on the timing. Without: a depth limit, and each path a
+        /// new item. Inside a group an expansion runs in the enclosing workers, each with its own
+        /// dedupe (and a route has two copies): only the walks without dedupe are the same there.
+        /// A `limit` (top level only) gets its value in `addFaults`.
+        mutating func expandLeaf(topLevel: Bool) -> Leaf {
+            let walks = !topLevel || chance(35)
+            var plan = ExpandPlan(graph: Graph(nodes: 1 + rng.next(upTo: 16), k: rng.next(upTo: 1000), walks: walks),
+                                  dedupe: walks ? .none : pick([.items, .key, .custom]),
+                                  maxDepth: walks ? rng.next(upTo: 4) : nil, limit: nil,
+                                  frontier: pick([1, 2, 4, 1024, 1024]), async: chance(50))
+            if !walks, chance(30) {
+                plan.maxDepth = 1 + rng.next(upTo: 3)
+            } else if topLevel, chance(35) {
+                plan.limit = 1
+                plan.binding = chance(60)
+            }
+            return leaf(.expand(plan), policies: false)
+        }
+
+        /// Gives each `limit` its value from what the expansion processes without faults: above it
+        /// (it must change nothing), or — on the last stage, with no open railway — below it.
+        mutating func resolveLimits(_ scenario: inout Scenario, _ trace: Trace) {
+            for i in scenario.nodes.indices {
+                guard case .leaf(var leaf) = scenario.nodes[i], case .expand(var plan) = leaf.kind, plan.limit != nil else { continue }
+                let processed = trace.admitted[leaf.id] ?? 0
+                if plan.binding, i == scenario.nodes.count - 1, scenario.openRail == nil, processed >= 2 {
+                    plan.limit = 1 + rng.next(upTo: processed - 1)
+                } else {
+                    plan.binding = false
+                    plan.limit = processed + 1 + rng.next(upTo: 20)
+                }
+                leaf.kind = .expand(plan)
+                scenario.nodes[i] = .leaf(leaf)
+            }
         }
 
         mutating func railBlock(open: Bool) -> RailBlock {
@@ -714,9 +841,14 @@ extension Soak {
                 scenario.faults[leaf.id] = faults
             }
             // 2. The caller: a cancelled caller, or faults that fail the run (not both: a run that
-            //    fails and is cancelled may end either way).
+            //    fails and is cancelled may end either way). Not with a binding `limit`: the run
+            //    stops reading its input when it is reached, so it could not fail or be cancelled
+            //    as a run that reads everything does.
             trace = Oracle(scenario).faultFree()
-            if chance(18) {
+            resolveLimits(&scenario, trace)
+            if scenario.cap != nil {
+                if case .forEach(let stall, .some) = scenario.terminal { scenario.terminal = .forEach(stall: stall, throwAt: nil) }
+            } else if chance(18) {
                 let bodies = max(1, trace.bodyCalls)
                 scenario.cancel = chance(70) ? .atBodyStart(1 + rng.next(upTo: bodies)) : .atOutput(1 + rng.next(upTo: max(1, trace.outputs.count)))
                 if case .forEach(let stall, .some) = scenario.terminal { scenario.terminal = .forEach(stall: stall, throwAt: nil) }
@@ -730,6 +862,11 @@ extension Soak {
                 }
                 if scenario.source.isAsync, chance(25) {
                     scenario.sourceFailsAfter = rng.next(upTo: scenario.count + 1)
+                } else if scenario.source == .zip, scenario.count > 0, chance(25) {
+                    // Before the shorter input ends: which of an ending and a failing input the
+                    // zip meets first would depend on the timing.
+                    scenario.sourceFailsAfter = rng.next(upTo: scenario.count)
+                    scenario.zip.failingFirst = chance(50)
                 } else if scenario.source == .deferred, chance(8) {
                     scenario.sourceFailsAfter = 0
                 }

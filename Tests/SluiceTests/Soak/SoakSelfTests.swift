@@ -217,7 +217,7 @@ import Testing
             #expect("\(pipe.stages)" == "\(builder.stages)", "seed \(seed): the two front ends differ")
         }
         #expect(kinds.count >= 30, "\(kinds.sorted())")
-        #expect(sources.count == 8, "\(sources.sorted())")
+        #expect(sources.count == 9, "\(sources.sorted())")
         #expect(shapes == ["plain", "route", "broadcast", "partitioned"], "\(shapes.sorted())")
         #expect(terminals.count == 11, "\(terminals.sorted())")
         #expect(comparisons.count == 3)

@@ -188,6 +188,18 @@ struct SoakReport {
         scenarios += 1
         func note(_ key: String) { coverage[key, default: 0] += 1 }
         note("source \(scenario.source.rawValue)")
+        if scenario.source == .zip {
+            note(scenario.zip.extra == 0 ? "zip: equal inputs" : "zip: unequal inputs")
+            if scenario.count == 0 { note("zip: an empty input") }
+        }
+        if scenario.source == .zip, scenario.sourceFailsAfter != nil { note("zip: a failing input") }
+        if scenario.cap != nil { note("expand: binding limit") }
+        for (leaf, _) in scenario.flattened where leaf.kind.isExpand {
+            if scenario.faults[leaf.id]?.isEmpty == false { note("expand: failing step") }
+            if scenario.cancel != nil { note("expand: caller cancelled") }
+            if scenario.terminal.needs != nil { note("expand: terminal stops early (take, first, break)") }
+            if let b = leaf.options.buffer, b <= 1 { note("expand: buffer(0/1)") }
+        }
         note("terminal \(scenario.terminal.shortLabel)")
         note("comparison \(scenario.comparison.rawValue)")
         if scenario.cancel != nil { note("caller cancelled") }
@@ -205,12 +217,20 @@ struct SoakReport {
                 note(g.options.name != nil ? "named group" : "unnamed group")
                 if depth > 0 { note("nested group") }
                 if g.shape != .plain { note("shape \(g.shape.rawValue)") }
+                if g.shape != .plain, g.children.contains(where: { $0.flattened().contains { $0.leaf.kind.isExpand } }) {
+                    note("shape \(g.shape.rawValue) with an expansion inside")
+                }
                 g.children.forEach { nodes($0, depth: depth + 1) }
             }
         }
         scenario.allNodes.forEach { nodes($0, depth: 0) }
         for (leaf, _) in scenario.flattened {
-            note("stage \(leaf.kind)")
+            if case .expand(let plan) = leaf.kind {
+                note("stage expand(\(plan.async ? "async" : "sync"), dedupe \(plan.dedupe.rawValue)\(plan.maxDepth != nil ? ", maxDepth" : "")\(plan.limit != nil ? ", limit" : ""))")
+                if plan.frontier < 8 { note("expand: frontier < 8") }
+            } else {
+                note("stage \(leaf.kind)")
+            }
             if leaf.options.front == .builder { note("builder-style stage") }
             if leaf.options.retry != nil { note("retry") }
             if leaf.options.timeout != nil { note("timeout (never fires)") }

@@ -127,3 +127,56 @@ extension Soak {
         var description: String { "consumer error at output \(index)" }
     }
 }
+
+// MARK: - zip and expand
+
+extension Soak {
+    /// A `zip` source's second input gives `partner(i)` for item `i` of the first: a pair is right
+    /// when its second element is its first's partner.
+    static func partner(_ v: Value) -> Value {
+        if case .int(let x) = v { return .int(x &* 7 &+ 5) }
+        return v
+    }
+
+    /// A zip pair as one item: its first element, or (paired wrongly) a value no oracle expects.
+    static func unzip(_ pair: (Value, Value)) -> Value {
+        pair.1 == partner(pair.0) ? pair.0 : .failed(stage: "zip paired \(pair.0) with \(pair.1)", item: nil, attempts: 0)
+    }
+
+    /// What an `expand` stage walks: a graph of `nodes` nodes (0–3 edges each, self-loops and
+    /// cycles included, drawn from `k`). Every integer sits on node `x mod 16 mod nodes`; lists and
+    /// failure values have no successors.
+    ///
+    /// - With dedupe (`walks == false`) an item's successors are the nodes' own values (the same
+    ///   values from every path), so the walk needs the dedupe to end: the oracle is the set of
+    ///   items reachable from the inputs.
+    /// - Without dedupe (`walks == true`, always with a `maxDepth`) a successor is a new value per
+    ///   path (a 64-bit hash of the path, its low 4 bits the node), so items never repeat and the
+    ///   oracle is every walk up to `maxDepth` — a graph with cycles ends only by the depth limit.
+    struct Graph: Hashable, Sendable, CustomStringConvertible {
+        var nodes: Int
+        var k: Int
+        var walks: Bool
+
+        static func node(of x: Int) -> Int { Int(UInt64(bitPattern: Int64(x)) & 15) }
+
+        /// The edges of node `g`.
+        func edges(_ g: Int) -> [Int] {
+            (0..<Int(Soak.mix(g, k) % 4)).map { Int(Soak.mix(g &* 8 &+ $0, k &+ 1) % UInt64(nodes)) }
+        }
+
+        /// The value standing for node `g` (with dedupe).
+        func value(ofNode g: Int) -> Int {
+            Int(bitPattern: UInt(Soak.mix(g, k &+ 2)) & ~15) | g
+        }
+
+        func successors(_ v: Value) -> [Value] {
+            guard case .int(let x) = v else { return [] }
+            let targets = edges(Graph.node(of: x) % nodes)
+            if !walks { return targets.map { .int(value(ofNode: $0)) } }
+            return targets.enumerated().map { i, g in .int(Int(bitPattern: UInt(Soak.mix(x, k &+ 3 &+ i)) & ~15) | g) }
+        }
+
+        var description: String { "graph(\(nodes) nodes, k \(k)\(walks ? ", walks" : ""))" }
+    }
+}
