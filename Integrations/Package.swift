@@ -8,6 +8,12 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+let sluice: Target.Dependency = .product(name: "Sluice", package: "Sluice")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
 let package = Package(
     name: "SluiceIntegrations",
     platforms: [.macOS(.v15)],
@@ -30,54 +36,32 @@ let package = Package(
         // batched idempotent insert sink.
         .target(
             name: "SluicePostgres",
-            dependencies: [
-                .product(name: "Sluice", package: "Sluice"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: [sluice, postgresNIO, logging],
             swiftSettings: swiftSettings
         ),
         // A pipeline as a swift-service-lifecycle `Service`: SIGTERM is a graceful stop.
         .target(
             name: "SluiceServiceLifecycle",
-            dependencies: [
-                .product(name: "Sluice", package: "Sluice"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: [sluice, serviceLifecycle, logging],
             swiftSettings: swiftSettings
         ),
         // `PipelineMetrics` published to swift-metrics with one call.
         .target(
             name: "SluiceMetrics",
-            dependencies: [
-                .product(name: "Sluice", package: "Sluice"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
+            dependencies: [sluice, metrics],
             swiftSettings: swiftSettings
         ),
         // One pipeline over the PostgreSQL queue: claim → process → idempotent insert → acknowledge.
         .executableTarget(
             name: "sluice-worker",
-            dependencies: [
-                "SluicePostgres", "SluiceServiceLifecycle", "SluiceMetrics",
-                .product(name: "Sluice", package: "Sluice"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["SluicePostgres", "SluiceServiceLifecycle", sluice, postgresNIO, serviceLifecycle, logging],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SluiceIntegrationTests",
             dependencies: [
-                "SluicePostgres", "SluiceServiceLifecycle", "SluiceMetrics",
-                .product(name: "Sluice", package: "Sluice"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                "SluicePostgres", "SluiceServiceLifecycle", "SluiceMetrics", sluice, postgresNIO, serviceLifecycle, metrics, logging,
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
