@@ -55,7 +55,12 @@ public struct PostgresQueueDeliveries<Job: Codable & Sendable>: AsyncSequence, S
                     let unread = claimed[next...].map(\.id)
                     claimed = []
                     next = 0
-                    _ = try? await source.queue.release(unread)
+                    if !unread.isEmpty {
+                        // In a task of its own, awaited here: this task is cancelled, and the
+                        // client's pool refuses a cancelled task a connection.
+                        let queue = source.queue
+                        _ = try? await Task { try await queue.release(unread) }.value
+                    }
                     return nil
                 }
                 if next < claimed.count {

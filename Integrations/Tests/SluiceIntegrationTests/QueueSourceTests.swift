@@ -124,6 +124,39 @@ struct QueueSourceTests {
         }
     }
 
+    @Test func anInterruptedReadReleasesTheClaimedJobsNotHandedOut() async throws {
+        try await TestDatabase.withClient { client in
+            let queue = try await makeQueue(client)
+            try await queue.enqueue((1...10).map { Task42(n: $0, label: "") })
+            let deliveries = try queue.deliveries(batch: 10, lease: .seconds(60))
+            let (read, last) = try await Task {
+                var iterator = deliveries.makeAsyncIterator()
+                var read: [Int] = []
+                for _ in 0..<3 { if let d = try await iterator.next() { read.append(d.element.job.n) } }
+                withUnsafeCurrentTask { $0?.cancel() }   // what a graceful stop does to the source's read
+                return (read, try await iterator.next())
+            }.value
+            #expect(read == [1, 2, 3])
+            #expect(last == nil)
+            // The 3 handed out stay leased (the pipeline has them); the other 7 are claimable at once.
+            #expect(try await queue.counts() == PostgresQueueCounts(ready: 7, leased: 3, done: 0, dead: 0))
+            #expect(try await queue.claim(batch: 10, lease: .seconds(60)).map(\.job.n) == Array(4...10))
+        }
+    }
+
+    @Test func aPollInterruptedByCancellationEndsTheSequence() async throws {
+        try await TestDatabase.withClient { client in
+            let queue = try await makeQueue(client)   // empty: the iterator polls
+            let deliveries = try queue.deliveries(batch: 10, lease: .seconds(60), pollInterval: .seconds(3_600))
+            let polls = Task {
+                var iterator = deliveries.makeAsyncIterator()
+                return try await iterator.next()
+            }
+            polls.cancel()
+            #expect(try await polls.value == nil)
+        }
+    }
+
     @Test func aGracefulStopAcknowledgesEverythingItRead() async throws {
         try await TestDatabase.withClient { client in
             let queue = try await makeQueue(client, consumer: "stopping")
