@@ -135,7 +135,11 @@ func w3() async throws {
             return await group.reduce(0, &+)
         }
     }
+    let buffered = try await best("workers(2).buffer(16)", expected: expected) {
+        try await (Pipeline(0..<n) | op.map { hash($0, rounds: work) }.workers(2).buffer(16)).reduce(0, &+)
+    }
     print("W3 CPU fan-out (\(n) items × ~20 µs)")
+    print("  workers(2).buffer(16) (the parallel default before 2026-12-02): \(ratio(loop, buffered))")
     print("  workers(1) time = \(ratio(one, loop)) the loop's (target ≤ 1.05×); workers(2) speed = \(ratio(loop, two)) the loop's (target ≥ 1.85×)")
     print("  same run: workers(2).unordered() \(ratio(loop, unordered)), a 2-task group \(ratio(loop, group)) the loop's speed")
 }

@@ -104,7 +104,7 @@ struct TwiceBody: StageBody {
 
     @Test func defaultBuffersAreLargeOnlyForASingleWorker() {
         let plan = Plan(nodes: [Self.sync("a"), Self.async("b"), Self.sync("c", workers: 2), Self.async("d", workers: 3)], synchronousSource: false)
-        #expect(plan.segments.map(\.capacity) == [Plan.defaultBuffer, Plan.defaultBuffer, Plan.concurrentBuffer, Plan.concurrentBuffer])
+        #expect(plan.segments.map(\.capacity) == [Plan.defaultBuffer, Plan.defaultBuffer, Plan.parallelBuffer, Plan.parallelBuffer])
         #expect(plan.sourceCapacity == Plan.concurrentBuffer, "an async source's channel is small")
     }
 
@@ -185,7 +185,18 @@ struct TwiceBody: StageBody {
         #expect(plan.segments[0].takeLimit == Plan.batchLimit(plan.sourceCapacity))
         #expect(plan.segments[1].takeLimit == 1, "async workers > 1 take one item at a time")
         #expect(plan.segments[2].takeLimit == Plan.batchLimit(plan.segments[1].capacity) / 2, "a synchronous stage splits its input's batch")
-        #expect(plan.consumerLimit == Plan.batchLimit(plan.segments[2].capacity))
+        #expect(plan.consumerLimit == Plan.concurrentBuffer, "after a parallel stage the consumer takes small batches")
+        let single = Plan(nodes: [Self.async("x", buffer: 5), Self.sync("z", buffer: 100)], synchronousSource: false)
+        #expect(single.consumerLimit == 100, "after one worker it takes the whole channel")
+    }
+
+    @Test func aParallelStageHandsOverMoreThanItsConsumerTakes() {
+        // W3: hand-overs of a few items woke the consumer for each; the channel is larger than
+        // what the consumer holds, so the bound stays small.
+        let plan = Plan(nodes: [Self.sync("a", workers: 2)], synchronousSource: true)
+        #expect(plan.segments[0].capacity == Plan.parallelBuffer)
+        #expect(Plan.parallelBuffer >= 48)
+        #expect(plan.consumerLimit == Plan.concurrentBuffer)
     }
 
     // MARK: the bound

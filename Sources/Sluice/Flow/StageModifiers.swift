@@ -31,7 +31,7 @@ extension FlowComponent {
 
     /// Sets the capacity of the stage's output channel: `0` is a rendezvous, `.unbounded` removes
     /// the bound. Negative sizes are rejected. The default is 512 for a stage with one worker
-    /// (items move in large batches) and 16 for a parallel stage (`workers(n)`, `n > 1`).
+    /// (items move in large batches) and 48 for a parallel stage (`workers(n)`, `n > 1`).
     /// Either way the channel starts small and grows while its consumer keeps taking (*slow
     /// start*), so a consumer that needs a few items does not make the stage fill it.
     ///
