@@ -4,7 +4,7 @@ import SluiceExecutor
 
 /// A pipeline over an acknowledged source: each delivery is acknowledged once it and every item
 /// derived from it have left the pipeline — consumed by the terminal, dropped by a filter, part of
-/// a batch that was consumed, or consumed as a railway failure value (acknowledged as failed, with
+/// a batch that was consumed, or ended as a railway failure value (acknowledged as failed, with
 /// its `StageFailure`).
 ///
 /// Build it like a `Pipeline`, with `|` and flows (pipe or builder style); run it with a terminal.

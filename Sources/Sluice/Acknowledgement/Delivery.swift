@@ -40,8 +40,9 @@ public enum AckOutcome: Sendable {
     /// Every item derived from it left the pipeline: consumed by the terminal, dropped by a
     /// filter, or part of a batch that was consumed.
     case completed
-    /// An item derived from it was consumed as a railway failure value (`Attempt.failure`); the
-    /// first such failure.
+    /// An item derived from it ended as a railway failure value (a `.failure` of `op.tryMap` and
+    /// the other railway stages): consumed by the terminal, dropped (`op.successes()`, a filter),
+    /// or gathered into a batch. The first such failure.
     case failed(StageFailure)
 
     /// True for `.completed`.

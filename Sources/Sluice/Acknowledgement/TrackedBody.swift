@@ -69,7 +69,7 @@ extension StageBody {
         } else if let keyed = self as? any TrackableBody {
             tracked.body = keyed.trackedBody()
         } else if let timed = self as? any TimedStageBody {
-            tracked.body = timed.trackedTimedBody()
+            tracked.body = timed.trackedTimedBody(aggregates: node.kind == .batch)
         } else {
             tracked.body = TrackedBody(base: self, holdsInputs: node.mayHoldInputs, oneToOne: node.kind.isOneToOne && node.children.isEmpty)
         }
@@ -81,7 +81,7 @@ extension StageBody {
 }
 
 extension TimedStageBody {
-    func trackedTimedBody() -> any StageBody { TrackedTimedBody(base: self) }
+    func trackedTimedBody(aggregates: Bool) -> any StageBody { TrackedTimedBody(base: self, aggregates: aggregates) }
 }
 
 /// What one worker of a tracked stage knows between items.
@@ -95,6 +95,8 @@ private final class TrackingState<Input, Output: Sendable> {
     var outputs: [Output] = []
     /// Tokens completed during the current chunk, recorded together at its end.
     var done: [AckToken] = []
+    /// The inputs may be railway failure values (checked once, on the type).
+    let inputsMayFail = Input.self is any CarriesFailure.Type
     /// The run's ledger, once an item has shown it.
     var ledger: AckLedger?
 
@@ -108,6 +110,14 @@ private final class TrackingState<Input, Output: Sendable> {
         } else {
             current = lineage
         }
+    }
+
+    /// A railway failure value that does not leave this stage as itself — dropped (`successes()`,
+    /// a filter) or gathered into another value (a batch) — fails the deliveries it carries: they
+    /// ended as a failure even though no failure value reaches the terminal.
+    func noteFailure(of value: Input, lineage: Lineage, dropped: Bool, holdsInputs: Bool) {
+        guard inputsMayFail, dropped || holdsInputs, let failure = (value as? any CarriesFailure)?.carriedFailure else { return }
+        lineage.forEach { $0.ledger.noteFailure(failure, of: $0) }
     }
 
     /// Makes `value` the only input (without emptying the array for each item).
@@ -209,6 +219,7 @@ struct TrackedBody<Base: StageBody>: StageBody {
                         throw error
                     }
                     state.stampOutputs(from: before, into: &output)
+                    state.noteFailure(of: x.value, lineage: x.lineage, dropped: state.produced == 0, holdsInputs: holds)
                     state.settle(holdsInputs: holds)
                     i += 1
                 }
@@ -271,6 +282,7 @@ struct TrackedBody<Base: StageBody>: StageBody {
                     state.flush()
                     throw error
                 }
+                state.noteFailure(of: x.value, lineage: x.lineage, dropped: state.produced == 0, holdsInputs: holds)
                 state.settle(holdsInputs: holds)
                 state.flush()
             },
@@ -291,6 +303,9 @@ struct TrackedTimedBody<Base: TimedStageBody>: TimedStageBody {
     typealias Output = Tracked<Base.Output>
 
     let base: Base
+    /// The stage gathers its inputs into other values (a batch): a railway failure it takes in
+    /// fails its deliveries.
+    let aggregates: Bool
 
     var outputCapacity: Int? { base.outputCapacity }
     var inboxCapacity: Int? { base.inboxCapacity }
@@ -298,7 +313,7 @@ struct TrackedTimedBody<Base: TimedStageBody>: TimedStageBody {
     func makeTimedKernel(context: StageContext) -> TimedKernel<Input, Output> {
         let kernel = base.makeTimedKernel(context: context)
         let state = TrackingState<Base.Input, Base.Output>()
-        let baseDrop = kernel.onDrop
+        let baseDrop = kernel.onDrop, aggregates = aggregates
         /// Stamps what the stage emitted with every input held so far.
         func emit(_ output: inout [Output]) {
             guard !state.outputs.isEmpty else { return }
@@ -315,6 +330,7 @@ struct TrackedTimedBody<Base: TimedStageBody>: TimedStageBody {
             },
             receive: { x, now, output in
                 if state.ledger == nil { state.ledger = x.lineage.ledger }
+                state.noteFailure(of: x.value, lineage: x.lineage, dropped: false, holdsInputs: aggregates)
                 state.held.absorb(x.lineage)
                 try kernel.receive(x.value, now, &state.outputs)
                 emit(&output)

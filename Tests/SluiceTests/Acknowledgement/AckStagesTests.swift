@@ -160,3 +160,57 @@ struct AckPartitionedTests {
         for ack in recorder.acks { #expect(ack.eventsSeen == (ack.id % 4 == 0 ? 1 : 2)) }
     }
 }
+
+@Suite("Railway failures that do not reach the terminal as themselves")
+struct AckRailwayDropTests {
+    struct Rejected: Error {}
+
+    static func validate(_ x: Origins) throws -> Origins {
+        if x.ids[0] % 4 == 1 { throw Rejected() }
+        return x
+    }
+
+    static func expectFailedExactly(_ recorder: AckRecorder, count: Int) {
+        #expect(recorder.acks.map(\.id).sorted() == Array(0..<count))
+        for ack in recorder.acks {
+            switch ack.outcome {
+            case .completed: #expect(ack.id % 4 != 1, "item \(ack.id) failed validation but was acknowledged as completed")
+            case .failed(let failure):
+                #expect(ack.id % 4 == 1)
+                #expect(failure.stage == "validate")
+            }
+        }
+    }
+
+    @Test("successes() drops the failure values: their deliveries are failed, not completed")
+    func successesDropsFailures() async throws {
+        let recorder = AckRecorder()
+        let p = AcknowledgedPipeline(deliveries(40), acknowledge: { recorder.record($0) })
+            | op.tryMap(Self.validate).named("validate")
+            | op.successes()
+        try await p.drain()
+        Self.expectFailedExactly(recorder, count: 40)
+    }
+
+    @Test("a batch (counted or timed) of railway values: the failures' deliveries are failed", arguments: [false, true])
+    func batchOfResults(timed: Bool) async throws {
+        let recorder = AckRecorder()
+        let validated = AcknowledgedPipeline(deliveries(30), acknowledge: { recorder.record($0) })
+            | op.tryMap(Self.validate).named("validate")
+        let batched = timed ? validated | op.batch(7, within: .seconds(3600)) : validated | op.batch(7)
+        let batches = try await batched.collect()
+        #expect(batches.map(\.count).reduce(0, +) == 30)
+        Self.expectFailedExactly(recorder, count: 30)
+    }
+
+    @Test("a failure that recover turns into a value completes")
+    func recovered() async throws {
+        let recorder = AckRecorder()
+        let p = AcknowledgedPipeline(deliveries(20), acknowledge: { recorder.record($0) })
+            | op.tryMap(Self.validate).named("validate")
+            | op.recover { _ in Origins(ids: []) }
+        try await p.drain()
+        #expect(recorder.acks.count == 20)
+        #expect(recorder.acks.allSatisfy { $0.outcome.isCompleted })
+    }
+}
