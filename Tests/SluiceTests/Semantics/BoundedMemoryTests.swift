@@ -86,7 +86,10 @@ import Testing
             if first.increment() == 1 { try await gate.wait() }
             else { throw CancellationError() }
         }
-        await produced.wait(atLeast: 5)
+        // What is sure to be produced while the consumer holds the first item: that item, the
+        // channel's starting room (2; it grows only as the consumer takes), and the one the worker
+        // is sending. (Waiting for 5 hung under the thread sanitizer: the room had stayed at 2.)
+        try await withDeadline { await produced.wait(atLeast: 4) }
         await yieldRepeatedly()
         let value = produced.value
         gate.open()
