@@ -290,6 +290,9 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     private func nextChunk(_ reader: inout Reader, _ inbox: inout [Input], _ outbox: Outbox<Output>, limit: Int) async throws -> Int? {
         inbox.removeAll(keepingCapacity: true)
         if let sequencer { try await sequencer.enterWindow() }
+        // A fused source is read no further ahead than the output channel takes now (its slow
+        // start): what leaves the source follows what the next stage asks for.
+        let limit = reader.channel == nil ? Swift.min(limit, handOverLimit) : limit
         switch try reader.tryRead(into: &inbox, limit: limit) {
         case .items(let first, _): return first
         case .end: return nil
