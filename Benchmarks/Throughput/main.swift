@@ -363,6 +363,15 @@ func w6() async throws {
     let n = 200_000
     var expected = 0
     for x in 0..<n { expected &+= x &* 8 }
+    if ProcessInfo.processInfo.environment["W6_SLUICE_ONLY"] != nil {
+        // For profiling: the Sluice run alone.
+        let one = try await best("Sluice workers 1", expected: expected) {
+            try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) } | op.map { (x: Int) async in await double(x) }
+                | op.map { (x: Int) async in await double(x) }).reduce(0, &+)
+        }
+        print("W6 Sluice workers 1 \(ms(one))")
+        return
+    }
     let loop = await best("loop of awaits", expected: expected) {
         var s = 0
         for x in 0..<n { s &+= await double(await double(await double(x))) }

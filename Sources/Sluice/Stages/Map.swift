@@ -28,8 +28,9 @@ extension op {
     /// - Parameter transform: Called once per item; an error it throws fails the run with a
     ///   `StageFailure` naming the stage and the item.
     /// - Returns: A one-stage flow of kind `map`.
+    @inlinable
     public static func map<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, B> {
-        Flow(.map(Transform.async(transform)))
+        asyncMapFlow(transform, kernel: Kernels.asyncMap(transform))
     }
 }
 
@@ -69,6 +70,7 @@ public struct Map<Input: Sendable, Output: Sendable>: FlowComponent {
     ///
     /// - Parameter transform: Called once per item; an error it throws fails the run with a
     ///   `StageFailure` naming the stage and the item.
+    @inlinable
     public init(_ transform: @escaping @Sendable (Input) async throws -> Output) {
         flow = op.map(transform)
     }
@@ -79,9 +81,18 @@ package struct MapBody<A: Sendable, B: Sendable>: StageBody {
     /// The chunk kernel, built where `A` and `B` are concrete (sync closures only).
     package var kernel: (@Sendable (StageContext) -> ChunkKernel<A, B>)?
 
-    package init(transform: Transform<A, B>, kernel: (@Sendable (StageContext) -> ChunkKernel<A, B>)? = nil) {
+    /// The asynchronous kernel, built where `A` and `B` are concrete (async closures only).
+    package var asyncKernel: (@Sendable (StageContext) -> AsyncChunkKernel<A, B>)?
+
+    package init(transform: Transform<A, B>, kernel: (@Sendable (StageContext) -> ChunkKernel<A, B>)? = nil,
+                 asyncKernel: (@Sendable (StageContext) -> AsyncChunkKernel<A, B>)? = nil) {
         self.transform = transform
         self.kernel = kernel
+        self.asyncKernel = asyncKernel
+    }
+
+    package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<A, B>? {
+        asyncKernel?(context)
     }
 
     package var isFusible: Bool { transform.isSync }
@@ -118,6 +129,34 @@ extension Kernels {
             }
         }
     }
+}
+
+extension Kernels {
+    /// The asynchronous `map` kernel, specialized where it is built.
+    @inlinable
+    package static func asyncMap<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) async throws -> B) -> @Sendable (StageContext) -> AsyncChunkKernel<A, B> {
+        { context in
+            let name = context.name
+            return AsyncChunkKernel { input, outputs in
+                for x in input {
+                    if outputs.mustStop { throw CancellationError() }
+                    let y: B
+                    do {
+                        y = try await f(x)
+                    } catch {
+                        throw StageFailure.wrap(error, stage: name, item: x)
+                    }
+                    try await outputs.append(y)
+                }
+            }
+        }
+    }
+}
+
+/// A one-stage asynchronous `map` flow with its specialized kernel.
+@usableFromInline
+package func asyncMapFlow<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) async throws -> B, kernel: @escaping @Sendable (StageContext) -> AsyncChunkKernel<A, B>) -> Flow<A, B> {
+    Flow(StageNode(kind: .map, body: MapBody(transform: .async(f), asyncKernel: kernel)))
 }
 
 /// A one-stage synchronous `map` flow with its specialized kernel.

@@ -16,16 +16,24 @@ let spinsBeforeWaiting = 16
 ///
 /// Storage for `ChannelStateMachine`: each operation takes the lock, asks the machine what to do,
 /// leaves the lock, and then does it, so continuations are resumed outside the lock.
+@usableFromInline
 package final class Channel<Element: Sendable>: Sendable {
-    typealias Machine = ChannelStateMachine<Element, UnsafeContinuation<Void, Never>>
+    @usableFromInline typealias Machine = ChannelStateMachine<Element, UnsafeContinuation<Void, Never>>
 
     // The lock is Sendable (its value goes in and out as `sending`); the state machine holds only
     // items (Sendable), continuations (Sendable) and the failure that ends the stream.
-    private let state: Lock<Machine>
+    @usableFromInline let state: Lock<Machine>
     /// The last receive took a full batch: the producer is ahead, worth spinning for.
     private let busy = Atomic<Bool>(false)
-    /// The machine's `limit` (the capacity in force), mirrored for producers sizing their batches.
-    private let currentLimit: Atomic<Int>
+    /// What producers and receivers read without the lock: the capacity in force, whether a
+    /// receiver waits, how many items are queued. Updated under the lock after every operation.
+    @usableFromInline package let hints = ChannelHints()
+
+    /// Updates the hints read without the lock; called under it after every operation.
+    @inlinable func mirror(_ machine: borrowing Machine) {
+        hints.receiverWaiting.store(machine.waitingReceivers > 0, ordering: .relaxed)
+        hints.queued.store(machine.queuedCount, ordering: .relaxed)
+    }
 
     /// Whether cancelling a task suspended in `send` cancels the whole channel.
     private let senderCancellationCancels: Bool
@@ -43,14 +51,14 @@ package final class Channel<Element: Sendable>: Sendable {
     ///   - weightBound: also bound the queued items' total weight (`nil`: by count only).
     package init(capacity: Int, producers: Int = 1, senderCancellationCancels: Bool = true, startingLimit: Int? = nil, weightBound: WeightBound<Element>? = nil) {
         let machine = Machine(capacity: capacity, producers: producers, startingLimit: startingLimit, weightBound: weightBound)
-        currentLimit = Atomic(machine.limit)
+        hints.limit.store(machine.limit, ordering: .relaxed)
         state = Lock(machine)
         self.senderCancellationCancels = senderCancellationCancels
     }
 
     /// The capacity in force now (see `startingLimit`): a producer that reads ahead of demand
     /// (from a source, or into an outbox) reads no more than this before it hands over.
-    package var sendLimit: Int { currentLimit.load(ordering: .relaxed) }
+    package var sendLimit: Int { hints.sendLimit }
 
     package var capacity: Int { state.withLock { $0.capacity } }
     /// Items currently held (queued or parked), for metrics and tests.
@@ -62,9 +70,14 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Sends every item of `batch`, in order, suspending while the channel is full.
     /// On return `batch` is empty (its capacity kept). Pass `urgent: false` when more items will
     /// follow soon: receivers are then woken only once the channel is half full (see `poke()`).
+    @usableFromInline
     package func send(_ batch: inout [Element], urgent: Bool = true) async throws {
         if batch.isEmpty { return }
-        switch state.withLock({ $0.send(&batch, urgent: urgent) }) {
+        switch state.withLock({ machine in
+            let action = machine.send(&batch, urgent: urgent)
+            mirror(machine)
+            return action
+        }) {
         case .resumeReceivers(let receivers):
             for c in receivers { c.resume() }
             return
@@ -75,7 +88,11 @@ package final class Channel<Element: Sendable>: Sendable {
         }
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                switch state.withLock({ $0.park(&batch, continuation: c) }) {
+                switch state.withLock({ machine in
+                    let action = machine.park(&batch, continuation: c)
+                    mirror(machine)
+                    return action
+                }) {
                 case .resumeReceivers(let receivers):
                     for r in receivers { r.resume() }
                 case .resumeSender(let sender):
@@ -88,6 +105,37 @@ package final class Channel<Element: Sendable>: Sendable {
         if isCancelled { throw CancellationError() }
     }
 
+    /// Whether a receiver was waiting for items at the last operation on the channel: a producer
+    /// holding outputs for a batch hands them over at once when it is (the receiver is idle, so
+    /// a batch would only add latency), and keeps collecting while it is not (the receiver is
+    /// busy, and will find the batch when it asks). A hint: it may be stale by one operation.
+    package var hasWaitingReceiver: Bool { hints.hasWaitingReceiver }
+
+    /// How many items were queued at the last operation on the channel (a hint, as
+    /// `hasWaitingReceiver`): the workers of a parallel stage each take a fair share of it.
+    package var queuedHint: Int { hints.queuedCount }
+
+    /// Sends one item, on the common path (room in the channel) without generic code: called
+    /// from code compiled for the element type (an asynchronous stage's kernel), it runs
+    /// specialized, a lock and an append. Otherwise as `send(_:)`.
+    @inlinable
+    package func sendOne(_ element: Element) async throws {
+        let action = state.withLock { machine in
+            let action = machine.sendOne(element)
+            mirror(machine)
+            return action
+        }
+        switch action {
+        case .queued:
+            return
+        case .resumeReceiver(let receiver):
+            receiver.resume()
+        case .useSend:
+            var batch = [element]
+            try await send(&batch)
+        }
+    }
+
     /// Sends one item.
     package func send(_ element: Element) async throws {
         var batch = [element]
@@ -97,10 +145,14 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer` without waiting. Throws the
     /// stream's failure once every item before it was taken.
     package func tryReceive(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
-        let (action, inForce) = state.withLock { machine in (machine.receive(into: &buffer, limit: limit), machine.limit) }
+        let (action, inForce) = state.withLock { machine in
+            let action = machine.receive(into: &buffer, limit: limit)
+            mirror(machine)
+            return (action, machine.limit)
+        }
         switch action {
         case .resumeWaitersAndReturnItems(let first, let count, let waiters):
-            if inForce != currentLimit.load(ordering: .relaxed) { currentLimit.store(inForce, ordering: .relaxed) }
+            if inForce != hints.limit.load(ordering: .relaxed) { hints.limit.store(inForce, ordering: .relaxed) }
             for c in waiters { c.resume() }
             return .items(first: first, count: count)
         case .suspendAndWait:
@@ -133,7 +185,11 @@ package final class Channel<Element: Sendable>: Sendable {
             }
             await withTaskCancellationHandler {
                 await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                    switch state.withLock({ $0.wait(continuation: c) }) {
+                    switch state.withLock({ machine in
+                        let action = machine.wait(continuation: c)
+                        mirror(machine)
+                        return action
+                    }) {
                     case .resumeReceiver(let receiver): receiver.resume()
                     case .none: break
                     }
@@ -147,7 +203,11 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Wakes receivers for the items queued by non-urgent sends. A producer calls it before it
     /// waits for anything, so that no item waits for the wake threshold.
     package func poke() {
-        switch state.withLock({ $0.poke() }) {
+        switch state.withLock({ machine in
+            let action = machine.poke()
+            mirror(machine)
+            return action
+        }) {
         case .resumeReceivers(let receivers):
             for c in receivers { c.resume() }
         case .none:
@@ -158,7 +218,11 @@ package final class Channel<Element: Sendable>: Sendable {
     /// One producer is done, and the stream ends with `failure` after the items already sent: the
     /// receivers drain them and then throw it. The first failure given is kept.
     package func finish(failure: (any Error)?) {
-        switch state.withLock({ $0.finish(failure: failure) }) {
+        switch state.withLock({ machine in
+            let action = machine.finish(failure: failure)
+            mirror(machine)
+            return action
+        }) {
         case .resumeReceivers(let receivers):
             for c in receivers { c.resume() }
         case .none:
@@ -173,7 +237,11 @@ package final class Channel<Element: Sendable>: Sendable {
 
     /// Stops the channel: drops its items and resumes every waiter. Idempotent.
     package func cancel() {
-        switch state.withLock({ $0.cancel() }) {
+        switch state.withLock({ machine in
+            let action = machine.cancel()
+            mirror(machine)
+            return action
+        }) {
         case .resumeReceiversAndSenders(let receivers, let senders):
             for c in receivers { c.resume() }
             for c in senders { c.resume() }
@@ -181,6 +249,27 @@ package final class Channel<Element: Sendable>: Sendable {
             break
         }
     }
+}
+
+/// A channel's state as producers and workers see it without taking its lock: each value is
+/// stored under the lock after every operation and may be stale by the time it is read. Not
+/// generic, so code deciding per item whether to hand over (`HandOverPacer`) runs without
+/// generic look-ups.
+@usableFromInline
+package final class ChannelHints: Sendable {
+    /// The channel's `limit` (the capacity in force, see `startingLimit`).
+    @usableFromInline let limit = Atomic<Int>(1)
+    @usableFromInline let receiverWaiting = Atomic<Bool>(false)
+    @usableFromInline let queued = Atomic<Int>(0)
+
+    init() {}
+
+    /// The capacity in force: a producer reading ahead of demand reads no more than this.
+    package var sendLimit: Int { limit.load(ordering: .relaxed) }
+    /// Whether a receiver was waiting for items at the last operation.
+    package var hasWaitingReceiver: Bool { receiverWaiting.load(ordering: .relaxed) }
+    /// How many items were queued at the last operation (parked senders' batches not counted).
+    package var queuedCount: Int { queued.load(ordering: .relaxed) }
 }
 
 /// The outcome of a non-waiting receive.

@@ -17,7 +17,9 @@
 /// `cancelled`. Invariants of every phase: the parked senders' batches are not empty and are kept
 /// in arrival order; the queue holds at most `limit` items (`limit` ≤ `capacity`, and it never shrinks); `dequeued` counts every item ever
 /// handed to a receiver.
+@usableFromInline
 package struct ChannelStateMachine<Element, Continuation> {
+    @usableFromInline
     package enum Phase {
         /// Producers may still send. `producers` (≥ 1) have not finished; `failure` is the first
         /// failure a finished producer ended the stream with, kept for after the last item.
@@ -34,6 +36,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         case cancelled
     }
 
+    @usableFromInline
     package struct ParkedSender {
         /// The rest of the sender's batch, never empty while parked.
         var items: FIFO<Element>
@@ -45,25 +48,25 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// takes at least half of it, up to `capacity`. So items leave a producer as fast as the
     /// consumer asks for them: a consumer that needs three items does not make the producer fill
     /// the whole buffer first, while one that keeps taking full batches soon gets all of it.
-    package private(set) var limit: Int
+    @usableFromInline package private(set) var limit: Int
     /// A non-urgent send wakes a waiting receiver only once this many items are queued, so a fast
     /// producer is not woken against on every batch; an urgent send (the sender is about to
     /// wait) or a `poke` wakes it whatever the count.
     package private(set) var wakeThreshold: Int
-    package private(set) var phase: Phase
+    @usableFromInline package private(set) var phase: Phase
     /// A bound on the queued items' total weight as well as their count (`nil`: count only).
     /// An item heavier than the whole bound still enters an empty queue, alone.
-    private let weightBound: WeightBound<Element>?
+    @usableFromInline let weightBound: WeightBound<Element>?
     /// The queued items' total weight (`0` without a weight bound).
     package private(set) var queuedWeight = 0
-    private var queue = FIFO<Element>()
-    private var parked: [ParkedSender] = []
+    @usableFromInline var queue = FIFO<Element>()
+    @usableFromInline var parked: [ParkedSender] = []
     /// An emptied batch array kept for the next parked sender: parking moves the sender's array
     /// into the channel and hands this one back, so steady-state hand-overs allocate nothing.
     private var spare: [Element] = []
     // Continuations only (no ids, no tuples): this code runs unspecialized per batch, and every
     // generic type it touches costs a metadata lookup.
-    private var receivers: [Continuation] = []
+    @usableFromInline var receivers: [Continuation] = []
     /// Items ever handed to receivers: the sequence number of the next item out.
     package private(set) var dequeued = 0
 
@@ -146,7 +149,9 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     /// Items held by the channel, queued or parked.
     package var buffered: Int { queue.count + parked.reduce(0) { $0 + $1.items.count } }
-    package var waitingReceivers: Int { receivers.count }
+    @inlinable package var waitingReceivers: Int { receivers.count }
+    /// Items in the queue (parked senders' batches not counted).
+    @inlinable package var queuedCount: Int { queue.count }
     package var parkedSenders: Int { parked.count }
     package var isCancelled: Bool {
         if case .cancelled = phase { return true }
@@ -183,6 +188,28 @@ package struct ChannelStateMachine<Element, Continuation> {
         queue.append(contentsOf: batch[..<n])
         batch.removeFirst(n)
         return .suspendAndPark
+    }
+
+    /// What `sendOne` leaves its caller to do.
+    @usableFromInline
+    package enum SendOneAction {
+        /// The item was queued; no receiver waits.
+        case queued
+        /// The item was queued: resume this receiver, which takes it (and what else is queued).
+        case resumeReceiver(Continuation)
+        /// Not the simple case (the channel is full or not open, a sender is parked, a weight
+        /// bound applies): nothing was done; send it as a batch of one.
+        case useSend
+    }
+
+    /// Offers one item on the common path: the channel is open and has room, no sender is parked
+    /// ahead of it, and no weight bound applies. Compiled where the element type is concrete.
+    @inlinable
+    package mutating func sendOne(_ element: Element) -> SendOneAction {
+        guard case .open = phase, parked.isEmpty, weightBound == nil, queue.count < limit else { return .useSend }
+        queue.append(element)
+        if receivers.isEmpty { return .queued }
+        return .resumeReceiver(receivers.removeFirst())
     }
 
     package enum ParkAction {
@@ -379,6 +406,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 /// A bound on a channel's queued items by total weight (bytes, say), with the function that
 /// weighs an item. The function is called under the channel's lock: it must be cheap and must not
 /// block (`{ $0.count }`).
+@usableFromInline
 package struct WeightBound<Element>: Sendable {
     package let max: Int
     package let weigh: @Sendable (Element) -> Int

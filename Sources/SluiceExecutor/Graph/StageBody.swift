@@ -145,6 +145,9 @@ package protocol StageBody: Sendable {
 
     /// Builds this stage in front of `downstream`.
     func makeAsyncSink(_ downstream: AsyncSink<Output>, context: StageContext) -> AsyncSink<Input>
+    /// An asynchronous stage's per-item loop built for its concrete types (see
+    /// `AsyncChunkKernel`); `nil` (the default) runs it through `makeAsyncSink`.
+    func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>?
 }
 
 extension StageBody {
@@ -162,6 +165,13 @@ extension StageBody {
 
     package func erasedAsyncSink(_ downstream: Any, context: StageContext) -> Any {
         makeAsyncSink(downstream as! AsyncSink<Output>, context: context)
+    }
+
+    package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? { nil }
+
+    /// The body's asynchronous kernel (an `AsyncChunkKernel<Input, Output>`), if it has one.
+    package func erasedAsyncKernel(context: StageContext) -> Any? {
+        makeAsyncKernel(context: context)
     }
 }
 

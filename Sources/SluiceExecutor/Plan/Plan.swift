@@ -106,7 +106,9 @@ package struct Plan: Sendable {
         var upstream = sourceCapacity
         for i in segments.indices {
             let s = segments[i]
-            let perWorker = s.isSynchronous ? max(1, Plan.batchLimit(upstream) / s.workers) : (s.workers > 1 ? 1 : Plan.batchLimit(upstream))
+            // Workers share their input: each takes at most its share of the channel (an async
+            // stage's workers, at run time, a share of what is queued: see `SegmentWorker`).
+            let perWorker = max(1, Plan.batchLimit(upstream) / s.workers)
             // A weight-bounded stage takes one item at a time (a chunk's outputs would all be in hand).
             segments[i].takeLimit = s.nodes.last?.options.maxWeight != nil ? 1 : perWorker
             if s.nodes.count == 1, let timed = s.nodes[0].body as? any TimedStageBody {

@@ -16,9 +16,10 @@
 /// var out: [Int] = []
 /// queue.take(upTo: 5, into: &out)          // 2; out == [2, 3]
 /// ```
+@usableFromInline
 package struct FIFO<Element> {
-    private var storage: [Element] = []
-    private var head = 0
+    @usableFromInline var storage: [Element] = []
+    @usableFromInline var head = 0
 
     package init() {}
 
@@ -27,10 +28,10 @@ package struct FIFO<Element> {
         self.storage = storage
     }
 
-    package var count: Int { storage.count - head }
+    @inlinable package var count: Int { storage.count - head }
     package var isEmpty: Bool { head == storage.count }
 
-    package mutating func append(_ element: Element) { storage.append(element) }
+    @inlinable package mutating func append(_ element: Element) { storage.append(element) }
 
     package mutating func append(contentsOf elements: some Collection<Element>) {
         storage.append(contentsOf: elements)

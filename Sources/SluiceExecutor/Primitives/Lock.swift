@@ -19,12 +19,13 @@ import Darwin
 /// let count = Lock(0)
 /// count.withLock { $0 += 1 }
 /// ```
+@usableFromInline
 package final class Lock<Value>: @unchecked Sendable {
     // Sendable without checking, proven: `value` is read and written only inside `withLock`, while
     // `mutex` is held; values come in and go out as `sending` (as with `Mutex`), so no unguarded
     // reference escapes. The mutex lives at a fixed heap address for the object's whole life.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline var value: Value
 
     package init(_ initialValue: sending Value) {
         value = initialValue
@@ -40,17 +41,18 @@ package final class Lock<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
+    @inlinable
     package func withLock<Result, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E) -> sending Result {
         lock()
         defer { unlock() }
         return try body(&value)
     }
 
-    private func lock() {
+    @usableFromInline func lock() {
         pthread_mutex_lock(mutex)
     }
 
-    private func unlock() {
+    @usableFromInline func unlock() {
         pthread_mutex_unlock(mutex)
     }
 }

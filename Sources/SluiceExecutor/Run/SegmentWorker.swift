@@ -9,8 +9,9 @@ package enum WorkerInput<Element: Sendable>: Sendable {
 }
 
 /// The outputs a worker has produced but not handed over yet.
-final class Outbox<Element> {
-    var items: [Element] = []
+@usableFromInline
+package final class Outbox<Element> {
+    @usableFromInline var items: [Element] = []
     /// The chunk being processed (its first sequence number), and whether it holds the turn.
     var chunkStart = 0
     var hasTurn = false
@@ -157,6 +158,21 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 try kernel.finish(&outbox.items)
             }
         }
+        if probe == nil, segment.nodes.count == 1,
+           let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0])) as? AsyncChunkKernel<Input, Output> {
+            // One asynchronous stage with a kernel built for its concrete types.
+            // Unordered or single-worker: each output goes straight to the next stage, through
+            // the channel's send specialized for its element type. Ordered parallel: outputs
+            // collect in the outbox and leave in turn.
+            let handOver = AsyncHandOver(stop: slot.stop, direct: sequencer == nil ? output : nil, outbox: outbox, fullAt: segment.outboxLimit) {
+                try await flushFull(outbox)
+            }
+            return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
+                let start = ContinuousClock.now
+                try await kernel.process(&inbox, handOver)
+                return start.duration(to: .now)
+            } finish: {}
+        }
         let sink: AsyncSink<Input> = SinkComposer.async(
             segment.nodes,
             tail: AsyncSink(
@@ -292,7 +308,13 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         if let sequencer { try await sequencer.enterWindow() }
         // A fused source is read no further ahead than the output channel takes now (its slow
         // start): what leaves the source follows what the next stage asks for.
-        let limit = reader.channel == nil ? Swift.min(limit, handOverLimit) : limit
+        var limit = reader.channel == nil ? Swift.min(limit, handOverLimit) : limit
+        // The workers of a parallel async stage each take a share of what is queued: several
+        // items when many wait (fewer hand-overs), one when few do (an item never waits in one
+        // worker's chunk while another worker idles).
+        if let channel = reader.channel, segment.workers > 1, !segment.isSynchronous {
+            limit = Swift.min(limit, Swift.max(1, channel.queuedHint / segment.workers))
+        }
         switch try reader.tryRead(into: &inbox, limit: limit) {
         case .items(let first, _): return first
         case .end: return nil

@@ -1,0 +1,62 @@
+// An asynchronous stage's per-item loop, built where its element types are concrete, and the
+// non-generic pacing that decides when its outputs are handed over.
+
+/// Runs an asynchronous stage over a chunk of input, one item at a time.
+///
+/// Built by the stage's `@inlinable` constructor (`op.map` with an `async` closure), where the
+/// element types are concrete: the loop, the call to the user's closure and the append of each
+/// output are compiled for those types, with no generic look-ups per item. After each output,
+/// `AsyncHandOver` asks its pacer (plain, non-generic code) whether to hand the collected outputs
+/// over now; the hand-over itself runs once per batch.
+@usableFromInline
+package struct AsyncChunkKernel<Input, Output: Sendable>: Sendable {
+    /// Processes every item of the chunk (the caller empties it afterwards), giving each output
+    /// to the hand-over. An error leaves the outputs of the items before it in the outbox.
+    @usableFromInline package let process: @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void
+
+    @inlinable
+    package init(process: @escaping @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void) {
+        self.process = process
+    }
+}
+
+/// Where an asynchronous kernel puts its outputs.
+///
+/// In a single-worker or unordered stage each output goes to the next stage at once, through the
+/// channel's send specialized for the element type (`Channel.sendOne`): an async body may
+/// suspend for long on the next item, and an output held meanwhile would keep the next stage
+/// idle (stages run concurrently). In an ordered parallel stage outputs collect in the worker's
+/// outbox and leave in turn, a whole chunk or a full outbox at a time.
+@usableFromInline
+package final class AsyncHandOver<Output: Sendable> {
+    @usableFromInline let stop: StopSignal
+    /// The output channel, when outputs go straight to it.
+    @usableFromInline let direct: Channel<Output>?
+    @usableFromInline let outbox: Outbox<Output>
+    @usableFromInline let fullAt: Int
+    /// Hands a full outbox over, in turn.
+    @usableFromInline let flushFull: () async throws -> Void
+
+    init(stop: StopSignal, direct: Channel<Output>?, outbox: Outbox<Output>, fullAt: Int, flushFull: @escaping () async throws -> Void) {
+        self.stop = stop
+        self.direct = direct
+        self.outbox = outbox
+        self.fullAt = Swift.max(1, fullAt)
+        self.flushFull = flushFull
+    }
+
+    /// The stop signal is set: the worker must not start another item.
+    @inlinable
+    package var mustStop: Bool { stop.isSet }
+
+    /// One item's output.
+    @inlinable
+    package func append(_ output: Output) async throws {
+        if let direct {
+            try await direct.sendOne(output)
+            return
+        }
+        outbox.items.append(output)
+        if outbox.items.count >= fullAt { try await flushFull() }
+    }
+}
