@@ -363,10 +363,12 @@ func w6() async throws {
     let n = 200_000
     var expected = 0
     for x in 0..<n { expected &+= x &* 8 }
-    if ProcessInfo.processInfo.environment["W6_SLUICE_ONLY"] != nil {
-        // For profiling: the Sluice run alone.
+    if let only = ProcessInfo.processInfo.environment["W6_SLUICE_ONLY"] {
+        // For profiling: one Sluice run alone (`unordered`: workers(4) unordered on the middle stage).
+        let middle = op.map { (x: Int) async in await double(x) }
         let one = try await best("Sluice workers 1", expected: expected) {
-            try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) } | op.map { (x: Int) async in await double(x) }
+            try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) }
+                | (only == "unordered" ? middle.workers(4).unordered() : only == "ordered" ? middle.workers(4) : middle)
                 | op.map { (x: Int) async in await double(x) }).reduce(0, &+)
         }
         print("W6 Sluice workers 1 \(ms(one))")
@@ -401,6 +403,15 @@ func w6() async throws {
 func w7() async throws {
     let n = 100_000, width = 256
     let expected = (0..<n).reduce(0, +)
+    if ProcessInfo.processInfo.environment["W7_SLUICE_ONLY"] != nil {
+        let sluice = try await best("Sluice workers(256) unordered", expected: expected) {
+            try await (Pipeline(0..<n) | op.map { (x: Int) async throws -> Int in
+                try await Task.sleep(for: .microseconds(100)); return x
+            }.workers(width).unordered()).reduce(0, +)
+        }
+        print("W7 Sluice \(ms(sluice))")
+        return
+    }
     let group = try await best("task group", expected: expected) {
         try await withThrowingTaskGroup(of: Int.self) { g in
             var next = 0, sum = 0

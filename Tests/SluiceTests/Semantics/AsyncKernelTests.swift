@@ -1,0 +1,59 @@
+// An asynchronous `map` is built with a kernel compiled for its concrete types (its per-item loop
+// and its sends run without generic look-ups); the kernel keeps every promise of the generic path.
+import Testing
+@testable import Sluice
+import SluiceExecutor
+import SluiceTestSupport
+
+@Suite struct AsyncKernelTests {
+    private func hasAsyncKernel(_ flow: Flow<Int, Int>) -> Bool {
+        guard flow.nodes.count == 1 else { return false }
+        let context = StageContext(name: "s", path: nil, stop: StopSignal(), scope: WorkerScope(), meter: nil)
+        return flow.nodes[0].body.erasedAsyncKernel(context: context) != nil
+    }
+
+    /// Both front ends build the kernel; a synchronous `map` (fused, chunk kernel) does not need one.
+    @Test func bothSpellingsBuildTheKernel() {
+        let f: @Sendable (Int) async throws -> Int = { $0 + 1 }
+        #expect(hasAsyncKernel(op.map(f)))
+        #expect(hasAsyncKernel(Flow<Int, Int> { Map(f) }))
+        #expect(hasAsyncKernel(op.map(f).workers(4).unordered()))
+        #expect(!hasAsyncKernel(op.map { (x: Int) in x + 1 }))
+    }
+
+    /// A failure in the middle of a chunk: the outputs of the items before it still arrive, in
+    /// order, and the run throws the `StageFailure` naming the stage and the item.
+    @Test(arguments: [1, 4])
+    func aFailureKeepsThePrefix(workers: Int) async throws {
+        struct Boom: Error {}
+        let stage = op.map { (x: Int) async throws -> Int in
+            if x == 700 { throw Boom() }
+            return x * 2
+        }.named("double").workers(workers)
+        let collected = Recorder<Int>()
+        await #expect {
+            try await (Pipeline(0..<1_000) | stage).forEach { y in collected.record(y) }
+        } throws: { error in
+            guard let failure = error as? StageFailure else { return false }
+            return failure.stage == "double" && failure.item as? Int == 700 && failure.underlying is Boom
+        }
+        #expect(collected.all == (0..<700).map { $0 * 2 })
+    }
+
+    /// Once a run stops (here: `first()` has its item), the kernel starts no further item: a
+    /// stage whose items wait on a gate is not called again after the run returns.
+    @Test func noItemStartsAfterTheRunStops() async throws {
+        let calls = Counter()
+        let stage = op.map { (x: Int) async -> Int in
+            _ = calls.increment()
+            return x
+        }
+        let first = try await (Pipeline(0..<100_000) | stage).first()
+        #expect(first == 0)
+        let after = calls.value
+        #expect(after < 100_000)
+        // Nothing of the run is left running: the count does not move any more.
+        await Task.yield()
+        #expect(calls.value == after)
+    }
+}
