@@ -139,7 +139,7 @@ extension Kernels {
             let name = context.name
             return AsyncChunkKernel { input, outputs in
                 for x in input {
-                    if outputs.mustStop { throw CancellationError() }
+                    try outputs.beginItem()
                     let y: B
                     do {
                         y = try await f(x)

@@ -45,13 +45,29 @@ package final class AsyncHandOver<Output: Sendable> {
         self.flushFull = flushFull
     }
 
-    /// The stop signal is set: the worker must not start another item.
+    /// The items started and outputs made since the last call.
+    func takeCounts() -> (started: Int, produced: Int) {
+        defer { started = 0; produced = 0 }
+        return (started, produced)
+    }
+
+    /// Items the kernel started, and outputs it made, since the worker last looked (a measured
+    /// run counts them per chunk).
+    @usableFromInline var started = 0
+    @usableFromInline var produced = 0
+
+    /// Call before each item: throws `CancellationError` once the worker must stop, so no item
+    /// starts after that.
     @inlinable
-    package var mustStop: Bool { stop.isSet }
+    package func beginItem() throws {
+        if stop.isSet { throw CancellationError() }
+        started &+= 1
+    }
 
     /// One item's output.
     @inlinable
     package func append(_ output: Output) async throws {
+        produced &+= 1
         if let direct {
             try await direct.sendOne(output)
             return

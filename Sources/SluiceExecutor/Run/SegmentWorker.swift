@@ -158,7 +158,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 try kernel.finish(&outbox.items)
             }
         }
-        if probe == nil, segment.nodes.count == 1,
+        if segment.nodes.count == 1, probe == nil || !segment.nodes[0].body.carriesFailures,
            let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0])) as? AsyncChunkKernel<Input, Output> {
             // One asynchronous stage with a kernel built for its concrete types.
             // Unordered or single-worker: each output goes straight to the next stage, through
@@ -167,9 +167,29 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             let handOver = AsyncHandOver(stop: slot.stop, direct: sequencer == nil ? output : nil, outbox: outbox, fullAt: segment.outboxLimit) {
                 try await flushFull(outbox)
             }
+            guard let probe else {
+                return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
+                    let start = ContinuousClock.now
+                    try await kernel.process(&inbox, handOver)
+                    return start.duration(to: .now)
+                } finish: {}
+            }
+            // A measured run: the stage's inputs, outputs, failures and busy time, per chunk.
+            let counters = probe.stages[0]
             return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
-                let start = ContinuousClock.now
-                try await kernel.process(&inbox, handOver)
+                let start = probe.startBusy()
+                defer {
+                    let (started, produced) = handOver.takeCounts()
+                    counters.countInputs(started)
+                    probe.countOutputs(produced)
+                    probe.endBusy(since: start)
+                }
+                do {
+                    try await kernel.process(&inbox, handOver)
+                } catch {
+                    probe.sawError(error, in: counters)
+                    throw error
+                }
                 return start.duration(to: .now)
             } finish: {}
         }

@@ -56,4 +56,20 @@ import SluiceTestSupport
         await Task.yield()
         #expect(calls.value == after)
     }
+
+    /// A measured run counts the kernel's inputs, outputs, failure and busy time, as the generic
+    /// path does: the failing item entered the stage, its output never left.
+    @Test func aMeasuredRunCountsTheKernelsItems() async throws {
+        struct Boom: Error {}
+        let metrics = PipelineMetrics()
+        let p = Pipeline(0..<10) | op.map { (x: Int) async throws -> Int in
+            if x == 5 { throw Boom() }
+            return x
+        }.named("second")
+        await #expect(throws: StageFailure.self) { try await p.metrics(metrics).collect() }
+        let s = metrics.snapshot()
+        #expect(s["second"]!.failures == 1)
+        #expect(s["second"]!.inputs == 6 && s["second"]!.outputs == 5)
+        #expect(s["second"]!.busy > .zero)
+    }
 }
