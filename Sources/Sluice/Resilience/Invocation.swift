@@ -38,9 +38,13 @@ package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
     package let wrap: @Sendable (Input, Invocation, Next) async throws -> [Output]
     /// What the layer is, for diagrams: `around`, `retry ×3`, `timeout 2 seconds`.
     package var name: String
+    /// The layer returns what `next` returned (retry, timeout), never other outputs: a `map`
+    /// with only such layers still makes exactly one output per item (and can run its kernel).
+    package var keepsOutputs: Bool
 
-    package init(name: String = "around", _ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
+    package init(name: String = "around", keepsOutputs: Bool = false, _ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
         self.wrap = wrap
         self.name = name
+        self.keepsOutputs = keepsOutputs
     }
 }

@@ -69,6 +69,56 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             })
     }
 
+    /// A policy-wrapped asynchronous `map` (not on the railway, layers that keep its one output
+    /// per item) runs the map's kernel, compiled for its types, around the per-item function
+    /// below: the layers and observers as on the generic path, without the collecting sink.
+    package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? {
+        guard railway == nil, layers.allSatisfy(\.keepsOutputs),
+              let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
+        else { return nil }
+        let name = context.name, stop = context.stop, meter = context.meter
+        let report = Reporter(stage: name, observers: observers, meter: meter)
+        let call = chain(innermost: { x, invocation in
+            invocation.attempts += 1
+            invocation.bodyFailure = nil
+            do {
+                return [try await f(x)]
+            } catch let cancellation as CancellationError {
+                throw cancellation
+            } catch {
+                // Layers and predicates see the error the stage's closure threw.
+                invocation.bodyFailure = StageFailure(stage: name, item: x, underlying: error)
+                throw error
+            }
+        })
+        return maker.make(context, { x in
+            let invocation = Invocation(stage: name, stop: stop, onRetry: report.onRetry(item: x), meter: meter)
+            let start = await report.started(x)
+            do {
+                let outputs = try await call(x, invocation)
+                await report.succeeded(x, outputs: outputs, since: start, attempts: invocation.attempts)
+                return outputs[0]
+            } catch let cancellation as CancellationError {
+                await report.cancelled(x, since: start)
+                throw cancellation
+            } catch {
+                let failure = StageFailure(error, item: x, invocation: invocation)
+                await report.failed(x, failure, since: start)
+                throw failure
+            }
+        }, wrapsErrors: false)
+    }
+
+    /// `innermost` (one attempt of the stage's closure) wrapped in every layer, innermost first.
+    private func chain(innermost: @escaping @Sendable (Input, Invocation) async throws -> [Output]) -> @Sendable (Input, Invocation) async throws -> [Output] {
+        var call = innermost
+        for layer in layers {
+            let next = call
+            call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
+        }
+        return call
+    }
+
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.
     private func chain(body: AsyncSink<Input>, collected: Box<[Output]>) -> (Input, Invocation) async throws -> [Output] {
         let railway = self.railway

@@ -49,7 +49,7 @@ enum RetryLayer {
     static func make<Input, Output, C: Clock<Duration>>(
         _ policy: RetryPolicy, clock: C, when shouldRetry: @escaping @Sendable (any Error) -> Bool
     ) -> InvocationLayer<Input, Output> {
-        InvocationLayer(name: "retry ×\(policy.maxAttempts)") { x, invocation, next in
+        InvocationLayer(name: "retry ×\(policy.maxAttempts)", keepsOutputs: true) { x, invocation, next in
             var attempt = 1
             while true {
                 do {

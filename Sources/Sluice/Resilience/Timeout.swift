@@ -47,7 +47,7 @@ extension Duration {
 /// cancelled, and the group waits for it before returning.
 enum TimeoutLayer {
     static func make<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
-        InvocationLayer(name: "timeout \(limit)") { x, _, next in
+        InvocationLayer(name: "timeout \(limit)", keepsOutputs: true) { x, _, next in
             try await withoutActuallyEscaping(next) { next in
                 // `next` is not Sendable: it closes over the worker's state (the inner body, the
                 // outputs it collects). Safe to transfer: after `addTask` this task only awaits the

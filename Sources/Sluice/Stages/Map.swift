@@ -30,7 +30,7 @@ extension op {
     /// - Returns: A one-stage flow of kind `map`.
     @inlinable
     public static func map<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, B> {
-        asyncMapFlow(transform, kernel: Kernels.asyncMap(transform))
+        asyncMapFlow(transform, kernel: Kernels.asyncMap())
     }
 }
 
@@ -81,18 +81,21 @@ package struct MapBody<A: Sendable, B: Sendable>: StageBody {
     /// The chunk kernel, built where `A` and `B` are concrete (sync closures only).
     package var kernel: (@Sendable (StageContext) -> ChunkKernel<A, B>)?
 
-    /// The asynchronous kernel, built where `A` and `B` are concrete (async closures only).
-    package var asyncKernel: (@Sendable (StageContext) -> AsyncChunkKernel<A, B>)?
+    /// Builds the asynchronous kernel around a per-item function (the stage's closure, or the
+    /// closure inside its policies: see `PolicyBody`); compiled where `A` and `B` are concrete
+    /// (async closures only).
+    package var asyncKernel: AsyncKernelMaker<A, B>?
 
     package init(transform: Transform<A, B>, kernel: (@Sendable (StageContext) -> ChunkKernel<A, B>)? = nil,
-                 asyncKernel: (@Sendable (StageContext) -> AsyncChunkKernel<A, B>)? = nil) {
+                 asyncKernel: AsyncKernelMaker<A, B>? = nil) {
         self.transform = transform
         self.kernel = kernel
         self.asyncKernel = asyncKernel
     }
 
     package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<A, B>? {
-        asyncKernel?(context)
+        guard let asyncKernel, case .async(let f) = transform else { return nil }
+        return asyncKernel.make(context, f, wrapsErrors: true)
     }
 
     package var isFusible: Bool { transform.isSync }
@@ -131,11 +134,29 @@ extension Kernels {
     }
 }
 
-extension Kernels {
-    /// The asynchronous `map` kernel, specialized where it is built.
+/// Builds an asynchronous `map` kernel around a per-item function. Made by `Kernels.asyncMap`
+/// where the element types are concrete, so the kernel's loop and sends are compiled for them.
+@usableFromInline
+package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
+    /// - Parameters: the worker's context; the per-item function; whether an error it throws is
+    ///   wrapped in a `StageFailure` for the stage and the item (`false`: it already is one).
+    @usableFromInline let make: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>
+
     @inlinable
-    package static func asyncMap<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) async throws -> B) -> @Sendable (StageContext) -> AsyncChunkKernel<A, B> {
-        { context in
+    init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>) {
+        self.make = make
+    }
+
+    func make(_ context: StageContext, _ f: @escaping @Sendable (A) async throws -> B, wrapsErrors: Bool) -> AsyncChunkKernel<A, B> {
+        make(context, f, wrapsErrors)
+    }
+}
+
+extension Kernels {
+    /// The asynchronous `map` kernel maker, specialized where it is built.
+    @inlinable
+    package static func asyncMap<A: Sendable, B: Sendable>() -> AsyncKernelMaker<A, B> {
+        AsyncKernelMaker { context, f, wrapsErrors in
             let name = context.name
             return AsyncChunkKernel { input, outputs in
                 for x in input {
@@ -144,7 +165,7 @@ extension Kernels {
                     do {
                         y = try await f(x)
                     } catch {
-                        throw StageFailure.wrap(error, stage: name, item: x)
+                        throw wrapsErrors ? StageFailure.wrap(error, stage: name, item: x) : error
                     }
                     try await outputs.append(y)
                 }
@@ -155,7 +176,7 @@ extension Kernels {
 
 /// A one-stage asynchronous `map` flow with its specialized kernel.
 @usableFromInline
-package func asyncMapFlow<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) async throws -> B, kernel: @escaping @Sendable (StageContext) -> AsyncChunkKernel<A, B>) -> Flow<A, B> {
+package func asyncMapFlow<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) async throws -> B, kernel: AsyncKernelMaker<A, B>) -> Flow<A, B> {
     Flow(StageNode(kind: .map, body: MapBody(transform: .async(f), asyncKernel: kernel)))
 }
 

@@ -159,7 +159,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             }
         }
         if segment.nodes.count == 1, probe == nil || !segment.nodes[0].body.carriesFailures,
-           let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0])) as? AsyncChunkKernel<Input, Output> {
+           let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0], meter: probe?.stages[0])) as? AsyncChunkKernel<Input, Output> {
             // One asynchronous stage with a kernel built for its concrete types.
             // Unordered or single-worker: each output goes straight to the next stage, through
             // the channel's send specialized for its element type. Ordered parallel: outputs
