@@ -441,6 +441,13 @@ func w8() async throws {
         Pipeline(0..<n) | op.map { (x: Int) async in await double(x) } | middle | op.map { (x: Int) async in await double(x) }
     }
     let stage = op.map { (x: Int) async in await double(x) }
+    if let only = ProcessInfo.processInfo.environment["W8_ONLY"] {
+        // For profiling: one policy alone.
+        let policy = only == "retry" ? stage.retry(.attempts(3)) : only == "timeout" ? stage.timeout(.seconds(60)) : stage.observe { _ in }
+        let t = try await best(only, expected: expected) { try await pipeline(policy).reduce(0, &+) }
+        print("W8 \(only) \(ms(t))")
+        return
+    }
     let plain = try await best("plain", expected: expected) { try await pipeline(stage).reduce(0, &+) }
     let timeout = try await best("timeout", expected: expected) { try await pipeline(stage.timeout(.seconds(60))).reduce(0, &+) }
     let retry = try await best("retry", expected: expected) { try await pipeline(stage.retry(.attempts(3))).reduce(0, &+) }

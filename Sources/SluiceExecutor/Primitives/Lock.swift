@@ -31,19 +31,7 @@ package final class Lock<Value>: @unchecked Sendable {
         value = initialValue
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
-        // Adaptive (glibc): a contended lock spins briefly before it sleeps in the kernel. The
-        // sections it guards are a few hundred instructions, so a waiter usually gets the lock
-        // while spinning; without it, a parallel stage's workers taking from one channel spent a
-        // third of their time in futex calls (W6 with workers(4), perf).
-        #if canImport(Glibc)
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
-        let status = pthread_mutex_init(mutex, &attributes)
-        pthread_mutexattr_destroy(&attributes)
-        #else
         let status = pthread_mutex_init(mutex, nil)
-        #endif
         precondition(status == 0, "pthread_mutex_init failed: \(status)")
     }
 
