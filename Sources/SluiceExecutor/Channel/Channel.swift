@@ -144,6 +144,7 @@ package final class Channel<Element: Sendable>: Sendable {
 
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer` without waiting. Throws the
     /// stream's failure once every item before it was taken.
+    @usableFromInline
     package func tryReceive(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
         let (action, inForce) = state.withLock { machine in
             let action = machine.receive(into: &buffer, limit: limit)
@@ -164,6 +165,22 @@ package final class Channel<Element: Sendable>: Sendable {
         case .throwCancellation:
             throw CancellationError()
         }
+    }
+
+    /// `tryReceive`, with its common path (items queued, nothing else going on) compiled where
+    /// the element type is concrete: called from an asynchronous stage's kernel, the lock is held
+    /// for a few instructions rather than for generic code (a long critical section made the
+    /// producer's `sendOne` wait on the lock in the kernel, W8).
+    @inlinable
+    package func tryReceiveSpecialized(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
+        let taken: (first: Int, count: Int, limit: Int)? = state.withLock { machine in
+            guard let (first, count) = machine.receiveQueued(into: &buffer, limit: limit) else { return nil }
+            mirror(machine)
+            return (first, count, machine.limit)
+        }
+        guard let taken else { return try tryReceive(into: &buffer, limit: limit) }
+        if taken.limit != hints.limit.load(ordering: .relaxed) { hints.limit.store(taken.limit, ordering: .relaxed) }
+        return .items(first: taken.first, count: taken.count)
     }
 
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer`, suspending until at least one is
@@ -273,6 +290,7 @@ package final class ChannelHints: Sendable {
 }
 
 /// The outcome of a non-waiting receive.
+@usableFromInline
 package enum ReceiveResult: Equatable, Sendable {
     case items(first: Int, count: Int)
     case empty

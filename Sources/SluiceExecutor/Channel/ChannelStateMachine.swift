@@ -68,7 +68,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     // generic type it touches costs a metadata lookup.
     @usableFromInline var receivers: [Continuation] = []
     /// Items ever handed to receivers: the sequence number of the next item out.
-    package private(set) var dequeued = 0
+    @usableFromInline package private(set) var dequeued = 0
 
     /// - Parameters:
     ///   - capacity: the most items queued (`0`: a rendezvous, `Int.max`: unbounded).
@@ -153,7 +153,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// Items in the queue (parked senders' batches not counted).
     @inlinable package var queuedCount: Int { queue.count }
     package var parkedSenders: Int { parked.count }
-    package var isCancelled: Bool {
+    @inlinable package var isCancelled: Bool {
         if case .cancelled = phase { return true }
         return false
     }
@@ -312,6 +312,24 @@ package struct ChannelStateMachine<Element, Continuation> {
         case resumeReceiver(Continuation)
         /// The receiver is registered and stays suspended until an event returns it.
         case none
+    }
+
+    /// `receive` on its common path: items are queued, no sender is parked, no other receiver
+    /// waits and no weight bound applies; takes up to `limit` of them. `nil` (nothing done)
+    /// otherwise. Compiled where the element type is concrete.
+    @inlinable
+    package mutating func receiveQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int)? {
+        guard weightBound == nil, parked.isEmpty, receivers.isEmpty, !queue.isEmpty, !isCancelled else { return nil }
+        let first = dequeued
+        let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
+        noteTaken(taken)
+        return (first, taken)
+    }
+
+    @usableFromInline
+    mutating func noteTaken(_ taken: Int) {
+        dequeued += taken
+        grow(taken: taken)
     }
 
     /// Registers a suspended receiver (after `receive` said `suspendAndWait`).

@@ -9,14 +9,18 @@
 /// `AsyncHandOver` asks its pacer (plain, non-generic code) whether to hand the collected outputs
 /// over now; the hand-over itself runs once per batch.
 @usableFromInline
-package struct AsyncChunkKernel<Input, Output: Sendable>: Sendable {
+package struct AsyncChunkKernel<Input: Sendable, Output: Sendable>: Sendable {
     /// Processes every item of the chunk (the caller empties it afterwards), giving each output
     /// to the hand-over. An error leaves the outputs of the items before it in the outbox.
     @usableFromInline package let process: @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void
+    /// The worker's non-waiting receive from its input channel, compiled for `Input`
+    /// (`Channel.tryReceiveSpecialized`).
+    @usableFromInline package let receive: @Sendable (Channel<Input>, inout [Input], Int) throws -> ReceiveResult
 
     @inlinable
     package init(process: @escaping @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void) {
         self.process = process
+        self.receive = { channel, buffer, limit in try channel.tryReceiveSpecialized(into: &buffer, limit: limit) }
     }
 }
 

@@ -29,7 +29,7 @@ package struct FIFO<Element> {
     }
 
     @inlinable package var count: Int { storage.count - head }
-    package var isEmpty: Bool { head == storage.count }
+    @inlinable package var isEmpty: Bool { head == storage.count }
 
     @inlinable package mutating func append(_ element: Element) { storage.append(element) }
 
@@ -46,7 +46,7 @@ package struct FIFO<Element> {
     }
 
     /// Moves up to `limit` items, oldest first, onto the end of `buffer`. Returns how many moved.
-    @discardableResult
+    @discardableResult @inlinable
     package mutating func take(upTo limit: Int, into buffer: inout [Element]) -> Int {
         let n = Swift.min(limit, count)
         if n == 0 { return 0 }
@@ -100,7 +100,8 @@ package struct FIFO<Element> {
 
     /// Moves the read index past `n` taken items; drops the consumed prefix when the queue is
     /// empty, or when it is large and at least half the array (amortised O(1) per item).
-    private mutating func dropTaken(_ n: Int) {
+    @inlinable
+    mutating func dropTaken(_ n: Int) {
         head += n
         if head == storage.count {
             storage.removeAll(keepingCapacity: true)

@@ -161,6 +161,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         if segment.nodes.count == 1, probe == nil || !segment.nodes[0].body.carriesFailures,
            let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0], meter: probe?.stages[0])) as? AsyncChunkKernel<Input, Output> {
             // One asynchronous stage with a kernel built for its concrete types.
+            reader.receiveSpecialized = kernel.receive
             // Unordered or single-worker: each output goes straight to the next stage, through
             // the channel's send specialized for its element type. Ordered parallel: outputs
             // collect in the outbox and leave in turn.
@@ -376,6 +377,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     /// Reads from a channel or straight from a synchronous source.
     struct Reader {
         var channel: Channel<Input>?
+        /// The channel's non-waiting receive compiled for `Input` (an async kernel's), if any.
+        var receiveSpecialized: (@Sendable (Channel<Input>, inout [Input], Int) throws -> ReceiveResult)?
         var read: ((inout [Input], Int) throws -> Bool)?
         let stop: StopSignal
         var exhausted = false
@@ -403,7 +406,10 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         }
 
         mutating func tryRead(into buffer: inout [Input], limit: Int) throws -> ReceiveResult {
-            if let channel { return try channel.tryReceive(into: &buffer, limit: limit) }
+            if let channel {
+                if let receiveSpecialized { return try receiveSpecialized(channel, &buffer, limit) }
+                return try channel.tryReceive(into: &buffer, limit: limit)
+            }
             if let failure = pendingFailure { throw failure }
             if exhausted { return .end }
             // The source is never read once the worker must stop.
