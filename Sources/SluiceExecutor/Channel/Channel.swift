@@ -173,13 +173,14 @@ package final class Channel<Element: Sendable>: Sendable {
     /// producer's `sendOne` wait on the lock in the kernel, W8).
     @inlinable
     package func tryReceiveSpecialized(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
-        let taken: (first: Int, count: Int, limit: Int)? = state.withLock { machine in
-            guard let (first, count) = machine.receiveQueued(into: &buffer, limit: limit) else { return nil }
+        let taken: (first: Int, count: Int, limit: Int, wake: UnsafeContinuation<Void, Never>?)? = state.withLock { machine in
+            guard let (first, count, wake) = machine.receiveQueued(into: &buffer, limit: limit) else { return nil }
             mirror(machine)
-            return (first, count, machine.limit)
+            return (first, count, machine.limit, wake)
         }
         guard let taken else { return try tryReceive(into: &buffer, limit: limit) }
         if taken.limit != hints.limit.load(ordering: .relaxed) { hints.limit.store(taken.limit, ordering: .relaxed) }
+        taken.wake?.resume()
         return .items(first: taken.first, count: taken.count)
     }
 

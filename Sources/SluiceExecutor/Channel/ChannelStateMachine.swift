@@ -314,16 +314,18 @@ package struct ChannelStateMachine<Element, Continuation> {
         case none
     }
 
-    /// `receive` on its common path: items are queued, no sender is parked, no other receiver
-    /// waits and no weight bound applies; takes up to `limit` of them. `nil` (nothing done)
-    /// otherwise. Compiled where the element type is concrete.
+    /// `receive` on its common path: items are queued, no sender is parked and no weight bound
+    /// applies; takes up to `limit` of them. `nil` (nothing done) otherwise. When items are left
+    /// and other receivers wait, returns one to resume (it passes the word on in turn). Compiled
+    /// where the element type is concrete.
     @inlinable
-    package mutating func receiveQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int)? {
-        guard weightBound == nil, parked.isEmpty, receivers.isEmpty, !queue.isEmpty, !isCancelled else { return nil }
+    package mutating func receiveQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int, wake: Continuation?)? {
+        guard weightBound == nil, parked.isEmpty, !queue.isEmpty, !isCancelled else { return nil }
         let first = dequeued
         let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
         noteTaken(taken)
-        return (first, taken)
+        let wake = receivers.isEmpty || queue.isEmpty ? nil : receivers.removeFirst()
+        return (first, taken, wake)
     }
 
     @usableFromInline
