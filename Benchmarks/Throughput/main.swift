@@ -434,7 +434,7 @@ func w7() async throws {
 
 /// W8: W6's middle stage with each policy.
 func w8() async throws {
-    let n = 100_000
+    let n = ProcessInfo.processInfo.environment["W8_N"].flatMap(Int.init) ?? 100_000
     var expected = 0
     for x in 0..<n { expected &+= x &* 8 }
     func pipeline(_ middle: Flow<Int, Int>) -> Pipeline<Int> {
@@ -443,7 +443,8 @@ func w8() async throws {
     let stage = op.map { (x: Int) async in await double(x) }
     if let only = ProcessInfo.processInfo.environment["W8_ONLY"] {
         // For profiling: one policy alone.
-        let policy = only == "retry" ? stage.retry(.attempts(3)) : only == "timeout" ? stage.timeout(.seconds(60)) : stage.observe { _ in }
+        let policy = only == "retry" ? stage.retry(.attempts(3)) : only == "timeout" ? stage.timeout(.seconds(60))
+            : only == "plain" ? stage : stage.observe { _ in }
         let t = try await best(only, expected: expected) { try await pipeline(policy).reduce(0, &+) }
         print("W8 \(only) \(ms(t))")
         return

@@ -42,9 +42,21 @@ package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
     /// with only such layers still makes exactly one output per item (and can run its kernel).
     package var keepsOutputs: Bool
 
-    package init(name: String = "around", keepsOutputs: Bool = false, _ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
+    /// Makes the layer one worker uses, with state of its own (a timeout's watchdog), or `nil`:
+    /// every worker shares `wrap`.
+    package var perWorker: (@Sendable (WorkerScope) -> InvocationLayer<Input, Output>)?
+
+    package init(name: String = "around", keepsOutputs: Bool = false,
+                 perWorker: (@Sendable (WorkerScope) -> InvocationLayer<Input, Output>)? = nil,
+                 _ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
         self.wrap = wrap
         self.name = name
         self.keepsOutputs = keepsOutputs
+        self.perWorker = perWorker
+    }
+
+    /// The layer as the worker owning `scope` runs it.
+    package func bound(to scope: WorkerScope) -> InvocationLayer<Input, Output> {
+        perWorker?(scope) ?? self
     }
 }

@@ -33,7 +33,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         let body = inner.erasedAsyncSink(
             AsyncSink<Output>(push: { collected.value.append($0) }, finish: {}), context: context) as! AsyncSink<Input>
         let railway = self.railway
-        let call = chain(body: body, collected: collected)
+        let call = chain(body: body, collected: collected, layers: layers.map { $0.bound(to: context.scope) })
         let report = Reporter(stage: context.name, observers: observers, meter: context.meter)
         let name = context.name, stop = context.stop, push = downstream.push, meter = context.meter
 
@@ -78,7 +78,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         else { return nil }
         let name = context.name, stop = context.stop, meter = context.meter
         let report = Reporter(stage: name, observers: observers, meter: meter)
-        let call = chain(innermost: { x, invocation in
+        let call = chain(layers: layers.map { $0.bound(to: context.scope) }, innermost: { x, invocation in
             invocation.attempts += 1
             invocation.bodyFailure = nil
             do {
@@ -110,7 +110,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     }
 
     /// `innermost` (one attempt of the stage's closure) wrapped in every layer, innermost first.
-    private func chain(innermost: @escaping @Sendable (Input, Invocation) async throws -> [Output]) -> @Sendable (Input, Invocation) async throws -> [Output] {
+    private func chain(layers: [InvocationLayer<Input, Output>], innermost: @escaping @Sendable (Input, Invocation) async throws -> [Output]) -> @Sendable (Input, Invocation) async throws -> [Output] {
         var call = innermost
         for layer in layers {
             let next = call
@@ -120,7 +120,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     }
 
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.
-    private func chain(body: AsyncSink<Input>, collected: Box<[Output]>) -> (Input, Invocation) async throws -> [Output] {
+    private func chain(body: AsyncSink<Input>, collected: Box<[Output]>, layers: [InvocationLayer<Input, Output>]) -> (Input, Invocation) async throws -> [Output] {
         let railway = self.railway
         var call: (Input, Invocation) async throws -> [Output] = { x, invocation in
             invocation.attempts += 1

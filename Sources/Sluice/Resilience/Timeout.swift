@@ -1,5 +1,6 @@
 // `.timeout(...)`: a time limit on the stage's work for one item, measured on an injectable clock.
 import SluiceExecutor
+import Synchronization
 
 extension FlowComponent {
     /// Limits the stage's work on each item to `limit`, measured on `clock`.
@@ -36,6 +37,162 @@ extension FlowComponent {
     }
 }
 
+/// The time limit, as a layer. Each worker has a watchdog, a task beside it that sleeps until
+/// the deadline of the item in hand: the item's work runs in a child task, and the worker waits
+/// for whichever comes first, the work's end or the watchdog. So no task sleeps per item (a
+/// sleep cancelled early stays registered with the clock until its deadline: memory grew with
+/// the item count), and the watchdog wakes at most once per `limit` for an item that is already
+/// done. A worker that does not run companion tasks (a stage inside `partitioned(by:)`, a timed
+/// stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
+enum TimeoutLayer {
+    static func make<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
+        let fallback = racingSleep(limit, clock: clock) as InvocationLayer<Input, Output>
+        return InvocationLayer(name: "timeout \(limit)", keepsOutputs: true, perWorker: { scope in
+            let watchdog = Watchdog(clock: clock)
+            scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
+            return InvocationLayer(name: "timeout \(limit)", keepsOutputs: true) { x, invocation, next in
+                guard watchdog.isStarted else { return try await fallback.wrap(x, invocation, next) }
+                return try await withoutActuallyEscaping(next) { next in
+                    // `next` is not Sendable (see `racingSleep`): it runs in the child task while
+                    // this task only waits for the group, which returns after the child ended.
+                    let work = UnsafeTransfer(next)
+                    return try await watchdog.limit(limit) { try await work.value(x) }
+                }
+            }
+        }, fallback.wrap)
+    }
+}
+
+/// One worker's deadline keeper (see `TimeoutLayer`). The worker arms it with the deadline of the
+/// item in hand and waits; `run`, a task beside the worker, sleeps until that deadline and, if the
+/// item is still in hand then, tells the worker it timed out.
+final class Watchdog<C: Clock<Duration>>: Sendable {
+    private struct State {
+        /// The item in hand (a serial number), its deadline, and the worker waiting for it.
+        var item = 0
+        var deadline: C.Instant?
+        var worker: UnsafeContinuation<Void, Never>?
+        /// The item's work ended, or the watchdog fired: the worker goes on.
+        var settled = false
+        var fired = false
+        /// The watchdog, idle (no item in hand), waiting to be armed.
+        var idle: UnsafeContinuation<Void, Never>?
+        var stopped = false
+    }
+
+    private let clock: C
+    private let state = Lock(State())
+    private let started = Atomic<Bool>(false)
+
+    init(clock: C) {
+        self.clock = clock
+    }
+
+    /// The worker is about to start `run` beside it.
+    func markStarted() { started.store(true, ordering: .relaxed) }
+    /// Whether the worker runs the watchdog (set before its first item).
+    var isStarted: Bool { started.load(ordering: .relaxed) }
+
+    /// Runs `work` in a child task with `limit` to do it; throws `TimeoutError` when the limit
+    /// passes first (the work is cancelled, and awaited, before this returns).
+    func limit<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let deadline = clock.now.advanced(by: Swift.min(limit, .longestWait))
+        let wake = state.withLock { s -> UnsafeContinuation<Void, Never>? in
+            s.item &+= 1
+            s.deadline = deadline
+            s.settled = false
+            s.fired = false
+            defer { s.idle = nil }
+            return s.idle
+        }
+        wake?.resume()
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask {
+                defer { self.settle() }
+                return try await work()
+            }
+            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.settled { return true }
+                    s.worker = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+            let fired = state.withLock { s in
+                s.deadline = nil
+                return s.fired
+            }
+            if fired {
+                group.cancelAll()
+                while (try? await group.next()) != nil {}
+                throw TimeoutError(limit: limit)
+            }
+            return try await group.next()!
+        }
+    }
+
+    /// The item's work ended: wake the worker if it waits.
+    private func settle() {
+        let worker = state.withLock { s -> UnsafeContinuation<Void, Never>? in
+            if s.settled { return nil }
+            s.settled = true
+            defer { s.worker = nil }
+            return s.worker
+        }
+        worker?.resume()
+    }
+
+    /// The watchdog's loop, until its task is cancelled (the worker's work ended).
+    func run() async {
+        await withTaskCancellationHandler {
+            while true {
+                // The item in hand and its deadline; without one, wait to be armed.
+                let armed = state.withLock { s -> (item: Int, deadline: C.Instant)?? in
+                    if s.stopped { return .some(nil) }
+                    if let d = s.deadline, !s.settled { return .some((s.item, d)) }
+                    return nil
+                }
+                guard let armed else {
+                    await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                        let parked = state.withLock { s -> Bool in
+                            if s.stopped || (s.deadline != nil && !s.settled) { return false }
+                            s.idle = c
+                            return true
+                        }
+                        if !parked { c.resume() }
+                    }
+                    continue
+                }
+                guard let armed else { return }   // stopped
+                do {
+                    try await clock.sleep(until: armed.deadline, tolerance: nil)
+                } catch {
+                    return   // cancelled: the worker's work ended
+                }
+                let worker = state.withLock { s -> UnsafeContinuation<Void, Never>? in
+                    guard s.item == armed.item, !s.settled else { return nil }
+                    s.settled = true
+                    s.fired = true
+                    defer { s.worker = nil }
+                    return s.worker
+                }
+                worker?.resume()
+            }
+        } onCancel: {
+            let idle = state.withLock { s -> UnsafeContinuation<Void, Never>? in
+                s.stopped = true
+                defer { s.idle = nil }
+                return s.idle
+            }
+            idle?.resume()
+        }
+    }
+}
+
+extension FlowComponent {
+}
+
 extension Duration {
     /// The longest single wait Sluice asks a clock for: `.seconds(Int64.max / 2)`, about 146 billion
     /// years. `ContinuousClock` traps on a deadline past `Int64.max` seconds, so a longer timeout or
@@ -43,10 +200,10 @@ extension Duration {
     static var longestWait: Duration { .seconds(Int64.max / 2) }
 }
 
-/// The time limit, as a layer: `next` races a sleep on the clock in a task group; the loser is
-/// cancelled, and the group waits for it before returning.
-enum TimeoutLayer {
-    static func make<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
+extension TimeoutLayer {
+    /// The time limit for a worker without a watchdog: `next` races a sleep on the clock in a task
+    /// group; the loser is cancelled, and the group waits for it before returning.
+    static func racingSleep<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
         InvocationLayer(name: "timeout \(limit)", keepsOutputs: true) { x, _, next in
             try await withoutActuallyEscaping(next) { next in
                 // `next` is not Sendable: it closes over the worker's state (the inner body, the

@@ -112,6 +112,33 @@ package final class WorkerScope {
 
     package init() {}
 
+    /// Tasks that run beside the worker's work for its whole life, cancelled when the work ends
+    /// (a timeout's watchdog). Registered while the worker builds its stages; started only by
+    /// workers that run companions (the plain segment worker), so a body must not rely on one
+    /// before its `starting` was called.
+    package private(set) var companions: [(starting: () -> Void, body: @Sendable () async -> Void)] = []
+
+    /// Registers a companion task; `starting` is called, in the worker's task, right before the
+    /// worker starts it (and before the worker takes its first item).
+    package func runBeside(starting: @escaping () -> Void, _ body: @escaping @Sendable () async -> Void) {
+        companions.append((starting, body))
+    }
+
+    /// Runs `work` with the companions beside it as child tasks, cancelled when `work` returns.
+    package func withCompanions<R: Sendable>(_ work: () async -> R) async -> R {
+        if companions.isEmpty { return await work() }
+        let companions = self.companions
+        return await withTaskGroup(of: Void.self) { group in
+            for companion in companions {
+                companion.starting()
+                group.addTask(operation: companion.body)
+            }
+            let result = await work()
+            group.cancelAll()
+            return result
+        }
+    }
+
     package func onStart(_ body: @escaping () async throws -> Void) { starts.append(body) }
     package func onExit(_ body: @escaping () async -> Void) { exits.append(body) }
 

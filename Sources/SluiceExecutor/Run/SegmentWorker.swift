@@ -237,6 +237,17 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         process: (inout [Input]) async throws -> Duration,
         finish: () async throws -> Void
     ) async -> Ending {
+        await scope.withCompanions {
+            await loopWithoutCompanions(scope, slot, outbox, &reader, &inbox, process: process, finish: finish)
+        }
+    }
+
+    private func loopWithoutCompanions(
+        _ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>,
+        _ reader: inout Reader, _ inbox: inout [Input],
+        process: (inout [Input]) async throws -> Duration,
+        finish: () async throws -> Void
+    ) async -> Ending {
         do {
             try await scope.start()
         } catch {
