@@ -35,6 +35,36 @@ import Testing
         #expect(clock.sleepers == 0)   // every timer was cancelled
     }
 
+    /// Each worker keeps one watchdog that sleeps until the deadline of the item in hand: items
+    /// that finish in time start no sleep of their own (a sleep per item, cancelled early, stayed
+    /// registered with `ContinuousClock` until its deadline: memory grew with the item count).
+    @Test(arguments: [1, 3])
+    func aWorkersItemsShareOneSleep(workers: Int) async throws {
+        let clock = TestClock()
+        let p = Pipeline(0..<300) | op.map { (x: Int) async in x + 1 }.timeout(.seconds(60), clock: clock).workers(workers)
+        #expect(try await p.collect() == Array(1...300))
+        #expect(clock.sleeps.count <= workers, "\(clock.sleeps.count) sleeps for 300 items")
+        #expect(clock.sleepers == 0)
+    }
+
+    /// A stage inside `partitioned(by:)` (whose workers run no watchdog) still times out.
+    @Test func aPartitionedStageTimesOut() async throws {
+        let clock = TestClock()
+        let never = Gate()
+        let p = Pipeline([1, 2]) | op.map { (x: Int) async throws -> Int in
+            if x == 2 { try await never.wait() }
+            return x
+        }.timeout(.seconds(2), clock: clock).workers(2).partitioned(by: { $0 }).named("keyed")
+        let result = Task { try await p.collect() }
+        let failure = try await withDeadline {
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(2))
+            return await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
+        #expect(failure?.item as? Int == 2)
+    }
+
     @Test func aTimedOutAttemptIsRetried() async throws {
         let clock = TestClock()
         let attempts = Attempts()
