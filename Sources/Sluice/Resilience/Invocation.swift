@@ -35,7 +35,11 @@ package final class Invocation {
 /// (middleware), several times (retry), in a child task (timeout), or not at all (short-circuit).
 package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
     package typealias Next = (Input) async throws -> [Output]
+    package typealias NextOne = (Input) async throws -> Output
     package let wrap: @Sendable (Input, Invocation, Next) async throws -> [Output]
+    /// The same layer around a call that makes exactly one output (a `map`'s closure), for layers
+    /// that return what `next` returned (retry, timeout): no array per item.
+    package var wrapOne: (@Sendable (Input, Invocation, NextOne) async throws -> Output)?
     /// What the layer is, for diagrams: `around`, `retry ×3`, `timeout 2 seconds`.
     package var name: String
     /// The layer returns what `next` returned (retry, timeout), never other outputs: a `map`
@@ -48,11 +52,13 @@ package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
 
     package init(name: String = "around", keepsOutputs: Bool = false,
                  perWorker: (@Sendable (WorkerScope) -> InvocationLayer<Input, Output>)? = nil,
+                 wrapOne: (@Sendable (Input, Invocation, NextOne) async throws -> Output)? = nil,
                  _ wrap: @escaping @Sendable (Input, Invocation, Next) async throws -> [Output]) {
         self.wrap = wrap
         self.name = name
         self.keepsOutputs = keepsOutputs
         self.perWorker = perWorker
+        self.wrapOne = wrapOne
     }
 
     /// The layer as the worker owning `scope` runs it.

@@ -73,16 +73,16 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     /// per item) runs the map's kernel, compiled for its types, around the per-item function
     /// below: the layers and observers as on the generic path, without the collecting sink.
     package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? {
-        guard railway == nil, layers.allSatisfy(\.keepsOutputs),
+        guard railway == nil, layers.allSatisfy({ $0.wrapOne != nil }),
               let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
         else { return nil }
         let name = context.name, stop = context.stop, meter = context.meter
         let report = Reporter(stage: name, observers: observers, meter: meter)
-        let call = chain(layers: layers.map { $0.bound(to: context.scope) }, innermost: { x, invocation in
+        var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
             invocation.attempts += 1
             invocation.bodyFailure = nil
             do {
-                return [try await f(x)]
+                return try await f(x)
             } catch let cancellation as CancellationError {
                 throw cancellation
             } catch {
@@ -90,14 +90,19 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 invocation.bodyFailure = StageFailure(stage: name, item: x, underlying: error)
                 throw error
             }
-        })
+        }
+        for layer in layers {
+            let next = call, wrap = layer.bound(to: context.scope).wrapOne!
+            call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
+        }
+        let layered = call
         return maker.make(context, { x in
             let invocation = Invocation(stage: name, stop: stop, onRetry: report.onRetry(item: x), meter: meter)
             let start = await report.started(x)
             do {
-                let outputs = try await call(x, invocation)
-                await report.succeeded(x, outputs: outputs, since: start, attempts: invocation.attempts)
-                return outputs[0]
+                let output = try await layered(x, invocation)
+                if start != nil { await report.succeeded(x, outputs: [output], since: start, attempts: invocation.attempts) }
+                return output
             } catch let cancellation as CancellationError {
                 await report.cancelled(x, since: start)
                 throw cancellation
@@ -107,16 +112,6 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 throw failure
             }
         }, wrapsErrors: false)
-    }
-
-    /// `innermost` (one attempt of the stage's closure) wrapped in every layer, innermost first.
-    private func chain(layers: [InvocationLayer<Input, Output>], innermost: @escaping @Sendable (Input, Invocation) async throws -> [Output]) -> @Sendable (Input, Invocation) async throws -> [Output] {
-        var call = innermost
-        for layer in layers {
-            let next = call
-            call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
-        }
-        return call
     }
 
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.

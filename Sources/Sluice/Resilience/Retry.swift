@@ -49,23 +49,33 @@ enum RetryLayer {
     static func make<Input, Output, C: Clock<Duration>>(
         _ policy: RetryPolicy, clock: C, when shouldRetry: @escaping @Sendable (any Error) -> Bool
     ) -> InvocationLayer<Input, Output> {
-        InvocationLayer(name: "retry ×\(policy.maxAttempts)", keepsOutputs: true) { x, invocation, next in
-            var attempt = 1
-            while true {
-                do {
-                    return try await next(x)
-                } catch {
-                    if error is CancellationError { throw error }
-                    // The worker must stop (its item is past a failure, or the run ended): the
-                    // item is not finished, so it is not a failure either — no value for it.
-                    if Task.isCancelled || invocation.stop.isSet { throw CancellationError() }
-                    guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
-                    let delay = policy.backoff.delay(beforeRetry: attempt)
-                    await invocation.onRetry?(attempt, delay, error)
-                    if delay > .zero { try await clock.sleep(for: Swift.min(delay, .longestWait)) }
-                    if invocation.stop.isSet { throw CancellationError() }
-                    attempt += 1
-                }
+        InvocationLayer(
+            name: "retry ×\(policy.maxAttempts)", keepsOutputs: true,
+            wrapOne: { x, invocation, next in try await retrying(x, invocation, policy, clock, shouldRetry, next) }
+        ) { x, invocation, next in
+            try await retrying(x, invocation, policy, clock, shouldRetry, next)
+        }
+    }
+
+    private static func retrying<Input, T, C: Clock<Duration>>(
+        _ x: Input, _ invocation: Invocation, _ policy: RetryPolicy, _ clock: C,
+        _ shouldRetry: @Sendable (any Error) -> Bool, _ next: (Input) async throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await next(x)
+            } catch {
+                if error is CancellationError { throw error }
+                // The worker must stop (its item is past a failure, or the run ended): the
+                // item is not finished, so it is not a failure either — no value for it.
+                if Task.isCancelled || invocation.stop.isSet { throw CancellationError() }
+                guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
+                let delay = policy.backoff.delay(beforeRetry: attempt)
+                await invocation.onRetry?(attempt, delay, error)
+                if delay > .zero { try await clock.sleep(for: Swift.min(delay, .longestWait)) }
+                if invocation.stop.isSet { throw CancellationError() }
+                attempt += 1
             }
         }
     }

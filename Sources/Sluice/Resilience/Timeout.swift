@@ -46,12 +46,12 @@ extension FlowComponent {
 /// stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
 enum TimeoutLayer {
     static func make<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
-        let fallback = racingSleep(limit, clock: clock) as InvocationLayer<Input, Output>
-        return InvocationLayer(name: "timeout \(limit)", keepsOutputs: true, perWorker: { scope in
+        let name = "timeout \(limit)"
+        return InvocationLayer(name: name, keepsOutputs: true, perWorker: { scope in
             let watchdog = Watchdog(clock: clock)
             scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
-            return InvocationLayer(name: "timeout \(limit)", keepsOutputs: true) { x, invocation, next in
-                guard watchdog.isStarted else { return try await fallback.wrap(x, invocation, next) }
+            @Sendable func limited<T: Sendable>(_ x: Input, _ next: (Input) async throws -> T) async throws -> T {
+                guard watchdog.isStarted else { return try await racingSleep(x, limit, clock, next) }
                 return try await withoutActuallyEscaping(next) { next in
                     // `next` is not Sendable (see `racingSleep`): it runs in the child task while
                     // this task only waits for the group, which returns after the child ended.
@@ -59,7 +59,12 @@ enum TimeoutLayer {
                     return try await watchdog.limit(limit) { try await work.value(x) }
                 }
             }
-        }, fallback.wrap)
+            return InvocationLayer(name: name, keepsOutputs: true, wrapOne: { x, _, next in try await limited(x, next) }) { x, _, next in
+                try await limited(x, next)
+            }
+        }, wrapOne: { x, _, next in try await racingSleep(x, limit, clock, next) }) { x, _, next in
+            try await racingSleep(x, limit, clock, next)
+        }
     }
 }
 
@@ -203,25 +208,24 @@ extension Duration {
 extension TimeoutLayer {
     /// The time limit for a worker without a watchdog: `next` races a sleep on the clock in a task
     /// group; the loser is cancelled, and the group waits for it before returning.
-    static func racingSleep<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
-        InvocationLayer(name: "timeout \(limit)", keepsOutputs: true) { x, _, next in
-            try await withoutActuallyEscaping(next) { next in
-                // `next` is not Sendable: it closes over the worker's state (the inner body, the
-                // outputs it collects). Safe to transfer: after `addTask` this task only awaits the
-                // group, and the group returns only after both children ended (`cancelAll`, then
-                // the implicit wait), so `next` runs in one task at a time; task creation and
-                // completion order its uses before and after. `withoutActuallyEscaping` also
-                // checks, at run time, that no copy of `next` outlives this call.
-                let work = UnsafeTransfer(next)
-                return try await withThrowingTaskGroup(of: [Output].self) { group in
-                    group.addTask { try await work.value(x) }
-                    group.addTask {
-                        try await clock.sleep(for: Swift.min(limit, .longestWait))
-                        throw TimeoutError(limit: limit)
-                    }
-                    defer { group.cancelAll() }
-                    return try await group.next()!
+    static func racingSleep<Input, T: Sendable, C: Clock<Duration>>(_ x: Input, _ limit: Duration, _ clock: C, _ next: (Input) async throws -> T) async throws -> T {
+        try await withoutActuallyEscaping(next) { next in
+            // `next` is not Sendable: it closes over the worker's state (the inner body, the
+            // outputs it collects). Safe to transfer: after `addTask` this task only awaits the
+            // group, and the group returns only after both children ended (`cancelAll`, then
+            // the implicit wait), so `next` runs in one task at a time; task creation and
+            // completion order its uses before and after. `withoutActuallyEscaping` also
+            // checks, at run time, that no copy of `next` outlives this call.
+            let work = UnsafeTransfer(next)
+            let item = UnsafeTransfer(x)
+            return try await withThrowingTaskGroup(of: T.self) { group in
+                group.addTask { try await work.value(item.value) }
+                group.addTask {
+                    try await clock.sleep(for: Swift.min(limit, .longestWait))
+                    throw TimeoutError(limit: limit)
                 }
+                defer { group.cancelAll() }
+                return try await group.next()!
             }
         }
     }
