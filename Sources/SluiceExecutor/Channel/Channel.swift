@@ -173,15 +173,46 @@ package final class Channel<Element: Sendable>: Sendable {
     /// producer's `sendOne` wait on the lock in the kernel, W8).
     @inlinable
     package func tryReceiveSpecialized(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
+        // `count == 0`: the channel is open and empty (the receiver waits).
         let taken: (first: Int, count: Int, limit: Int, wake: UnsafeContinuation<Void, Never>?)? = state.withLock { machine in
+            if machine.isOpenAndEmpty { return (0, 0, 0, nil) }
             guard let (first, count, wake) = machine.receiveQueued(into: &buffer, limit: limit) else { return nil }
             mirror(machine)
             return (first, count, machine.limit, wake)
         }
         guard let taken else { return try tryReceive(into: &buffer, limit: limit) }
+        if taken.count == 0 { return .empty }
         if taken.limit != hints.limit.load(ordering: .relaxed) { hints.limit.store(taken.limit, ordering: .relaxed) }
         taken.wake?.resume()
         return .items(first: taken.first, count: taken.count)
+    }
+
+    /// `receive`, compiled where the element type is concrete (an asynchronous stage's kernel):
+    /// taking queued items, and waiting on an open empty channel, hold the lock for a few
+    /// instructions; anything else goes through the generic path.
+    @inlinable
+    package func receiveSpecialized(into buffer: inout [Element], limit: Int) async throws -> Int? {
+        while true {
+            switch try tryReceiveSpecialized(into: &buffer, limit: limit) {
+            case .items(let first, _): return first
+            case .end: return nil
+            case .empty: break
+            }
+            await withTaskCancellationHandler {
+                await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                    switch state.withLock({ machine in
+                        let action = machine.wait(continuation: c)
+                        mirror(machine)
+                        return action
+                    }) {
+                    case .resumeReceiver(let receiver): receiver.resume()
+                    case .none: break
+                    }
+                }
+            } onCancel: {
+                self.cancel()
+            }
+        }
     }
 
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer`, suspending until at least one is
@@ -254,6 +285,7 @@ package final class Channel<Element: Sendable>: Sendable {
     }
 
     /// Stops the channel: drops its items and resumes every waiter. Idempotent.
+    @usableFromInline
     package func cancel() {
         switch state.withLock({ machine in
             let action = machine.cancel()

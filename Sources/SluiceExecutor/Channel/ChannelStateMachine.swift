@@ -306,6 +306,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         }
     }
 
+    @usableFromInline
     package enum WaitAction {
         /// Something changed since `receive` said `suspendAndWait` (items arrived, the stream
         /// ended, or the channel was cancelled): resume the receiver at once; it looks again.
@@ -321,6 +322,18 @@ package struct ChannelStateMachine<Element, Continuation> {
     @inlinable
     package mutating func receiveQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int, wake: Continuation?)? {
         guard weightBound == nil, parked.isEmpty, !queue.isEmpty, !isCancelled else { return nil }
+        return takeQueued(into: &buffer, limit: limit)
+    }
+
+    /// Whether the channel is open with nothing queued or parked: a receiver would wait.
+    @inlinable
+    package var isOpenAndEmpty: Bool {
+        guard case .open = phase else { return false }
+        return queue.isEmpty && parked.isEmpty
+    }
+
+    @inlinable
+    mutating func takeQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int, wake: Continuation?) {
         let first = dequeued
         let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
         noteTaken(taken)
@@ -335,6 +348,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// Registers a suspended receiver (after `receive` said `suspendAndWait`).
+    @inlinable
     package mutating func wait(continuation: Continuation) -> WaitAction {
         guard case .open = phase, queue.isEmpty, parked.isEmpty else { return .resumeReceiver(continuation) }
         receivers.append(continuation)

@@ -16,11 +16,14 @@ package struct AsyncChunkKernel<Input: Sendable, Output: Sendable>: Sendable {
     /// The worker's non-waiting receive from its input channel, compiled for `Input`
     /// (`Channel.tryReceiveSpecialized`).
     @usableFromInline package let receive: @Sendable (Channel<Input>, inout [Input], Int) throws -> ReceiveResult
+    /// The worker's waiting receive, compiled for `Input` (`Channel.receiveSpecialized`).
+    @usableFromInline package let receiveWaiting: @Sendable (Channel<Input>, inout [Input], Int) async throws -> Int?
 
     @inlinable
     package init(process: @escaping @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void) {
         self.process = process
         self.receive = { channel, buffer, limit in try channel.tryReceiveSpecialized(into: &buffer, limit: limit) }
+        self.receiveWaiting = { channel, buffer, limit in try await channel.receiveSpecialized(into: &buffer, limit: limit) }
     }
 }
 

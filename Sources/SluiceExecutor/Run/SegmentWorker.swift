@@ -162,6 +162,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
            let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0], meter: probe?.stages[0])) as? AsyncChunkKernel<Input, Output> {
             // One asynchronous stage with a kernel built for its concrete types.
             reader.receiveSpecialized = kernel.receive
+            reader.receiveWaitingSpecialized = kernel.receiveWaiting
             // Unordered or single-worker: each output goes straight to the next stage, through
             // the channel's send specialized for its element type. Ordered parallel: outputs
             // collect in the outbox and leave in turn.
@@ -390,6 +391,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         var channel: Channel<Input>?
         /// The channel's non-waiting receive compiled for `Input` (an async kernel's), if any.
         var receiveSpecialized: (@Sendable (Channel<Input>, inout [Input], Int) throws -> ReceiveResult)?
+        var receiveWaitingSpecialized: (@Sendable (Channel<Input>, inout [Input], Int) async throws -> Int?)?
         var read: ((inout [Input], Int) throws -> Bool)?
         let stop: StopSignal
         var exhausted = false
@@ -443,7 +445,10 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         }
 
         mutating func read(into buffer: inout [Input], limit: Int) async throws -> Int? {
-            if let channel { return try await channel.receive(into: &buffer, limit: limit) }
+            if let channel {
+                if let receiveWaitingSpecialized { return try await receiveWaitingSpecialized(channel, &buffer, limit) }
+                return try await channel.receive(into: &buffer, limit: limit)
+            }
             guard case .items(let first, _) = try tryRead(into: &buffer, limit: limit) else { return nil }
             return first
         }
