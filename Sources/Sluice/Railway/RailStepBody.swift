@@ -14,6 +14,14 @@ package struct RailStepBody<In: Sendable, Argument: Sendable, Value, Out: Sendab
     package var transform: Transform<Argument, Value>
     package var route: @Sendable (In) -> RailRoute<Argument, Out>
     package var output: @Sendable (In, Result<Value, StageFailure>) -> Out?
+    /// For a stage with exactly one output per item (`tryMap`): its asynchronous kernel, and the
+    /// per-item function for a stage name, both built where the types are concrete.
+    package var asyncKernel: (maker: AsyncKernelMaker<In, Out>, item: @Sendable (String) -> @Sendable (In) async throws -> Out)?
+
+    package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<In, Out>? {
+        guard let asyncKernel else { return nil }
+        return asyncKernel.maker.make(context, asyncKernel.item(context.name), wrapsErrors: false)
+    }
 
     package var isFusible: Bool { transform.isSync }
 

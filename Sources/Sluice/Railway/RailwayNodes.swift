@@ -16,6 +16,16 @@ extension StageNode {
             transform: transform, route: { .call($0) }, output: { _, result in result }))
     }
 
+    /// An asynchronous `tryMap` with its kernel, built where the element types are concrete.
+    package static func tryMap<A, B: Sendable>(
+        async f: @escaping @Sendable (A) async throws -> B, kernel: AsyncKernelMaker<A, Rail<B>>,
+        item: @escaping @Sendable (String) -> @Sendable (A) async throws -> Rail<B>
+    ) -> StageNode {
+        var body = RailStepBody<A, A, B, Rail<B>>(transform: .async(f), route: { .call($0) }, output: { _, result in result })
+        body.asyncKernel = (kernel, item)
+        return StageNode(kind: .tryMap, body: body)
+    }
+
     package static func tryFlatMap<A, S: Sequence>(_ expand: Transform<A, S>) -> StageNode where S.Element: Sendable {
         StageNode(kind: .tryFlatMap, body: RailExpandBody<A, A, S>(expand: expand, route: { .call($0) }))
     }
@@ -145,4 +155,13 @@ extension StageNode {
             return failure
         }))
     }
+}
+
+/// A one-stage asynchronous `tryMap` flow with its specialized kernel.
+@usableFromInline
+package func asyncTryMapFlow<A: Sendable, B: Sendable>(
+    _ f: @escaping @Sendable (A) async throws -> B, kernel: AsyncKernelMaker<A, Result<B, StageFailure>>,
+    item: @escaping @Sendable (String) -> @Sendable (A) async throws -> Result<B, StageFailure>
+) -> Flow<A, Result<B, StageFailure>> {
+    Flow(StageNode.tryMap(async: f, kernel: kernel, item: item))
 }

@@ -27,8 +27,19 @@ extension op {
     ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item
     ///   (`CancellationError` is rethrown).
     /// - Returns: A one-stage flow of kind `tryMap`.
+    @inlinable
     public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, Result<B, StageFailure>> {
-        Flow(.tryMap(Transform.async(transform)))
+        asyncTryMapFlow(transform, kernel: Kernels.asyncMap()) { stage in
+            { x in
+                do {
+                    return .success(try await transform(x))
+                } catch let cancellation as CancellationError {
+                    throw cancellation   // cancelling a run is never an item's failure
+                } catch {
+                    return .failure(StageFailure(stage: stage, item: x, underlying: error))
+                }
+            }
+        }
     }
 }
 
@@ -64,6 +75,7 @@ public struct TryMap<Input: Sendable, Success: Sendable>: FlowComponent {
     ///
     /// - Parameter transform: Called once per item. Its result becomes `.success`; an error it
     ///   throws becomes `.failure` with a `StageFailure` naming the stage and the item.
+    @inlinable
     public init(_ transform: @escaping @Sendable (Input) async throws -> Success) {
         flow = op.tryMap(transform)
     }

@@ -21,6 +21,29 @@ import SluiceTestSupport
         #expect(!hasAsyncKernel(op.map { (x: Int) in x + 1 }))
     }
 
+    /// An asynchronous `tryMap` has one too (both spellings), and its failures stay values that
+    /// name the stage and the item.
+    @Test func tryMapBuildsTheKernelAndKeepsFailuresAsValues() async throws {
+        struct Odd: Error {}
+        let f: @Sendable (Int) async throws -> Int = { x in
+            if x % 2 == 1 { throw Odd() }
+            return x
+        }
+        let context = StageContext(name: "s", path: nil, stop: StopSignal(), scope: WorkerScope(), meter: nil)
+        for flow in [op.tryMap(f), Flow<Int, Result<Int, StageFailure>> { TryMap(f) }] {
+            #expect(flow.nodes.count == 1 && flow.nodes[0].body.erasedAsyncKernel(context: context) != nil)
+        }
+        let out = try await (Pipeline(0..<6) | op.tryMap(f).named("even")).collect()
+        #expect(out.compactMap { try? $0.get() } == [0, 2, 4])
+        let failures = out.compactMap { result -> StageFailure? in
+            if case .failure(let failure) = result { return failure }
+            return nil
+        }
+        #expect(failures.map(\.stage) == ["even", "even", "even"])
+        #expect(failures.compactMap { $0.item as? Int } == [1, 3, 5])
+        #expect(failures.allSatisfy { $0.underlying is Odd })
+    }
+
     /// A failure in the middle of a chunk: the outputs of the items before it still arrive, in
     /// order, and the run throws the `StageFailure` naming the stage and the item.
     @Test(arguments: [1, 4])
