@@ -148,6 +148,14 @@ func w4() async throws {
     let n = 5_000_000
     var expected = 0
     for x in 0..<n { expected &+= hash(x, rounds: 16) }
+    if ProcessInfo.processInfo.environment["W4_SLUICE_ONLY"] != nil {
+        let sluice = try await best("Sluice", expected: expected) {
+            let p = Pipeline(0..<n) | op.map { $0 }.buffer(64)
+            return try await p.reduce(into: 0) { $0 &+= hash($1, rounds: 16) }
+        }
+        print("W4 Sluice \(rate(n, sluice))")
+        return
+    }
     let channel = try await best("AsyncChannel", expected: expected) {
         try await withThrowingTaskGroup(of: Int.self) { group in
             let c = AsyncChannel<Int>()
