@@ -51,13 +51,9 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 do {
                     outputs = try await call(x, invocation)
                     await report.succeeded(x, outputs: outputs, since: start, attempts: invocation.attempts)
-                } catch let cancellation as CancellationError {
-                    await report.cancelled(x, since: start)
-                    throw cancellation
                 } catch {
-                    let failure = StageFailure(error, item: x, invocation: invocation)
-                    await report.failed(x, failure, since: start)
-                    guard let railway else { throw failure }
+                    let ending = await report.ended(x, error, invocation: invocation, since: start)
+                    guard let railway, let failure = ending as? StageFailure else { throw ending }
                     outputs = [railway.output(failure)]
                 }
                 for y in outputs { try await push(y) }
@@ -103,13 +99,8 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 let output = try await layered(x, invocation)
                 if start != nil { await report.succeeded(x, outputs: [output], since: start, attempts: invocation.attempts) }
                 return output
-            } catch let cancellation as CancellationError {
-                await report.cancelled(x, since: start)
-                throw cancellation
             } catch {
-                let failure = StageFailure(error, item: x, invocation: invocation)
-                await report.failed(x, failure, since: start)
-                throw failure
+                throw await report.ended(x, error, invocation: invocation, since: start)
             }
         }, wrapsErrors: false)
     }
@@ -140,6 +131,21 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
         }
         return call
+    }
+}
+
+extension Reporter {
+    /// An item's call through the layers threw `error`: reports it (cancelled, or failed with
+    /// the stage's failure) and returns what the stage throws — the `CancellationError`, or the
+    /// `StageFailure`.
+    func ended(_ item: Input, _ error: any Error, invocation: Invocation, since start: ContinuousClock.Instant?) async -> any Error {
+        if error is CancellationError {
+            await cancelled(item, since: start)
+            return error
+        }
+        let failure = StageFailure(error, item: item, invocation: invocation)
+        await failed(item, failure, since: start)
+        return failure
     }
 }
 

@@ -198,20 +198,27 @@ package final class Channel<Element: Sendable>: Sendable {
             case .end: return nil
             case .empty: break
             }
-            await withTaskCancellationHandler {
-                await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                    switch state.withLock({ machine in
-                        let action = machine.wait(continuation: c)
-                        mirror(machine)
-                        return action
-                    }) {
-                    case .resumeReceiver(let receiver): receiver.resume()
-                    case .none: break
-                    }
+            await waitForItems()
+        }
+    }
+
+    /// Suspends until items arrive, the stream ends or the channel is cancelled (the caller looks
+    /// again). Cancelling the waiting task cancels the channel.
+    @inlinable
+    func waitForItems() async {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+                switch state.withLock({ machine in
+                    let action = machine.wait(continuation: c)
+                    mirror(machine)
+                    return action
+                }) {
+                case .resumeReceiver(let receiver): receiver.resume()
+                case .none: break
                 }
-            } onCancel: {
-                self.cancel()
             }
+        } onCancel: {
+            self.cancel()
         }
     }
 
@@ -232,20 +239,7 @@ package final class Channel<Element: Sendable>: Sendable {
                 await Task.yield()
                 continue
             }
-            await withTaskCancellationHandler {
-                await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                    switch state.withLock({ machine in
-                        let action = machine.wait(continuation: c)
-                        mirror(machine)
-                        return action
-                    }) {
-                    case .resumeReceiver(let receiver): receiver.resume()
-                    case .none: break
-                    }
-                }
-            } onCancel: {
-                self.cancel()
-            }
+            await waitForItems()
         }
     }
 
