@@ -30,15 +30,29 @@ import SluiceTestSupport
 
         var testDescription: String { "\(self)" }
 
-        /// The most `first()` may read: 16 where the consumer's demand reaches the source
-        /// directly. Through an ordered parallel stage the workers keep taking items past a slow
-        /// first one until its reorder window is full, so what the source gives up is bounded by
-        /// the stage, not by the consumer: the source's chunk and its channel in slow start (at most
-        /// twice the four waiting workers: 8 each), the four workers, the window (16 per worker),
-        /// and the stage's output channel (48) the items after the first may reach before the run
-        /// stops: 8 + 8 + 4 + 64 + 48 = 132. Usually far fewer are read (3–24 seen; 127 once
-        /// under the thread sanitizer, before the fused source's chunk followed its channel).
-        var firstBound: Int { self == .parallelStages ? 132 : 16 }
+        /// The most `first()` may read, whatever the timing (the thread sanitizer slows some tasks
+        /// down a lot): every item read is in one place — the source task's hand, a channel, a
+        /// worker's chunk, the consumer's batch — and each place holds at most what the defaults
+        /// allow before the consumer has its item. Usually far fewer are read (3–24 seen).
+        ///
+        /// - fused: the worker's chunk follows its output channel's slow start: 16.
+        /// - an async source: its channel (16), the item the source task holds, the worker's chunk
+        ///   (16) and the output channel and consumer's batch in slow start (4 each): 41, so 48
+        ///   (29 seen once under the thread sanitizer).
+        /// - a synchronous source before an async stage: the source channel and the source task's
+        ///   chunk grow with the worker's takes until its output (slow start) is full: 48.
+        /// - an ordered parallel stage: the workers keep taking items past a slow first one
+        ///   until the reorder window is full: the source's chunk and channel (8 each), the
+        ///   four workers, the window (16 per worker) and the stage's output channel (48): 132
+        ///   (127 seen once under the thread sanitizer, before the fused source's chunk followed
+        ///   its channel).
+        var firstBound: Int {
+            switch self {
+            case .fusedSync: 16
+            case .asyncSource, .syncSourceAsyncStage: 48
+            case .parallelStages: 132
+            }
+        }
         /// The most `take(3)` may read (the same reasoning, two more items).
         var takeThreeBound: Int { self == .parallelStages ? 134 : 64 }
         /// The most a loop that stops after five items may read.
