@@ -86,5 +86,7 @@ import Testing
         for p in [asyncStage, syncStage, unordered] {
             #expect(p.inFlightBound <= 256, "\(p.inFlightBound)")
         }
+        // The figure the guides give (Concepts.md).
+        #expect(asyncStage.inFlightBound == 241 && syncStage.inFlightBound == 241)
     }
 }
