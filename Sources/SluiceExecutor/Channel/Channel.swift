@@ -31,7 +31,6 @@ package final class Channel<Element: Sendable>: Sendable {
 
     /// Updates the hints read without the lock; called under it after every operation.
     @inlinable func mirror(_ machine: borrowing Machine) {
-        hints.receiverWaiting.store(machine.waitingReceivers > 0, ordering: .relaxed)
         hints.queued.store(machine.queuedCount, ordering: .relaxed)
     }
 
@@ -105,14 +104,11 @@ package final class Channel<Element: Sendable>: Sendable {
         if isCancelled { throw CancellationError() }
     }
 
-    /// Whether a receiver was waiting for items at the last operation on the channel: a producer
-    /// holding outputs for a batch hands them over at once when it is (the receiver is idle, so
-    /// a batch would only add latency), and keeps collecting while it is not (the receiver is
-    /// busy, and will find the batch when it asks). A hint: it may be stale by one operation.
-    package var hasWaitingReceiver: Bool { hints.hasWaitingReceiver }
+    /// Receivers suspended waiting for items, for tests.
+    package var waitingReceivers: Int { state.withLock { $0.waitingReceivers } }
 
-    /// How many items were queued at the last operation on the channel (a hint, as
-    /// `hasWaitingReceiver`): the workers of a parallel stage each take a fair share of it.
+    /// How many items were queued at the last operation on the channel (a hint: it may be stale
+    /// by one operation): the workers of a parallel async stage each take a fair share of it.
     package var queuedHint: Int { hints.queuedCount }
 
     /// Sends one item, on the common path (room in the channel) without generic code: called
@@ -296,22 +292,17 @@ package final class Channel<Element: Sendable>: Sendable {
 }
 
 /// A channel's state as producers and workers see it without taking its lock: each value is
-/// stored under the lock after every operation and may be stale by the time it is read. Not
-/// generic, so code deciding per item whether to hand over (`HandOverPacer`) runs without
-/// generic look-ups.
+/// stored under the lock after every operation and may be stale by the time it is read.
 @usableFromInline
 package final class ChannelHints: Sendable {
     /// The channel's `limit` (the capacity in force, see `startingLimit`).
     @usableFromInline let limit = Atomic<Int>(1)
-    @usableFromInline let receiverWaiting = Atomic<Bool>(false)
     @usableFromInline let queued = Atomic<Int>(0)
 
     init() {}
 
     /// The capacity in force: a producer reading ahead of demand reads no more than this.
     package var sendLimit: Int { limit.load(ordering: .relaxed) }
-    /// Whether a receiver was waiting for items at the last operation.
-    package var hasWaitingReceiver: Bool { receiverWaiting.load(ordering: .relaxed) }
     /// How many items were queued at the last operation (parked senders' batches not counted).
     package var queuedCount: Int { queued.load(ordering: .relaxed) }
 }
