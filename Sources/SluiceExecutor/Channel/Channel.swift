@@ -5,7 +5,7 @@ import Synchronization
 /// Suspending means the sender must wake this task (a thread wake-up, microseconds); when batches
 /// arrive back to back, a few yields usually find the next one first (W4: about 1.5–2×). A channel
 /// counts as busy while receives keep taking full batches, so idle pipelines never spin.
-let spinsBeforeWaiting = 16
+@usableFromInline let spinsBeforeWaiting = 16
 
 /// A bounded multi-producer, multi-consumer channel moving items in batches.
 ///
@@ -24,7 +24,7 @@ package final class Channel<Element: Sendable>: Sendable {
     // items (Sendable), continuations (Sendable) and the failure that ends the stream.
     @usableFromInline let state: Lock<Machine>
     /// The last receive took a full batch: the producer is ahead, worth spinning for.
-    private let busy = Atomic<Bool>(false)
+    @usableFromInline let busy = Atomic<Bool>(false)
     /// What producers and receivers read without the lock: the capacity in force, whether a
     /// receiver waits, how many items are queued. Updated under the lock after every operation.
     @usableFromInline package let hints = ChannelHints()
@@ -69,9 +69,25 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Sends every item of `batch`, in order, suspending while the channel is full.
     /// On return `batch` is empty (its capacity kept). Pass `urgent: false` when more items will
     /// follow soon: receivers are then woken only once the channel is half full (see `poke()`).
-    @usableFromInline
+    ///
+    /// The common case (the channel is open with room for the whole batch, no sender parked ahead,
+    /// no weight bound) runs where the caller is compiled: called with a concrete element type
+    /// (a stage's `SendPort`, a terminal), the lock is held for an append, with no generic code.
+    @inlinable
     package func send(_ batch: inout [Element], urgent: Bool = true) async throws {
         if batch.isEmpty { return }
+        let wakeups: Wakeups<UnsafeContinuation<Void, Never>>? = state.withLock { machine in
+            guard let wakeups = machine.sendQueued(&batch, urgent: urgent) else { return nil }
+            mirror(machine)
+            return wakeups
+        }
+        guard let wakeups else { return try await sendGenerically(&batch, urgent: urgent) }
+        for c in wakeups { c.resume() }
+    }
+
+    /// `send`, for every case (run through the channel's generic code).
+    @usableFromInline
+    func sendGenerically(_ batch: inout [Element], urgent: Bool) async throws {
         switch state.withLock({ machine in
             let action = machine.send(&batch, urgent: urgent)
             mirror(machine)
@@ -183,21 +199,6 @@ package final class Channel<Element: Sendable>: Sendable {
         return .items(first: taken.first, count: taken.count)
     }
 
-    /// `receive`, compiled where the element type is concrete (an asynchronous stage's kernel):
-    /// taking queued items, and waiting on an open empty channel, hold the lock for a few
-    /// instructions; anything else goes through the generic path.
-    @inlinable
-    package func receiveSpecialized(into buffer: inout [Element], limit: Int) async throws -> Int? {
-        while true {
-            switch try tryReceiveSpecialized(into: &buffer, limit: limit) {
-            case .items(let first, _): return first
-            case .end: return nil
-            case .empty: break
-            }
-            await waitForItems()
-        }
-    }
-
     /// Suspends until items arrive, the stream ends or the channel is cancelled (the caller looks
     /// again). Cancelling the waiting task cancels the channel.
     @inlinable
@@ -220,10 +221,14 @@ package final class Channel<Element: Sendable>: Sendable {
 
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer`, suspending until at least one is
     /// available. Returns the first item's sequence number, or `nil` at the end of the stream.
+    ///
+    /// Taking queued items, and waiting on an open empty channel, run where the caller is
+    /// compiled (see `tryReceiveSpecialized`); anything else goes through the generic code.
+    @inlinable
     package func receive(into buffer: inout [Element], limit: Int) async throws -> Int? {
         var spins = 0
         while true {
-            switch try tryReceive(into: &buffer, limit: limit) {
+            switch try tryReceiveSpecialized(into: &buffer, limit: limit) {
             case .items(let first, let count):
                 busy.store(count == limit, ordering: .relaxed)
                 return first
@@ -231,8 +236,11 @@ package final class Channel<Element: Sendable>: Sendable {
             case .empty: break
             }
             if spins < spinsBeforeWaiting && busy.load(ordering: .relaxed) {
-                spins += 1
-                await Task.yield()
+                // Yield until the hint shows items, without taking the lock the producer needs.
+                repeat {
+                    spins += 1
+                    await Task.yield()
+                } while spins < spinsBeforeWaiting && hints.queuedCount == 0
                 continue
             }
             await waitForItems()
@@ -304,7 +312,7 @@ package final class ChannelHints: Sendable {
     /// The capacity in force: a producer reading ahead of demand reads no more than this.
     package var sendLimit: Int { limit.load(ordering: .relaxed) }
     /// How many items were queued at the last operation (parked senders' batches not counted).
-    package var queuedCount: Int { queued.load(ordering: .relaxed) }
+    @inlinable package var queuedCount: Int { queued.load(ordering: .relaxed) }
 }
 
 /// The outcome of a non-waiting receive.

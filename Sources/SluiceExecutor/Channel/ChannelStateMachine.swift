@@ -52,7 +52,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// A non-urgent send wakes a waiting receiver only once this many items are queued, so a fast
     /// producer is not woken against on every batch; an urgent send (the sender is about to
     /// wait) or a `poke` wakes it whatever the count.
-    package private(set) var wakeThreshold: Int
+    @usableFromInline package private(set) var wakeThreshold: Int
     @usableFromInline package private(set) var phase: Phase
     /// A bound on the queued items' total weight as well as their count (`nil`: count only).
     /// An item heavier than the whole bound still enters an empty queue, alone.
@@ -188,6 +188,20 @@ package struct ChannelStateMachine<Element, Continuation> {
         queue.append(contentsOf: batch[..<n])
         batch.removeFirst(n)
         return .suspendAndPark
+    }
+
+    /// `send` on its common path: the channel is open with room for the whole batch, no sender
+    /// is parked ahead and no weight bound applies. Queues the batch (emptying it) and returns the
+    /// receivers to resume; `nil` (nothing done) otherwise. Compiled where the element type is
+    /// concrete.
+    @inlinable
+    package mutating func sendQueued(_ batch: inout [Element], urgent: Bool) -> Wakeups<Continuation>? {
+        guard case .open = phase, parked.isEmpty, weightBound == nil,
+              limit == Int.max || queue.count + batch.count <= limit else { return nil }
+        queue.append(contentsOf: batch)
+        batch.removeAll(keepingCapacity: true)
+        if receivers.isEmpty || !(urgent || queue.count >= wakeThreshold) { return Wakeups() }
+        return wakeReceivers()
     }
 
     /// What `sendOne` leaves its caller to do.
@@ -427,7 +441,8 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     /// Wakes as many receivers as there are items to share (one per waiter, oldest first);
     /// each woken receiver takes what it can when it runs.
-    private mutating func wakeReceivers() -> Wakeups<Continuation> {
+    @inlinable
+    mutating func wakeReceivers() -> Wakeups<Continuation> {
         var woken = Wakeups<Continuation>()
         if receivers.isEmpty { return woken }
         let available = queue.count + (parked.isEmpty ? 0 : 1)
@@ -453,15 +468,16 @@ package struct WeightBound<Element>: Sendable {
 
 /// The continuations an operation must resume. Almost always none or one: the first is stored
 /// inline, so the common case allocates nothing (an array would, for every wake-up).
+@usableFromInline
 package struct Wakeups<Continuation>: Sequence {
-    private var first: Continuation?
-    private var rest: [Continuation] = []
+    @usableFromInline var first: Continuation?
+    @usableFromInline var rest: [Continuation] = []
 
-    package init() {}
+    @inlinable package init() {}
 
-    package var isEmpty: Bool { first == nil }
+    @inlinable package var isEmpty: Bool { first == nil }
 
-    package mutating func append(_ continuation: Continuation) {
+    @inlinable package mutating func append(_ continuation: Continuation) {
         if first == nil { first = continuation } else { rest.append(continuation) }
     }
 
@@ -469,11 +485,17 @@ package struct Wakeups<Continuation>: Sequence {
         for c in other { append(c) }
     }
 
+    @usableFromInline
     package struct Iterator: IteratorProtocol {
-        var first: Continuation?
-        var rest: IndexingIterator<[Continuation]>
+        @usableFromInline var first: Continuation?
+        @usableFromInline var rest: IndexingIterator<[Continuation]>
 
-        package mutating func next() -> Continuation? {
+        @inlinable init(first: Continuation?, rest: IndexingIterator<[Continuation]>) {
+            self.first = first
+            self.rest = rest
+        }
+
+        @inlinable package mutating func next() -> Continuation? {
             if let f = first {
                 first = nil
                 return f
@@ -482,7 +504,7 @@ package struct Wakeups<Continuation>: Sequence {
         }
     }
 
-    package func makeIterator() -> Iterator { Iterator(first: first, rest: rest.makeIterator()) }
+    @inlinable package func makeIterator() -> Iterator { Iterator(first: first, rest: rest.makeIterator()) }
 }
 
 extension Wakeups: Sendable where Continuation: Sendable {}

@@ -13,17 +13,16 @@ package struct AsyncChunkKernel<Input: Sendable, Output: Sendable>: Sendable {
     /// Processes every item of the chunk (the caller empties it afterwards), giving each output
     /// to the hand-over. An error leaves the outputs of the items before it in the outbox.
     @usableFromInline package let process: @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void
-    /// The worker's non-waiting receive from its input channel, compiled for `Input`
-    /// (`Channel.tryReceiveSpecialized`).
-    @usableFromInline package let receive: @Sendable (Channel<Input>, inout [Input], Int) throws -> ReceiveResult
-    /// The worker's waiting receive, compiled for `Input` (`Channel.receiveSpecialized`).
-    @usableFromInline package let receiveWaiting: @Sendable (Channel<Input>, inout [Input], Int) async throws -> Int?
+    /// The worker's receives from its input channel, compiled for `Input`.
+    @usableFromInline package let receivePort: ReceivePort<Input>
+    /// The worker's batch hand-over (an ordered stage's outbox), compiled for `Output`.
+    @usableFromInline package let sendPort: SendPort<Output>
 
     @inlinable
     package init(process: @escaping @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void) {
         self.process = process
-        self.receive = { channel, buffer, limit in try channel.tryReceiveSpecialized(into: &buffer, limit: limit) }
-        self.receiveWaiting = { channel, buffer, limit in try await channel.receiveSpecialized(into: &buffer, limit: limit) }
+        self.receivePort = ReceivePort()
+        self.sendPort = SendPort()
     }
 }
 

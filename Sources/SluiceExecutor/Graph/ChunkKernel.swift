@@ -10,17 +10,35 @@
 /// A kernel that throws has appended the outputs of every item before the failing one: a failure
 /// never takes the items before it.
 @usableFromInline
-package struct ChunkKernel<Input, Output> {
+package struct ChunkKernel<Input: Sendable, Output: Sendable> {
     /// Consumes every item of `input` (the caller empties it afterwards), appending to `output`.
     @usableFromInline package var process: (inout [Input], inout [Output]) throws -> Void
     /// The input has ended: append what is left (e.g. a partial batch).
     @usableFromInline package var finish: (inout [Output]) throws -> Void
+    /// The worker's receives from its input channel, compiled for `Input` where the kernel was
+    /// built (for a fused segment: its first stage's).
+    @usableFromInline package var receivePort: ReceivePort<Input>
+    /// The worker's hand-over to its output channel, compiled for `Output` where the kernel was
+    /// built (for a fused segment: its last stage's).
+    @usableFromInline package var sendPort: SendPort<Output>
 
     @inlinable
     package init(process: @escaping (inout [Input], inout [Output]) throws -> Void,
                  finish: @escaping (inout [Output]) throws -> Void = { _ in }) {
         self.process = process
         self.finish = finish
+        self.receivePort = ReceivePort()
+        self.sendPort = SendPort()
+    }
+
+    /// A kernel with the given ports (composition keeps the ports of the kernels it joins).
+    init(process: @escaping (inout [Input], inout [Output]) throws -> Void,
+         finish: @escaping (inout [Output]) throws -> Void,
+         receivePort: ReceivePort<Input>, sendPort: SendPort<Output>) {
+        self.process = process
+        self.finish = finish
+        self.receivePort = receivePort
+        self.sendPort = sendPort
     }
 
     /// `self` then `next`, with one reused intermediate buffer. When `self` throws, the outputs it
@@ -49,7 +67,8 @@ package struct ChunkKernel<Input, Output> {
                 try first.finish(&middle.value)
                 try next.process(&middle.value, &output)
                 try next.finish(&output)
-            })
+            },
+            receivePort: receivePort, sendPort: next.sendPort)
     }
 
     /// `self`, counting into a measured run's instruments once per chunk.
@@ -74,7 +93,7 @@ package struct ChunkKernel<Input, Output> {
                     if produced > 0 { counters.countFailures(produced) }
                 }
             },
-            finish: base.finish)
+            finish: base.finish, receivePort: receivePort, sendPort: sendPort)
     }
 }
 
@@ -114,7 +133,7 @@ extension StageBody {
     }
 
     /// This stage's kernel followed by `rest` (a `ChunkKernel<Output, Final>` erased as `Any`).
-    func erasedKernel<Final>(before rest: Any, final: Final.Type, context: StageContext, probe: WorkerProbe?, index: Int) -> Any? {
+    func erasedKernel<Final: Sendable>(before rest: Any, final: Final.Type, context: StageContext, probe: WorkerProbe?, index: Int) -> Any? {
         guard let mine = erasedKernel(context: context, probe: probe, index: index, last: false) as? ChunkKernel<Input, Output> else { return nil }
         return mine.then(rest as! ChunkKernel<Output, Final>)
     }
@@ -150,6 +169,7 @@ extension ChunkKernel {
                 let before = output.count
                 defer { probe.countOutputs(output.count - before) }
                 try base.finish(&output)
-            })
+            },
+            receivePort: receivePort, sendPort: sendPort)
     }
 }

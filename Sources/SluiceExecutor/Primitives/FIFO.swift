@@ -37,6 +37,11 @@ package struct FIFO<Element> {
         storage.append(contentsOf: elements)
     }
 
+    /// Appends a batch (compiled where the element type is concrete: the channel's common send).
+    @inlinable package mutating func append(contentsOf elements: [Element]) {
+        storage.append(contentsOf: elements)
+    }
+
     /// Removes and returns the oldest item, or `nil` when the queue is empty.
     package mutating func popFirst() -> Element? {
         guard head < storage.count else { return nil }

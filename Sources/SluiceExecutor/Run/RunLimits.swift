@@ -19,6 +19,7 @@ package struct RunLimits: Sendable {
 /// One run's watch over its limits. The terminal's source and consumer note activity; the watch's
 /// tasks (children of the run's task group) stop the run when a limit fires, and `fired` tells the
 /// runner which error to throw instead of the `CancellationError` the stop produces.
+@usableFromInline
 package final class RunWatch: Sendable {
     private let limits: RunLimits
     private let firedLimit = Lock<(any Error)?>(nil)
@@ -35,6 +36,7 @@ package final class RunWatch: Sendable {
     package var fired: (any Error)? { firedLimit.withLock { $0 } }
 
     /// An item moved: read from the source, or delivered to the consumer.
+    @usableFromInline
     package func noteActivity() {
         guard let idleTimeline else { return }
         lastActivity.store(Self.nanoseconds(idleTimeline.now()), ordering: .relaxed)

@@ -3,17 +3,20 @@
 /// The consumer's end of a run: receives the last stage's outputs in batches.
 @usableFromInline
 package struct RunOutput<Element: Sendable>: Sendable {
-    package let channel: Channel<Element>
+    @usableFromInline package let channel: Channel<Element>
     package let run: RunState
     /// Items to take per receive.
-    package let limit: Int
+    @usableFromInline package let limit: Int
     /// Notes each batch the consumer takes (for an idle timeout).
-    package var watch: RunWatch? = nil
+    @usableFromInline package var watch: RunWatch? = nil
 
     /// Appends the next batch to `buffer`; returns `false` at the end. After the outputs of every
     /// item before a failure, throws that failure (a `StageFailure`); throws `CancellationError`
     /// if the run was cancelled.
-    @usableFromInline
+    ///
+    /// Inlined into the terminal (compiled where `Element` is concrete), so the channel's common
+    /// receive runs without generic code.
+    @inlinable
     package func receive(into buffer: inout [Element]) async throws -> Bool {
         let more = try await channel.receive(into: &buffer, limit: limit) != nil
         watch?.noteActivity()

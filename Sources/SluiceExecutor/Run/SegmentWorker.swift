@@ -10,11 +10,22 @@ package enum WorkerInput<Element: Sendable>: Sendable {
 
 /// The outputs a worker has produced but not handed over yet.
 @usableFromInline
-package final class Outbox<Element> {
+package final class Outbox<Element: Sendable> {
     @usableFromInline var items: [Element] = []
     /// The chunk being processed (its first sequence number), and whether it holds the turn.
     var chunkStart = 0
     var hasTurn = false
+    /// The output channel's send compiled for `Element` (the segment's kernel's), if any.
+    var sendPort: SendPort<Element>?
+
+    /// Sends every item to `channel` (see `Channel.send`), through the port when there is one.
+    func handOver(to channel: Channel<Element>, urgent: Bool = true) async throws {
+        if let sendPort {
+            try await sendPort.send(channel, &items, urgent)
+        } else {
+            try await channel.send(&items, urgent: urgent)
+        }
+    }
 }
 
 /// How many items a worker takes at once: as many as fit in `chunkWork` at the rate of the last
@@ -138,6 +149,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         if segment.isSynchronous, let kernel: ChunkKernel<Input, Output> = KernelComposer.kernel(segment.nodes, context: context, probe: probe) {
             // The work that made the outputs the outbox holds.
             var held = Duration.zero
+            reader.port = kernel.receivePort
+            outbox.sendPort = kernel.sendPort
             return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
                 let busy = probe?.startBusy()
                 defer { probe?.endBusy(since: busy) }
@@ -151,7 +164,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 } else if sequencer == nil && held > TakeSize.slowItem && !outbox.items.isEmpty {
                     // Outputs that took long to make leave at once: a hand-over costs far less
                     // than the work they hold, and no output waits long for a batch to fill.
-                    try await output.send(&outbox.items)
+                    try await outbox.handOver(to: output)
                 }
                 return work
             } finish: {
@@ -161,8 +174,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         if segment.nodes.count == 1, probe == nil || !segment.nodes[0].body.carriesFailures,
            let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0], meter: probe?.stages[0])) as? AsyncChunkKernel<Input, Output> {
             // One asynchronous stage with a kernel built for its concrete types.
-            reader.receiveSpecialized = kernel.receive
-            reader.receiveWaitingSpecialized = kernel.receiveWaiting
+            reader.port = kernel.receivePort
+            outbox.sendPort = kernel.sendPort
             // Unordered or single-worker: each output goes straight to the next stage, through
             // the channel's send specialized for its element type. Ordered parallel: outputs
             // collect in the outbox and leave in turn.
@@ -214,7 +227,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 probe?.endBusy(since: busy)
                 // An async body may suspend on the next item: hand this item's outputs over now,
                 // so the next stage works on them meanwhile (stages run concurrently).
-                if sequencer == nil && !outbox.items.isEmpty { try await output.send(&outbox.items) }
+                if sequencer == nil && !outbox.items.isEmpty { try await outbox.handOver(to: output) }
             }
             return work
         } finish: {
@@ -286,7 +299,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             return classify(bodyError: error, chunk: Int.max, slot)
         }
         do {
-            try await output.send(&outbox.items)
+            try await outbox.handOver(to: output)
         } catch {
             return .stopped
         }
@@ -310,7 +323,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             return
         case .inputFailed(let error):
             control.inputFailed(error)
-            try? await output.send(&outbox.items)
+            try? await outbox.handOver(to: output)
         case .failed(let error, let chunk):
             switch control.fail(slot, error, chunk: chunk) {
             case .dropEverything:
@@ -319,17 +332,17 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 if let sequencer, chunk != Int.min, chunk != Int.max, !outbox.hasTurn {
                     do { try await sequencer.waitForTurn(start: chunk) } catch { return }
                 }
-                try? await output.send(&outbox.items)
+                try? await outbox.handOver(to: output)
             }
         case .bodyCancelled:
             run.stop()
         case .completed:
             control.complete()
-            try? await output.send(&outbox.items)
+            try? await outbox.handOver(to: output)
         case .stopped:
             // Stopped by its own segment's failure in unordered mode: what it completed goes out.
             if slot.keepsCompleted.load(ordering: .relaxed) && !run.isStopped {
-                try? await output.send(&outbox.items)
+                try? await outbox.handOver(to: output)
             }
         }
     }
@@ -353,7 +366,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         case .end: return nil
         case .empty:
             // About to wait for input: hand everything over and wake the next stage now.
-            if sequencer == nil { try await output.send(&outbox.items) }
+            if sequencer == nil { try await outbox.handOver(to: output) }
             output.poke()
             return try await reader.read(into: &inbox, limit: limit)
         }
@@ -365,7 +378,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             try await sequencer.waitForTurn(start: outbox.chunkStart)
             outbox.hasTurn = true
         }
-        try await output.send(&outbox.items, urgent: false)
+        try await outbox.handOver(to: output, urgent: false)
     }
 
     /// Hands pending outputs over now if that needs no waiting for the turn (see `flushOutputs`).
@@ -375,7 +388,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             guard sequencer.hasTurn(start: outbox.chunkStart) else { return }
             outbox.hasTurn = true
         }
-        try await output.send(&outbox.items)
+        try await outbox.handOver(to: output)
     }
 
     private func completeChunk(_ outbox: Outbox<Output>, count: Int) async throws {
@@ -389,9 +402,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     /// Reads from a channel or straight from a synchronous source.
     struct Reader {
         var channel: Channel<Input>?
-        /// The channel's non-waiting receive compiled for `Input` (an async kernel's), if any.
-        var receiveSpecialized: (@Sendable (Channel<Input>, inout [Input], Int) throws -> ReceiveResult)?
-        var receiveWaitingSpecialized: (@Sendable (Channel<Input>, inout [Input], Int) async throws -> Int?)?
+        /// The channel's receives compiled for `Input` (the segment's kernel's), if any.
+        var port: ReceivePort<Input>?
         var read: ((inout [Input], Int) throws -> Bool)?
         let stop: StopSignal
         var exhausted = false
@@ -420,7 +432,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
 
         mutating func tryRead(into buffer: inout [Input], limit: Int) throws -> ReceiveResult {
             if let channel {
-                if let receiveSpecialized { return try receiveSpecialized(channel, &buffer, limit) }
+                if let port { return try port.tryReceive(channel, &buffer, limit) }
                 return try channel.tryReceive(into: &buffer, limit: limit)
             }
             if let failure = pendingFailure { throw failure }
@@ -446,7 +458,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
 
         mutating func read(into buffer: inout [Input], limit: Int) async throws -> Int? {
             if let channel {
-                if let receiveWaitingSpecialized { return try await receiveWaitingSpecialized(channel, &buffer, limit) }
+                if let port { return try await port.receive(channel, &buffer, limit) }
                 return try await channel.receive(into: &buffer, limit: limit)
             }
             guard case .items(let first, _) = try tryRead(into: &buffer, limit: limit) else { return nil }

@@ -1,0 +1,34 @@
+// A channel's operations compiled for one element type, built where that type is concrete.
+
+/// A channel's receives, compiled for `Element`.
+///
+/// The executor learns element types at run time, so its own calls into a channel run the
+/// channel's generic code (a runtime metadata look-up per generic operation, several per batch).
+/// A port is built by a stage's `@inlinable` constructor, in the caller's module, where the
+/// element type is concrete: through it, a worker's receive takes the lock for a few
+/// instructions. Behaviour is the channel's own (`tryReceiveSpecialized`, `receive`).
+@usableFromInline
+package struct ReceivePort<Element: Sendable>: Sendable {
+    /// Takes up to `limit` queued items without waiting (`Channel.tryReceiveSpecialized`).
+    @usableFromInline package let tryReceive: @Sendable (Channel<Element>, inout [Element], Int) throws -> ReceiveResult
+    /// Takes up to `limit` items, waiting for one (`Channel.receive`).
+    @usableFromInline package let receive: @Sendable (Channel<Element>, inout [Element], Int) async throws -> Int?
+
+    @inlinable
+    package init() {
+        tryReceive = { channel, buffer, limit in try channel.tryReceiveSpecialized(into: &buffer, limit: limit) }
+        receive = { channel, buffer, limit in try await channel.receive(into: &buffer, limit: limit) }
+    }
+}
+
+/// A channel's batch send, compiled for `Element` (see `ReceivePort`): `Channel.send`.
+@usableFromInline
+package struct SendPort<Element: Sendable>: Sendable {
+    /// Sends the whole batch, in order, emptying it; `urgent` as in `Channel.send`.
+    @usableFromInline package let send: @Sendable (Channel<Element>, inout [Element], Bool) async throws -> Void
+
+    @inlinable
+    package init() {
+        send = { channel, batch, urgent in try await channel.send(&batch, urgent: urgent) }
+    }
+}
