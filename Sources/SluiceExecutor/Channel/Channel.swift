@@ -35,7 +35,7 @@ package final class Channel<Element: Sendable>: Sendable {
     }
 
     /// Whether cancelling a task suspended in `send` cancels the whole channel.
-    private let senderCancellationCancels: Bool
+    @usableFromInline let senderCancellationCancels: Bool
 
     /// - Parameters:
     ///   - capacity: items the channel holds (`0` = rendezvous, `Int.max` = unbounded).
@@ -62,7 +62,7 @@ package final class Channel<Element: Sendable>: Sendable {
     package var capacity: Int { state.withLock { $0.capacity } }
     /// Items currently held (queued or parked), for metrics and tests.
     package var buffered: Int { state.withLock { $0.buffered } }
-    package var isCancelled: Bool { state.withLock { $0.isCancelled } }
+    @inlinable package var isCancelled: Bool { state.withLock { $0.isCancelled } }
     /// The queued items' total weight, under a weight bound (`0` without one).
     package var queuedWeight: Int { state.withLock { $0.queuedWeight } }
 
@@ -85,8 +85,8 @@ package final class Channel<Element: Sendable>: Sendable {
         for c in wakeups { c.resume() }
     }
 
-    /// `send`, for every case (run through the channel's generic code).
-    @usableFromInline
+    /// `send`, for every case.
+    @inlinable
     func sendGenerically(_ batch: inout [Element], urgent: Bool) async throws {
         switch state.withLock({ machine in
             let action = machine.send(&batch, urgent: urgent)
@@ -156,7 +156,7 @@ package final class Channel<Element: Sendable>: Sendable {
 
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer` without waiting. Throws the
     /// stream's failure once every item before it was taken.
-    @usableFromInline
+    @inlinable
     package func tryReceive(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
         let (action, inForce) = state.withLock { machine in
             let action = machine.receive(into: &buffer, limit: limit)
@@ -237,10 +237,13 @@ package final class Channel<Element: Sendable>: Sendable {
             }
             if spins < spinsBeforeWaiting && busy.load(ordering: .relaxed) {
                 // Yield until the hint shows items, without taking the lock the producer needs.
+                // Meanwhile senders wake no parked receiver: this one takes their items.
+                state.withLock { $0.spinningReceivers += 1 }
                 repeat {
                     spins += 1
                     await Task.yield()
                 } while spins < spinsBeforeWaiting && hints.queuedCount == 0
+                state.withLock { $0.spinningReceivers -= 1 }
                 continue
             }
             await waitForItems()

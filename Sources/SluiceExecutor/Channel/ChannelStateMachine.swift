@@ -39,41 +39,52 @@ package struct ChannelStateMachine<Element, Continuation> {
     @usableFromInline
     package struct ParkedSender {
         /// The rest of the sender's batch, never empty while parked.
-        var items: FIFO<Element>
-        var continuation: Continuation
+        @usableFromInline var items: FIFO<Element>
+        @usableFromInline var continuation: Continuation
+
+        @inlinable init(items: FIFO<Element>, continuation: Continuation) {
+            self.items = items
+            self.continuation = continuation
+        }
     }
 
-    package let capacity: Int
+    @usableFromInline package let capacity: Int
     /// The capacity in force now (*slow start*): it starts small and doubles each time a receive
     /// takes at least half of it, up to `capacity`. So items leave a producer as fast as the
     /// consumer asks for them: a consumer that needs three items does not make the producer fill
     /// the whole buffer first, while one that keeps taking full batches soon gets all of it.
-    @usableFromInline package private(set) var limit: Int
+    @usableFromInline package var limit: Int
     /// A non-urgent send wakes a waiting receiver only once this many items are queued, so a fast
     /// producer is not woken against on every batch; an urgent send (the sender is about to
     /// wait) or a `poke` wakes it whatever the count.
-    @usableFromInline package private(set) var wakeThreshold: Int
-    @usableFromInline package private(set) var phase: Phase
+    @usableFromInline package var wakeThreshold: Int
+    @usableFromInline package var phase: Phase
     /// A bound on the queued items' total weight as well as their count (`nil`: count only).
     /// An item heavier than the whole bound still enters an empty queue, alone.
     @usableFromInline let weightBound: WeightBound<Element>?
     /// The queued items' total weight (`0` without a weight bound).
-    package private(set) var queuedWeight = 0
+    @usableFromInline package var queuedWeight = 0
     @usableFromInline var queue = FIFO<Element>()
     @usableFromInline var parked: [ParkedSender] = []
     /// An emptied batch array kept for the next parked sender: parking moves the sender's array
     /// into the channel and hands this one back, so steady-state hand-overs allocate nothing.
-    private var spare: [Element] = []
+    @usableFromInline var spare: [Element] = []
     // Continuations only (no ids, no tuples): this code runs unspecialized per batch, and every
     // generic type it touches costs a metadata lookup.
     @usableFromInline var receivers: [Continuation] = []
+    /// Receivers yielding in a loop until items arrive (`Channel.receive` on a busy channel): while
+    /// one does, a send wakes no waiting receiver. The spinner looks under the lock once it stops,
+    /// so it takes what was sent meanwhile, and a parked receiver is not woken (a thread wake-up
+    /// and a task switch) for an item that a running one takes a moment later.
+    @usableFromInline package var spinningReceivers = 0
     /// Items ever handed to receivers: the sequence number of the next item out.
-    @usableFromInline package private(set) var dequeued = 0
+    @usableFromInline package var dequeued = 0
 
     /// - Parameters:
     ///   - capacity: the most items queued (`0`: a rendezvous, `Int.max`: unbounded).
     ///   - producers: senders that will each `finish`.
     ///   - startingLimit: the capacity in force at first (see `limit`); `nil`: all of it.
+    @inlinable
     package init(capacity: Int, producers: Int, startingLimit: Int? = nil, weightBound: WeightBound<Element>? = nil) {
         precondition(capacity >= 0 && producers >= 1)
         self.capacity = capacity
@@ -84,13 +95,15 @@ package struct ChannelStateMachine<Element, Continuation> {
         self.wakeThreshold = Self.wakeThreshold(limit)
     }
 
-    private static func wakeThreshold(_ limit: Int) -> Int {
-        limit == Int.max ? Plan.maxBatch : Swift.max(1, limit / 2)
+    @inlinable
+    static func wakeThreshold(_ limit: Int) -> Int {
+        limit == Int.max ? 1024 : Swift.max(1, limit / 2)   // 1024: Plan.maxBatch
     }
 
     /// How many of `items`' first ones (at most `room`) fit under the weight bound, and adds
     /// their weight to the queue's.
-    private mutating func admit(_ items: FIFO<Element>, room: Int) -> Int {
+    @inlinable
+    mutating func admit(_ items: FIFO<Element>, room: Int) -> Int {
         guard let bound = weightBound else { return Swift.min(room, items.count) }
         var total = queuedWeight
         let empty = queue.isEmpty
@@ -109,7 +122,8 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     /// How many of `items`' first ones (at most `limit`) a receiver takes within the weight it
     /// may still take (`budget`, reduced by theirs); the `first` item of a receive is always taken.
-    private func within(_ budget: inout Int, _ items: FIFO<Element>, _ limit: Int, first: Bool) -> Int {
+    @inlinable
+    func within(_ budget: inout Int, _ items: FIFO<Element>, _ limit: Int, first: Bool) -> Int {
         guard let bound = weightBound else { return limit }
         var n = 0
         return items.countPrefix(upTo: limit) { item in
@@ -122,7 +136,8 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// Items just taken from the queue (the last `n` of `buffer`) no longer weigh on it.
-    private mutating func release(_ n: Int, of buffer: [Element]) {
+    @inlinable
+    mutating func release(_ n: Int, of buffer: [Element]) {
         guard let bound = weightBound, n > 0 else { return }
         var total = queuedWeight
         FIFO.forEachLast(n, of: buffer) { total -= Swift.max(0, bound.weigh($0)) }
@@ -135,7 +150,8 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// a doubling (doubling without that cap let an eager parallel stage pull the channel to its
     /// capacity; room for exactly the waiters fed W7's 256 workers too slowly). Not
     /// one that merely finds a producer waiting: that says nothing of what consumers ask for.
-    private mutating func grow(taken: Int) {
+    @inlinable
+    mutating func grow(taken: Int) {
         guard limit < capacity else { return }
         if taken >= Swift.max(1, limit / 2) {
             limit = limit > capacity / 2 ? capacity : limit * 2
@@ -148,6 +164,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// Items held by the channel, queued or parked.
+    @inlinable
     package var buffered: Int { queue.count + parked.reduce(0) { $0 + $1.items.count } }
     @inlinable package var waitingReceivers: Int { receivers.count }
     /// Items in the queue (parked senders' batches not counted).
@@ -160,6 +177,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     // MARK: send
 
+    @usableFromInline
     package enum SendAction {
         /// Every item was queued: resume `receivers` (often none) and return.
         case resumeReceivers(Wakeups<Continuation>)
@@ -172,6 +190,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     /// Offers `batch`: moves what fits into the queue, leaving the rest in `batch`. A non-`urgent`
     /// send wakes receivers only once `wakeThreshold` items are queued.
+    @inlinable
     package mutating func send(_ batch: inout [Element], urgent: Bool = true) -> SendAction {
         guard case .open = phase else {
             batch.removeAll(keepingCapacity: true)
@@ -222,10 +241,11 @@ package struct ChannelStateMachine<Element, Continuation> {
     package mutating func sendOne(_ element: Element) -> SendOneAction {
         guard case .open = phase, parked.isEmpty, weightBound == nil, queue.count < limit else { return .useSend }
         queue.append(element)
-        if receivers.isEmpty { return .queued }
+        if receivers.isEmpty || spinningReceivers > 0 { return .queued }
         return .resumeReceiver(receivers.removeFirst())
     }
 
+    @usableFromInline
     package enum ParkAction {
         /// The sender is parked and stays suspended (until receivers take its batch, or `cancel`):
         /// resume `receivers`, which can now take its items.
@@ -237,6 +257,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     /// Parks the rest of a sender's batch (after `send` said `suspendAndPark`), with the
     /// continuation that resumes the sender.
+    @inlinable
     package mutating func park(_ batch: inout [Element], continuation: Continuation) -> ParkAction {
         guard case .open = phase else {
             batch.removeAll(keepingCapacity: true)
@@ -252,6 +273,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     // MARK: receive
 
+    @usableFromInline
     package enum ReceiveAction {
         /// Took `count` items (sequence numbers `first..<first+count`) into the buffer: resume
         /// `waiters` (senders whose batches are now accepted, and a receiver to take what is left)
@@ -268,6 +290,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// Takes up to `limit` (≥ 1) items: from the queue first, then from parked senders' batches.
+    @inlinable
     package mutating func receive(into buffer: inout [Element], limit: Int) -> ReceiveAction {
         if case .cancelled = phase { return .throwCancellation }
         precondition(limit >= 1, "a receive must be able to take an item")
@@ -351,11 +374,12 @@ package struct ChannelStateMachine<Element, Continuation> {
         let first = dequeued
         let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
         noteTaken(taken)
-        let wake = receivers.isEmpty || queue.isEmpty ? nil : receivers.removeFirst()
+        let wake = receivers.isEmpty || queue.isEmpty || spinningReceivers > 0 ? nil : receivers.removeFirst()
         return (first, taken, wake)
     }
 
     @usableFromInline
+    @inlinable
     mutating func noteTaken(_ taken: Int) {
         dequeued += taken
         grow(taken: taken)
@@ -369,6 +393,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         return .none
     }
 
+    @usableFromInline
     package enum PokeAction {
         /// Resume `receivers`: items are queued for them.
         case resumeReceivers(Wakeups<Continuation>)
@@ -377,6 +402,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// The sender is about to wait for something else: wake receivers for whatever is queued.
+    @inlinable
     package mutating func poke() -> PokeAction {
         if isCancelled || receivers.isEmpty { return .none }
         return .resumeReceivers(wakeReceivers())
@@ -384,6 +410,7 @@ package struct ChannelStateMachine<Element, Continuation> {
 
     // MARK: lifecycle
 
+    @usableFromInline
     package enum FinishAction {
         /// The last producer finished: resume every waiting receiver (they drain what is left and
         /// then see the end, or the failure).
@@ -395,6 +422,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// One producer is done, and the stream ends with `failure` (if any) after the items already
     /// sent: receivers drain them and then throw it. The first failure given is kept, also when it
     /// comes after the last producer finished; a cancelled channel ignores it.
+    @inlinable
     package mutating func finish(failure: (any Error)? = nil) -> FinishAction {
         switch phase {
         case .open(let producers, let kept):
@@ -415,6 +443,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         }
     }
 
+    @usableFromInline
     package enum CancelAction {
         /// Resume every waiting receiver and every parked sender (their items are dropped).
         case resumeReceiversAndSenders(receivers: [Continuation], senders: [Continuation])
@@ -423,6 +452,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// Stops the channel: items are dropped, every waiter is resumed and later calls fail.
+    @inlinable
     package mutating func cancel() -> CancelAction {
         if isCancelled { return .none }
         phase = .cancelled
@@ -433,7 +463,8 @@ package struct ChannelStateMachine<Element, Continuation> {
         return .resumeReceiversAndSenders(receivers: takeAllReceivers(), senders: senders)
     }
 
-    private mutating func takeAllReceivers() -> [Continuation] {
+    @inlinable
+    mutating func takeAllReceivers() -> [Continuation] {
         var all: [Continuation] = []
         swap(&all, &receivers)
         return all
@@ -444,7 +475,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     @inlinable
     mutating func wakeReceivers() -> Wakeups<Continuation> {
         var woken = Wakeups<Continuation>()
-        if receivers.isEmpty { return woken }
+        if receivers.isEmpty || spinningReceivers > 0 { return woken }
         let available = queue.count + (parked.isEmpty ? 0 : 1)
         // Oldest first; `removeFirst` keeps the array's storage, so nothing is allocated.
         for _ in 0..<Swift.min(available, receivers.count) { woken.append(receivers.removeFirst()) }
@@ -457,9 +488,10 @@ package struct ChannelStateMachine<Element, Continuation> {
 /// block (`{ $0.count }`).
 @usableFromInline
 package struct WeightBound<Element>: Sendable {
-    package let max: Int
-    package let weigh: @Sendable (Element) -> Int
+    @usableFromInline package let max: Int
+    @usableFromInline package let weigh: @Sendable (Element) -> Int
 
+    @inlinable
     package init(max: Int, weigh: @escaping @Sendable (Element) -> Int) {
         self.max = max
         self.weigh = weigh
@@ -481,6 +513,7 @@ package struct Wakeups<Continuation>: Sequence {
         if first == nil { first = continuation } else { rest.append(continuation) }
     }
 
+    @inlinable
     package mutating func append(contentsOf other: Wakeups<Continuation>) {
         for c in other { append(c) }
     }

@@ -21,9 +21,11 @@ package struct FIFO<Element> {
     @usableFromInline var storage: [Element] = []
     @usableFromInline var head = 0
 
+    @inlinable
     package init() {}
 
     /// A queue holding `storage`'s items, taking over the array (no copy).
+    @inlinable
     package init(adopting storage: [Element]) {
         self.storage = storage
     }
@@ -33,6 +35,7 @@ package struct FIFO<Element> {
 
     @inlinable package mutating func append(_ element: Element) { storage.append(element) }
 
+    @inlinable
     package mutating func append(contentsOf elements: some Collection<Element>) {
         storage.append(contentsOf: elements)
     }
@@ -43,6 +46,7 @@ package struct FIFO<Element> {
     }
 
     /// Removes and returns the oldest item, or `nil` when the queue is empty.
+    @inlinable
     package mutating func popFirst() -> Element? {
         guard head < storage.count else { return nil }
         let element = storage[head]
@@ -64,6 +68,7 @@ package struct FIFO<Element> {
     ///
     /// Only resets the storage once emptied (no compaction on the way): it drains a parked
     /// sender's batch, which is short-lived and whose array is handed back whole when empty.
+    @inlinable
     package mutating func move(upTo limit: Int, into other: inout FIFO<Element>) {
         let n = Swift.min(limit, count)
         if n == 0 { return }
@@ -77,6 +82,7 @@ package struct FIFO<Element> {
 
     /// How many of the oldest items (at most `limit`) pass `fits`, which sees them in order and
     /// stops the count at its first `false`.
+    @inlinable
     package func countPrefix(upTo limit: Int, while fits: (Element) -> Bool) -> Int {
         var n = 0
         while n < limit && head + n < storage.count && fits(storage[head + n]) { n += 1 }
@@ -84,11 +90,13 @@ package struct FIFO<Element> {
     }
 
     /// Calls `body` on the `n` newest items of `buffer` (those a `take` just appended).
+    @inlinable
     package static func forEachLast(_ n: Int, of buffer: [Element], _ body: (Element) -> Void) {
         for i in (buffer.count - n)..<buffer.count { body(buffer[i]) }
     }
 
     /// Empties the queue and hands back its array (capacity kept), for reuse.
+    @inlinable
     package mutating func releaseStorage() -> [Element] {
         var released: [Element] = []
         swap(&released, &storage)
@@ -98,6 +106,7 @@ package struct FIFO<Element> {
     }
 
     /// Empties the queue and frees its storage.
+    @inlinable
     package mutating func removeAll() {
         storage.removeAll()
         head = 0
