@@ -378,7 +378,6 @@ package struct ChannelStateMachine<Element, Continuation> {
         return (first, taken, wake)
     }
 
-    @usableFromInline
     @inlinable
     mutating func noteTaken(_ taken: Int) {
         dequeued += taken

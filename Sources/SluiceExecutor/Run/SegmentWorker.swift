@@ -39,6 +39,17 @@ package final class Outbox<Element: Sendable> {
 struct TakeSize {
     let limit: Int
     private(set) var current = 1
+    /// The last chunk's work per item is below `quickItem`: items cost less than waking a
+    /// parked worker for them.
+    private(set) var itemsAreQuick = false
+
+    /// Below this much work an item is not worth another worker's wake-up (a thread wake-up and
+    /// a task switch, a few microseconds here): the workers of a parallel stage share what is
+    /// queued only when items take longer.
+    static let quickItem = Duration.microseconds(5)
+    /// The most quick items a worker of a parallel asynchronous stage takes at once: if one of
+    /// them turns out slow (a cache miss among hits), at most this many wait behind it.
+    static let quickChunk = 16
 
     /// The work a chunk should take: long enough that handing it over (and waking its consumer)
     /// costs little next to it, short enough that slow items are taken one at a time. (W3, 20 µs
@@ -53,6 +64,7 @@ struct TakeSize {
 
     mutating func update(items: Int, elapsed: Duration) {
         guard items > 0 else { return }
+        itemsAreQuick = elapsed < Self.quickItem * items
         // Items that fit in `chunkWork` at this chunk's rate (all of them when it took no time).
         let fit = elapsed <= .zero ? Int.max : Int(Swift.min(Double(Int.max / 2), Self.chunkWork / elapsed * Double(items)))
         current = Swift.max(1, Swift.min(limit, current * 2, fit))
@@ -183,7 +195,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 try await flushFull(outbox)
             }
             guard let probe else {
-                return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
+                return await loop(scope, slot, outbox, &reader, &inbox, quickChunks: true) { inbox in
                     let start = ContinuousClock.now
                     try await kernel.process(&inbox, handOver)
                     return start.duration(to: .now)
@@ -191,7 +203,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             }
             // A measured run: the stage's inputs, outputs, failures and busy time, per chunk.
             let counters = probe.stages[0]
-            return await loop(scope, slot, outbox, &reader, &inbox) { inbox in
+            return await loop(scope, slot, outbox, &reader, &inbox, quickChunks: true) { inbox in
                 let start = probe.startBusy()
                 defer {
                     let (started, produced) = handOver.takeCounts()
@@ -247,18 +259,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     /// The worker's loop, common to both forms: take a chunk, process it, hand it over.
     private func loop(
         _ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>,
-        _ reader: inout Reader, _ inbox: inout [Input],
+        _ reader: inout Reader, _ inbox: inout [Input], quickChunks: Bool = false,
         process: (inout [Input]) async throws -> Duration,
         finish: () async throws -> Void
     ) async -> Ending {
         await scope.withCompanions {
-            await loopWithoutCompanions(scope, slot, outbox, &reader, &inbox, process: process, finish: finish)
+            await loopWithoutCompanions(scope, slot, outbox, &reader, &inbox, quickChunks: quickChunks, process: process, finish: finish)
         }
     }
 
     private func loopWithoutCompanions(
         _ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>,
-        _ reader: inout Reader, _ inbox: inout [Input],
+        _ reader: inout Reader, _ inbox: inout [Input], quickChunks: Bool,
         process: (inout [Input]) async throws -> Duration,
         finish: () async throws -> Void
     ) async -> Ending {
@@ -271,7 +283,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         while true {
             let first: Int?
             do {
-                first = try await nextChunk(&reader, &inbox, outbox, limit: take.current)
+                first = try await nextChunk(&reader, &inbox, outbox, limit: take.current, share: !(quickChunks && take.itemsAreQuick))
             } catch {
                 return classify(inputError: error)
             }
@@ -349,7 +361,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
 
     /// Takes the next chunk into `inbox` (emptied first). Before waiting for input, hands over what
     /// the outbox holds: a batch leaves as soon as the worker would otherwise wait.
-    private func nextChunk(_ reader: inout Reader, _ inbox: inout [Input], _ outbox: Outbox<Output>, limit: Int) async throws -> Int? {
+    private func nextChunk(_ reader: inout Reader, _ inbox: inout [Input], _ outbox: Outbox<Output>, limit: Int, share: Bool) async throws -> Int? {
         inbox.removeAll(keepingCapacity: true)
         if let sequencer { try await sequencer.enterWindow() }
         // A fused source is read no further ahead than the output channel takes now (its slow
@@ -357,9 +369,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         var limit = reader.channel == nil ? Swift.min(limit, handOverLimit) : limit
         // The workers of a parallel async stage each take a share of what is queued: several
         // items when many wait (fewer hand-overs), one when few do (an item never waits in one
-        // worker's chunk while another worker idles).
+        // worker's chunk while another worker idles). Not when items are quick: waking another
+        // worker would cost more than the items, so a running worker takes what is there (up to
+        // `quickChunk`). Only for stages run by an async kernel (`map`, `tryMap`, with retry or
+        // timeout): a rate limit or middleware keeps items spread over the workers.
         if let channel = reader.channel, segment.workers > 1, !segment.isSynchronous {
-            limit = Swift.min(limit, Swift.max(1, channel.queuedHint / segment.workers))
+            limit = share ? Swift.min(limit, Swift.max(1, channel.queuedHint / segment.workers)) : Swift.min(limit, TakeSize.quickChunk)
+        }
+        // In an ordered one, a chunk is at most the worker's part of the reorder window, so the
+        // items completed behind a slow one stay near the window (the window plus, at most, a
+        // chunk in each other worker's hand).
+        if sequencer != nil, segment.window > 0, !segment.isSynchronous {
+            limit = Swift.min(limit, Swift.max(1, segment.window / segment.workers))
         }
         switch try reader.tryRead(into: &inbox, limit: limit) {
         case .items(let first, _): return first

@@ -33,8 +33,9 @@ import Testing
         let stage = Self.slowHead(completed, gate).workers(4).ordered(window: window)
         let (whileBlocked, outputs) = try await completedPastASlowItem(stage, completed: completed, gate: gate, atLeast: window)
         #expect(outputs == Array(0..<2_000), "input order")
-        // At least the window, at most the window plus what the other three workers had in hand.
-        #expect(whileBlocked >= window && whileBlocked <= window + 3, "\(whileBlocked) items completed behind the slow one")
+        // At least the window, at most the window plus what the other three workers had in hand:
+        // a chunk each, at most a worker's part of the window (quick items are taken in chunks).
+        #expect(whileBlocked >= window && whileBlocked <= window + 3 * max(1, window / 4), "\(whileBlocked) items completed behind the slow one")
     }
 
     /// The default window is larger than the worker count: 16 items per worker.
@@ -43,7 +44,7 @@ import Testing
         let stage = Self.slowHead(completed, gate).workers(4)
         let (whileBlocked, outputs) = try await completedPastASlowItem(stage, completed: completed, gate: gate, atLeast: 64)
         #expect(outputs == Array(0..<2_000))
-        #expect(whileBlocked >= 64 && whileBlocked <= 64 + 3, "\(whileBlocked)")
+        #expect(whileBlocked >= 64 && whileBlocked <= 64 + 3 * 16, "\(whileBlocked)")
     }
 
     /// `.unordered()` holds nothing back: every other item completes behind the slow one.
