@@ -16,7 +16,7 @@ package final class Invocation {
     /// final failure; `nil` when the latest attempt ended another way, e.g. by a timeout).
     package var bodyFailure: StageFailure?
     /// Reports a retry to the metrics and the stage's observers.
-    package let onRetry: ((_ attempt: Int, _ delay: Duration, _ error: any Error) async -> Void)?
+    package var onRetry: ((_ attempt: Int, _ delay: Duration, _ error: any Error) async -> Void)?
 
     /// This worker's counters for the stage when the run is measured (a rate limiter's waits).
     package let meter: StageCounters?

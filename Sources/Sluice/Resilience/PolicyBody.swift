@@ -92,8 +92,27 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
         }
         let layered = call
+        // What the per-item path needs to know, decided once per worker: with no observer and
+        // no meter an item costs its layered call and nothing else (no event, no clock read).
+        let observing = !observers.isEmpty, reportsRetries = observing || meter != nil
+        // One invocation per worker, reset for each item. Unchecked transfer, proven: this kernel
+        // is built for one worker (`makeAsyncKernel` runs per worker), whose loop calls this
+        // function for one item at a time and awaits it; the layers use the invocation only
+        // within that call (a timeout's child task is awaited before the call returns), and
+        // nothing keeps it past its item. So it is never used by two tasks at once.
+        let shared = UnsafeTransfer(Invocation(stage: name, stop: stop, onRetry: nil, meter: meter))
         return maker.make(context, { x in
-            let invocation = Invocation(stage: name, stop: stop, onRetry: report.onRetry(item: x), meter: meter)
+            let invocation = shared.value
+            invocation.attempts = 0
+            invocation.bodyFailure = nil
+            if reportsRetries { invocation.onRetry = report.onRetry(item: x) }
+            guard observing else {
+                do {
+                    return try await layered(x, invocation)
+                } catch {
+                    throw await report.ended(x, error, invocation: invocation, since: nil)
+                }
+            }
             let start = await report.started(x)
             do {
                 let output = try await layered(x, invocation)
