@@ -52,6 +52,14 @@ func w1() async throws {
     let n = 1_000_000
     var expected = 0
     for x in 0..<n where (x * 2) % 3 == 0 { expected += x * 2 + 1 }
+    if ProcessInfo.processInfo.environment["W1_SLUICE_ONLY"] == "measured" {
+        let measured = try await best("Sluice default, measured", expected: expected) {
+            let p = Pipeline(0..<n) | op.map { $0 * 2 } | op.filter { $0 % 3 == 0 } | op.map { $0 + 1 }
+            return try await p.metrics(PipelineMetrics()).reduce(0, +)
+        }
+        print("W1 Sluice default, measured \(rate(n, measured))")
+        return
+    }
     if ProcessInfo.processInfo.environment["W1_SLUICE_ONLY"] != nil {
         let perStage = try await best("Sluice buffer(64) per stage", expected: expected) {
             let p = Pipeline(0..<n) | op.map { $0 * 2 }.buffer(64) | op.filter { $0 % 3 == 0 }.buffer(64) | op.map { $0 + 1 }.buffer(64)

@@ -779,4 +779,44 @@ struct StreamFailure: Error, CustomStringConvertible {
         _ = h.cancel()
         #expect(h.suspended.isEmpty)
     }
+
+    // MARK: receivers spinning for items
+
+    /// While a receiver yields for items (it is running), a send wakes no parked receiver: the
+    /// spinner takes the items when it looks again. Without a spinner the parked one is woken.
+    @Test func aSpinningReceiverHoldsOffWakeUps() {
+        var m = ChannelStateMachine<Int, Int>(capacity: 16, producers: 1)
+        guard case .none = m.wait(continuation: 7) else { Issue.record("receiver 7 did not park"); return }
+        m.spinningReceivers += 1
+        guard case .queued = m.sendOne(1) else { Issue.record("sendOne woke the parked receiver"); return }
+        var batch = [2, 3]
+        guard case .resumeReceivers(let woken) = m.send(&batch) else { Issue.record("send did not queue"); return }
+        #expect(woken.isEmpty, "send woke the parked receiver")
+        var four = [4]
+        #expect(m.sendQueued(&four, urgent: true)?.isEmpty == true, "sendQueued woke the parked receiver")
+        // The spinner stops and looks: it takes everything, and wakes nobody for an empty queue.
+        m.spinningReceivers -= 1
+        var out: [Int] = []
+        guard case .resumeWaitersAndReturnItems(_, let count, let waiters) = m.receive(into: &out, limit: 16) else {
+            Issue.record("the spinner found nothing"); return
+        }
+        #expect(count == 4 && out == [1, 2, 3, 4] && waiters.isEmpty)
+        // No spinner: the next item wakes the parked receiver.
+        guard case .resumeReceiver(let c) = m.sendOne(5) else { Issue.record("the parked receiver was not woken"); return }
+        #expect(c == 7)
+    }
+
+    /// A spinner that takes some of the items leaves the rest to the parked receivers: once it
+    /// stopped spinning, its partial take wakes the next one (no item waits with everyone parked).
+    @Test func aSpinnerTakingPartPassesTheWordOn() {
+        var m = ChannelStateMachine<Int, Int>(capacity: 16, producers: 1)
+        _ = m.wait(continuation: 7)
+        m.spinningReceivers += 1
+        var batch = [1, 2, 3]
+        _ = m.send(&batch)
+        m.spinningReceivers -= 1
+        var out: [Int] = []
+        guard let (_, count, wake) = m.receiveQueued(into: &out, limit: 1) else { Issue.record("nothing taken"); return }
+        #expect(count == 1 && wake == 7)
+    }
 }

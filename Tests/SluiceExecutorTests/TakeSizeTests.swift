@@ -29,6 +29,22 @@ import Testing
         #expect(take.current == 1)
     }
 
+    /// Items under `quickItem` (5 µs) each are quick: a parallel async stage's worker then takes
+    /// up to `quickChunk` of them rather than its share of the queue; slower ones are shared.
+    @Test func itemsUnderFiveMicrosecondsAreQuick() {
+        var take = TakeSize(limit: 128)
+        #expect(!take.itemsAreQuick, "nothing measured yet: items are shared")
+        take.update(items: 10, elapsed: .microseconds(49))
+        #expect(take.itemsAreQuick)
+        take.update(items: 10, elapsed: .microseconds(50))
+        #expect(!take.itemsAreQuick)
+        take.update(items: 1, elapsed: .milliseconds(3))
+        #expect(!take.itemsAreQuick)
+        take.update(items: 0, elapsed: .zero)
+        #expect(!take.itemsAreQuick, "an empty chunk changes nothing")
+        #expect(TakeSize.quickChunk == 16)
+    }
+
     @Test func aLimitBelowOneStillTakesOne() {
         #expect(TakeSize(limit: 0).current == 1)
         var take = TakeSize(limit: 0)

@@ -36,7 +36,7 @@ package final class Outbox<Element: Sendable> {
 /// fifty at a time; and an item that takes longer than `chunkWork` is taken alone, so heavy items
 /// spread over every worker of a stage (a worker does not take a whole batch of 2 ms items while
 /// the others idle). A consumer that needs a few items does not make a worker read far ahead.
-struct TakeSize {
+package struct TakeSize {
     let limit: Int
     private(set) var current = 1
     /// The last chunk's work per item is below `quickItem`: items cost less than waking a
@@ -49,7 +49,7 @@ struct TakeSize {
     static let quickItem = Duration.microseconds(5)
     /// The most quick items a worker of a parallel asynchronous stage takes at once: if one of
     /// them turns out slow (a cache miss among hits), at most this many wait behind it.
-    static let quickChunk = 16
+    package static let quickChunk = 16
 
     /// The work a chunk should take: long enough that handing it over (and waking its consumer)
     /// costs little next to it, short enough that slow items are taken one at a time. (W3, 20 µs

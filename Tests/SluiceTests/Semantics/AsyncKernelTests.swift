@@ -95,4 +95,27 @@ import SluiceTestSupport
         #expect(s["second"]!.inputs == 6 && s["second"]!.outputs == 5)
         #expect(s["second"]!.busy > .zero)
     }
+
+    /// Quick items (under 5 µs) are taken up to 16 at a time by the workers of a parallel stage
+    /// (not a share of the queue each), so when one of them turns out slow (a cache miss among
+    /// hits), the other workers go on with the rest: at most the 15 others of its chunk wait
+    /// behind it. (The test cannot force a full queue, so it checks that the others go on, not
+    /// that the chunk reached 16.)
+    @Test func atMostAQuickChunkWaitsBehindASlowItem() async throws {
+        let gate = Gate(), completed = Counter()
+        let n = 2_000, slow = 1_000
+        let stage = op.map { (x: Int) async throws -> Int in
+            if x == slow { try await gate.wait() }
+            completed.increment()
+            return x
+        }.workers(4).unordered()
+        let outputs: [Int] = try await withDeadline(seconds: 30) {
+            async let outputs = (Pipeline(0..<n) | stage).collect()
+            // Every item but the slow one and the (at most) 15 in its worker's chunk completes.
+            await completed.wait(atLeast: n - 1 - (TakeSize.quickChunk - 1))
+            gate.open()
+            return try await outputs
+        }
+        #expect(outputs.sorted() == Array(0..<n))
+    }
 }
