@@ -161,7 +161,7 @@ func w3() async throws {
 }
 
 func w4() async throws {
-    let n = 5_000_000
+    let n = ProcessInfo.processInfo.environment["W4_N"].flatMap(Int.init) ?? 5_000_000
     var expected = 0
     for x in 0..<n { expected &+= hash(x, rounds: 16) }
     if ProcessInfo.processInfo.environment["W4_SLUICE_ONLY"] != nil {
