@@ -25,6 +25,12 @@ struct Reporter<Input: Sendable> {
         await send(item, .succeeded(duration: start.duration(to: .now), attempts: attempts), outputs: outputs)
     }
 
+    /// `succeeded` for an item with one output (the event's outputs array is built once).
+    func succeeded<Output: Sendable>(_ item: Input, output: Output, since start: ContinuousClock.Instant?, attempts: Int) async {
+        guard let start else { return }
+        await send(item, .succeeded(duration: start.duration(to: .now), attempts: attempts), outputs: [output])
+    }
+
     func failed(_ item: Input, _ failure: StageFailure, since start: ContinuousClock.Instant?) async {
         guard let start else { return }
         await send(item, .failed(failure, duration: start.duration(to: .now)))

@@ -116,7 +116,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             let start = await report.started(x)
             do {
                 let output = try await layered(x, invocation)
-                if start != nil { await report.succeeded(x, outputs: [output], since: start, attempts: invocation.attempts) }
+                if start != nil { await report.succeeded(x, output: output, since: start, attempts: invocation.attempts) }
                 return output
             } catch {
                 throw await report.ended(x, error, invocation: invocation, since: start)
