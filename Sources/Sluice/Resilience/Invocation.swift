@@ -49,6 +49,9 @@ package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
     /// Makes the layer one worker uses, with state of its own (a timeout's watchdog), or `nil`:
     /// every worker shares `wrap`.
     package var perWorker: (@Sendable (WorkerScope) -> InvocationLayer<Input, Output>)?
+    /// Set by `retry`: what the layer does, so that an asynchronous `map` whose only policy it is
+    /// can retry inside its kernel's loop.
+    package var retry: RetrySpec?
 
     package init(name: String = "around", keepsOutputs: Bool = false,
                  perWorker: (@Sendable (WorkerScope) -> InvocationLayer<Input, Output>)? = nil,

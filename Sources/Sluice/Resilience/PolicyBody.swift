@@ -73,6 +73,11 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
               let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
         else { return nil }
         let name = context.name, stop = context.stop, meter = context.meter
+        // `retry` alone, unobserved: the kernel retries inside its own loop.
+        if observers.isEmpty, layers.count == 1, var retry = layers[0].retry {
+            if let meter { retry.countRetry = { meter.countRetry() } }
+            return maker.makeRetrying(context, f, retry)
+        }
         let report = Reporter(stage: name, observers: observers, meter: meter)
         var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
             invocation.attempts += 1

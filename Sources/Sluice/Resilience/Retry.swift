@@ -49,12 +49,16 @@ enum RetryLayer {
     static func make<Input, Output, C: Clock<Duration>>(
         _ policy: RetryPolicy, clock: C, when shouldRetry: @escaping @Sendable (any Error) -> Bool
     ) -> InvocationLayer<Input, Output> {
-        InvocationLayer(
+        var layer = InvocationLayer<Input, Output>(
             name: "retry ×\(policy.maxAttempts)", keepsOutputs: true,
             wrapOne: { x, invocation, next in try await retrying(x, invocation, policy, clock, shouldRetry, next) }
         ) { x, invocation, next in
             try await retrying(x, invocation, policy, clock, shouldRetry, next)
         }
+        layer.retry = RetrySpec(maxAttempts: policy.maxAttempts, backoff: policy.backoff, shouldRetry: shouldRetry) { delay in
+            try await clock.sleep(for: Swift.min(delay, .longestWait))
+        }
+        return layer
     }
 
     private static func retrying<Input, T, C: Clock<Duration>>(
@@ -78,5 +82,34 @@ enum RetryLayer {
                 attempt += 1
             }
         }
+    }
+}
+
+/// A retry layer's behaviour, for an asynchronous `map` kernel that retries inside its own loop
+/// (see `AsyncKernelMaker.makeRetrying`): the same policy as `RetryLayer.retrying`, without the
+/// layer's closures around each item.
+@usableFromInline
+package struct RetrySpec: Sendable {
+    @usableFromInline let maxAttempts: Int
+    @usableFromInline let backoff: Backoff
+    @usableFromInline let shouldRetry: @Sendable (any Error) -> Bool
+    /// Sleeps on the layer's clock.
+    let sleep: @Sendable (Duration) async throws -> Void
+    /// Counts a retry in a measured run (`nil`: not measured).
+    var countRetry: (@Sendable () -> Void)?
+
+    init(maxAttempts: Int, backoff: Backoff, shouldRetry: @escaping @Sendable (any Error) -> Bool, sleep: @escaping @Sendable (Duration) async throws -> Void) {
+        self.maxAttempts = maxAttempts
+        self.backoff = backoff
+        self.shouldRetry = shouldRetry
+        self.sleep = sleep
+    }
+
+    /// Before retry number `attempt`: counts it, then waits the policy's delay.
+    @usableFromInline
+    func wait(beforeRetry attempt: Int) async throws {
+        countRetry?()
+        let delay = backoff.delay(beforeRetry: attempt)
+        if delay > .zero { try await sleep(delay) }
     }
 }

@@ -141,10 +141,15 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// - Parameters: the worker's context; the per-item function; whether an error it throws is
     ///   wrapped in a `StageFailure` for the stage and the item (`false`: it already is one).
     @usableFromInline let make: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>
+    /// The kernel with a retry loop around the stage's closure, in the loop itself (a `map` whose
+    /// only policy is `retry`, unobserved): no layer, no invocation, nothing generic per item.
+    @usableFromInline let makeRetrying: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>
 
     @inlinable
-    init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>) {
+    init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
+         makeRetrying: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>) {
         self.make = make
+        self.makeRetrying = makeRetrying
     }
 
     func make(_ context: StageContext, _ f: @escaping @Sendable (A) async throws -> B, wrapsErrors: Bool) -> AsyncChunkKernel<A, B> {
@@ -156,7 +161,7 @@ extension Kernels {
     /// The asynchronous `map` kernel maker, specialized where it is built.
     @inlinable
     package static func asyncMap<A: Sendable, B: Sendable>() -> AsyncKernelMaker<A, B> {
-        AsyncKernelMaker { context, f, wrapsErrors in
+        AsyncKernelMaker(make: { context, f, wrapsErrors in
             let name = context.name
             return AsyncChunkKernel { input, outputs in
                 for x in input {
@@ -170,7 +175,35 @@ extension Kernels {
                     try await outputs.append(y)
                 }
             }
-        }
+        }, makeRetrying: { context, f, retry in
+            let name = context.name, stop = context.stop
+            return AsyncChunkKernel { input, outputs in
+                for x in input {
+                    try outputs.beginItem()
+                    var attempt = 1
+                    while true {
+                        let y: B
+                        do {
+                            y = try await f(x)
+                        } catch {
+                            // As the retry layer does (`RetryLayer.retrying`), with the failure the
+                            // policy path reports (`StageFailure(_:item:invocation:)`).
+                            if error is CancellationError { throw error }
+                            if Task.isCancelled || stop.isSet { throw CancellationError() }
+                            guard attempt < retry.maxAttempts, retry.shouldRetry(error) else {
+                                throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
+                            }
+                            try await retry.wait(beforeRetry: attempt)
+                            if stop.isSet { throw CancellationError() }
+                            attempt += 1
+                            continue
+                        }
+                        try await outputs.append(y)
+                        break
+                    }
+                }
+            }
+        })
     }
 }
 

@@ -118,4 +118,32 @@ import SluiceTestSupport
         }
         #expect(outputs.sorted() == Array(0..<n))
     }
+
+    /// A `map` whose only policy is `retry` (unobserved) retries inside its kernel's loop: the
+    /// same attempts, backoff on the given clock, and the same final failure as the policy path.
+    @Test func retryAloneRetriesInsideTheKernel() async throws {
+        let f: @Sendable (Int) async throws -> Int = { $0 }
+        #expect(hasAsyncKernel(op.map(f).retry(.attempts(3))))
+        #expect(hasAsyncKernel(Flow<Int, Int> { Map(f).retry(.attempts(3)) }))
+
+        let clock = TestClock(), calls = Counter()
+        let flaky = op.map { (x: Int) async throws -> Int in
+            // Item 1 fails twice, item 2 always: backoff 1 s before each retry.
+            if x == 1 && calls.increment() <= 2 { throw Transient() }
+            if x == 2 { throw Transient() }
+            return x * 10
+        }.retry(.attempts(3, backoff: .fixed(.seconds(1))), clock: clock).named("fetch")
+        let run = Task { try await (Pipeline(0..<3) | flaky).collect() }
+        try await withDeadline {
+            for _ in 0..<4 {   // two retries of item 1, then two of item 2
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(1))
+            }
+        }
+        let failure = await #expect(throws: StageFailure.self) { try await run.value }
+        #expect(failure?.stage == "fetch" && failure?.item as? Int == 2 && failure?.attempts == 3)
+        #expect(failure?.underlying is Transient)
+        #expect(clock.sleeps == [.seconds(1), .seconds(1), .seconds(1), .seconds(1)])
+        #expect(calls.value == 3, "item 1: two failures, then its output")
+    }
 }
