@@ -469,6 +469,15 @@ func w8() async throws {
         Pipeline(0..<n) | op.map { (x: Int) async in await double(x) } | middle | op.map { (x: Int) async in await double(x) }
     }
     let stage = op.map { (x: Int) async in await double(x) }
+    if ProcessInfo.processInfo.environment["W8_ONLY"] == "railway" {
+        let t = try await best("railway", expected: expected) {
+            try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) }
+                | op.tryMap { (x: Int) async throws in await double(x) } | op.successes()
+                | op.map { (x: Int) async in await double(x) }).reduce(0, &+)
+        }
+        print("W8 railway \(ms(t))")
+        return
+    }
     if let only = ProcessInfo.processInfo.environment["W8_ONLY"] {
         // For profiling: one policy alone.
         let policy = only == "retry" ? stage.retry(.attempts(3)) : only == "timeout" ? stage.timeout(.seconds(60))

@@ -8,8 +8,13 @@ extension op {
     /// ```
     ///
     /// - Returns: A one-stage flow of kind `failures`.
+    @inlinable
     public static func failures<T>() -> Flow<Result<T, StageFailure>, StageFailure> {
-        Flow(.failures(of: T.self))
+        let keep: @Sendable (Result<T, StageFailure>) -> StageFailure? = { item in
+            guard case .failure(let failure) = item else { return nil }
+            return failure
+        }
+        return failuresFlow(keep, kernel: Kernels.compactMap(keep))
     }
 }
 
@@ -31,6 +36,7 @@ public struct Failures<Success: Sendable>: FlowComponent {
     /// ```swift
     /// Failures<Page>()
     /// ```
+    @inlinable
     public init() {
         flow = op.failures()
     }

@@ -141,20 +141,18 @@ extension StageNode {
         }
         return StageNode(kind: .recover, body: MapBody(transform: body))
     }
+}
 
-    package static func successes<T: Sendable>(of: T.Type) -> StageNode {
-        StageNode(kind: .successes, body: CompactMapBody<Rail<T>, T>(transform: .sync { item in
-            guard case .success(let value) = item else { return nil }
-            return value
-        }))
-    }
+/// The `successes` stage with its kernel specialized where it is built (`op.successes()`).
+@usableFromInline
+package func successesFlow<T: Sendable>(_ keep: @escaping @Sendable (Result<T, StageFailure>) -> T?, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<Result<T, StageFailure>, T>) -> Flow<Result<T, StageFailure>, T> {
+    Flow(StageNode(kind: .successes, body: CompactMapBody(transform: .sync(keep), kernel: kernel)))
+}
 
-    package static func failures<T: Sendable>(of: T.Type) -> StageNode {
-        StageNode(kind: .failures, body: CompactMapBody<Rail<T>, StageFailure>(transform: .sync { item in
-            guard case .failure(let failure) = item else { return nil }
-            return failure
-        }))
-    }
+/// The `failures` stage with its kernel specialized where it is built (`op.failures()`).
+@usableFromInline
+package func failuresFlow<T: Sendable>(_ keep: @escaping @Sendable (Result<T, StageFailure>) -> StageFailure?, kernel: @escaping @Sendable (StageContext) -> ChunkKernel<Result<T, StageFailure>, StageFailure>) -> Flow<Result<T, StageFailure>, StageFailure> {
+    Flow(StageNode(kind: .failures, body: CompactMapBody(transform: .sync(keep), kernel: kernel)))
 }
 
 /// A one-stage asynchronous `tryMap` flow with its specialized kernel.

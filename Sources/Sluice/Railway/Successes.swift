@@ -8,8 +8,13 @@ extension op {
     /// ```
     ///
     /// - Returns: A one-stage flow of kind `successes`.
+    @inlinable
     public static func successes<T>() -> Flow<Result<T, StageFailure>, T> {
-        Flow(.successes(of: T.self))
+        let keep: @Sendable (Result<T, StageFailure>) -> T? = { item in
+            guard case .success(let value) = item else { return nil }
+            return value
+        }
+        return successesFlow(keep, kernel: Kernels.compactMap(keep))
     }
 }
 
@@ -31,6 +36,7 @@ public struct Successes<Success: Sendable>: FlowComponent {
     /// ```swift
     /// Successes<Page>()
     /// ```
+    @inlinable
     public init() {
         flow = op.successes()
     }
