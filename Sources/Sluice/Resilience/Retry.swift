@@ -49,36 +49,29 @@ enum RetryLayer {
     static func make<Input, Output, C: Clock<Duration>>(
         _ policy: RetryPolicy, clock: C, when shouldRetry: @escaping @Sendable (any Error) -> Bool
     ) -> InvocationLayer<Input, Output> {
-        var layer = InvocationLayer<Input, Output>(
-            name: "retry ×\(policy.maxAttempts)", keepsOutputs: true,
-            wrapOne: { x, invocation, next in try await retrying(x, invocation, policy, clock, shouldRetry, next) }
-        ) { x, invocation, next in
-            try await retrying(x, invocation, policy, clock, shouldRetry, next)
-        }
-        layer.retry = RetrySpec(maxAttempts: policy.maxAttempts, backoff: policy.backoff, shouldRetry: shouldRetry) { delay in
+        let spec = RetrySpec(maxAttempts: policy.maxAttempts, backoff: policy.backoff, shouldRetry: shouldRetry) { delay in
             try await clock.sleep(for: Swift.min(delay, .longestWait))
         }
+        var layer = InvocationLayer<Input, Output>(
+            name: "retry ×\(policy.maxAttempts)", keepsOutputs: true,
+            wrapOne: { x, invocation, next in try await retrying(x, invocation, spec, next) }
+        ) { x, invocation, next in
+            try await retrying(x, invocation, spec, next)
+        }
+        layer.retry = spec
         return layer
     }
 
-    private static func retrying<Input, T, C: Clock<Duration>>(
-        _ x: Input, _ invocation: Invocation, _ policy: RetryPolicy, _ clock: C,
-        _ shouldRetry: @Sendable (any Error) -> Bool, _ next: (Input) async throws -> T
+    private static func retrying<Input, T>(
+        _ x: Input, _ invocation: Invocation, _ spec: RetrySpec, _ next: (Input) async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
             do {
                 return try await next(x)
             } catch {
-                if error is CancellationError { throw error }
-                // The worker must stop (its item is past a failure, or the run ended): the
-                // item is not finished, so it is not a failure either — no value for it.
-                if Task.isCancelled || invocation.stop.isSet { throw CancellationError() }
-                guard attempt < policy.maxAttempts, shouldRetry(error) else { throw error }
-                let delay = policy.backoff.delay(beforeRetry: attempt)
-                await invocation.onRetry?(attempt, delay, error)
-                if delay > .zero { try await clock.sleep(for: Swift.min(delay, .longestWait)) }
-                if invocation.stop.isSet { throw CancellationError() }
+                guard try spec.retries(after: error, attempt: attempt, stop: invocation.stop) else { throw error }
+                try await spec.wait(beforeRetry: attempt, after: error, stop: invocation.stop, report: invocation.onRetry)
                 attempt += 1
             }
         }
@@ -86,13 +79,13 @@ enum RetryLayer {
 }
 
 /// A retry layer's behaviour, for an asynchronous `map` kernel that retries inside its own loop
-/// (see `AsyncKernelMaker.makeRetrying`): the same policy as `RetryLayer.retrying`, without the
-/// layer's closures around each item.
+/// (see `AsyncKernelMaker.makeRetrying`) and for the layer itself (`RetryLayer.retrying`): one
+/// set of rules, with or without the layer's closures around each item.
 @usableFromInline
 package struct RetrySpec: Sendable {
-    @usableFromInline let maxAttempts: Int
-    @usableFromInline let backoff: Backoff
-    @usableFromInline let shouldRetry: @Sendable (any Error) -> Bool
+    let maxAttempts: Int
+    let backoff: Backoff
+    let shouldRetry: @Sendable (any Error) -> Bool
     /// Sleeps on the layer's clock.
     let sleep: @Sendable (Duration) async throws -> Void
     /// Counts a retry in a measured run (`nil`: not measured).
@@ -105,11 +98,26 @@ package struct RetrySpec: Sendable {
         self.sleep = sleep
     }
 
-    /// Before retry number `attempt`: counts it, then waits the policy's delay.
+    /// After attempt number `attempt` failed with `error`: whether to try again (`false`: the
+    /// error is final). Throws `CancellationError` when the item must not go on: a cancellation is
+    /// never retried, and once the worker must stop (its item is past a failure, or the run ended)
+    /// the item is not finished, so it is not a failure either — no value for it.
     @usableFromInline
-    func wait(beforeRetry attempt: Int) async throws {
+    func retries(after error: any Error, attempt: Int, stop: StopSignal) throws -> Bool {
+        if error is CancellationError { throw error }
+        if Task.isCancelled || stop.isSet { throw CancellationError() }
+        return attempt < maxAttempts && shouldRetry(error)
+    }
+
+    /// Before retry number `attempt`: counts and reports it, then waits the policy's delay.
+    /// Throws `CancellationError` if the worker must stop meanwhile.
+    @usableFromInline
+    func wait(beforeRetry attempt: Int, after error: any Error, stop: StopSignal,
+              report: ((_ attempt: Int, _ delay: Duration, _ error: any Error) async -> Void)?) async throws {
         countRetry?()
         let delay = backoff.delay(beforeRetry: attempt)
+        await report?(attempt, delay, error)
         if delay > .zero { try await sleep(delay) }
+        if stop.isSet { throw CancellationError() }
     }
 }

@@ -186,15 +186,12 @@ extension Kernels {
                         do {
                             y = try await f(x)
                         } catch {
-                            // As the retry layer does (`RetryLayer.retrying`), with the failure the
-                            // policy path reports (`StageFailure(_:item:invocation:)`).
-                            if error is CancellationError { throw error }
-                            if Task.isCancelled || stop.isSet { throw CancellationError() }
-                            guard attempt < retry.maxAttempts, retry.shouldRetry(error) else {
+                            // The retry layer's rules (`RetrySpec`), with the failure the policy
+                            // path reports (`StageFailure(_:item:invocation:)`).
+                            guard try retry.retries(after: error, attempt: attempt, stop: stop) else {
                                 throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
                             }
-                            try await retry.wait(beforeRetry: attempt)
-                            if stop.isSet { throw CancellationError() }
+                            try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: nil)
                             attempt += 1
                             continue
                         }
