@@ -52,6 +52,9 @@ package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
     /// Set by `retry`: what the layer does, so that an asynchronous `map` whose only policy it is
     /// can retry inside its kernel's loop.
     package var retry: RetrySpec?
+    /// Set by `timeout`: an asynchronous `map` whose only policy it is runs its kernel, timed by a
+    /// watchdog that interrupts the worker's task.
+    var timeout: TimeoutSpec?
 
     package init(name: String = "around", keepsOutputs: Bool = false,
                  perWorker: (@Sendable (WorkerScope) -> InvocationLayer<Input, Output>)? = nil,

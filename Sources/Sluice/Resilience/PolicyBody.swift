@@ -78,6 +78,14 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             if let meter { retry.countRetry = { meter.countRetry() } }
             return maker.makeRetrying(context, f, retry)
         }
+        // `timeout` alone, unobserved, in a worker whose task can be interrupted: the kernel runs
+        // each item in the worker's own task, and the watchdog beside it interrupts that task
+        // when the item in hand passes its deadline (no task per item).
+        if observers.isEmpty, layers.count == 1, let timeout = layers[0].timeout, let interrupt = context.scope.interrupt {
+            let watchdog = timeout.makeWatchdog(interrupt)
+            context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
+            return maker.makeTimed(context, f, watchdog)
+        }
         let report = Reporter(stage: name, observers: observers, meter: meter)
         var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
             invocation.attempts += 1

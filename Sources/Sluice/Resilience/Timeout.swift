@@ -38,17 +38,23 @@ extension FlowComponent {
 }
 
 /// The time limit, as a layer. Each worker has a watchdog, a task beside it that sleeps until
-/// the deadline of the item in hand: the item's work runs in a child task, and the worker waits
-/// for whichever comes first, the work's end or the watchdog. So no task sleeps per item (a
-/// sleep cancelled early stays registered with the clock until its deadline: memory grew with
-/// the item count), and the watchdog wakes at most once per `limit` for an item that is already
-/// done. A worker that does not run companion tasks (a stage inside `partitioned(by:)`, a timed
-/// stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
+/// the deadline of the item in hand, so no task sleeps per item (a sleep cancelled early stays
+/// registered with the clock until its deadline: memory grew with the item count), and the
+/// watchdog wakes at most once per `limit` for an item that is already done.
+///
+/// - An asynchronous `map` whose only policy is the timeout runs its kernel (`makeTimed`): the
+///   item's work runs in the worker's own task, and a watchdog that fires interrupts that task
+///   (`WorkerScope.interrupt`), which fails the stage. No task per item.
+/// - With other layers (a `retry` around it must try again in a task that is not cancelled), the
+///   item's work runs in a child task, and the worker waits for whichever comes first, the work's
+///   end or the watchdog.
+/// - A worker that does not run companion tasks (a stage inside `partitioned(by:)`, a timed
+///   stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
 enum TimeoutLayer {
     static func make<Input, Output, C: Clock<Duration>>(_ limit: Duration, clock: C) -> InvocationLayer<Input, Output> {
         let name = "timeout \(limit)"
-        return InvocationLayer(name: name, keepsOutputs: true, perWorker: { scope in
-            let watchdog = Watchdog(clock: clock)
+        var layer = InvocationLayer<Input, Output>(name: name, keepsOutputs: true, perWorker: { scope in
+            let watchdog = Watchdog(limit: limit, clock: clock)
             scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
             @Sendable func limited<T: Sendable>(_ x: Input, _ next: (Input) async throws -> T) async throws -> T {
                 guard watchdog.isStarted else { return try await racingSleep(x, limit, clock, next) }
@@ -56,7 +62,7 @@ enum TimeoutLayer {
                     // `next` is not Sendable (see `racingSleep`): it runs in the child task while
                     // this task only waits for the group, which returns after the child ended.
                     let work = UnsafeTransfer(next)
-                    return try await watchdog.limit(limit) { try await work.value(x) }
+                    return try await watchdog.limit { try await work.value(x) }
                 }
             }
             return InvocationLayer(name: name, keepsOutputs: true, wrapOne: { x, _, next in try await limited(x, next) }) { x, _, next in
@@ -65,17 +71,31 @@ enum TimeoutLayer {
         }, wrapOne: { x, _, next in try await racingSleep(x, limit, clock, next) }) { x, _, next in
             try await racingSleep(x, limit, clock, next)
         }
+        layer.timeout = TimeoutSpec { interrupt in Watchdog(limit: limit, clock: clock, interrupt: interrupt) }
+        return layer
     }
 }
 
+/// Set by `timeout`: how to make a worker's watchdog that interrupts the worker's task, so that
+/// an asynchronous `map` whose only policy is the timeout runs its kernel (`makeTimed`).
+struct TimeoutSpec: Sendable {
+    let makeWatchdog: @Sendable (_ interrupt: @escaping @Sendable () -> Void) -> Watchdog
+}
+
 /// One worker's deadline keeper (see `TimeoutLayer`). The worker arms it with the deadline of the
-/// item in hand and waits; `run`, a task beside the worker, sleeps until that deadline and, if the
-/// item is still in hand then, tells the worker it timed out.
-final class Watchdog<C: Clock<Duration>>: Sendable {
+/// item in hand; `run`, a task beside the worker, sleeps until that deadline and, if the item is
+/// still in hand then, fires: it resumes the worker waiting in `limit`, or interrupts the
+/// worker's task (a kernel's item, between `begin` and `end`).
+///
+/// Not generic over the clock: times are durations since the watchdog was made, read through
+/// closures built once (for `ContinuousClock`, compiled for it), so the per-item path has no
+/// generic look-ups.
+@usableFromInline
+final class Watchdog: Sendable {
     private struct State {
         /// The item in hand (a serial number), its deadline, and the worker waiting for it.
         var item = 0
-        var deadline: C.Instant?
+        var deadline: Duration?
         var worker: UnsafeContinuation<Void, Never>?
         /// The item's work ended, or the watchdog fired: the worker goes on.
         var settled = false
@@ -85,12 +105,32 @@ final class Watchdog<C: Clock<Duration>>: Sendable {
         var stopped = false
     }
 
-    private let clock: C
+    /// The limit per item.
+    let limit: Duration
+    /// The limit as a wait every clock can represent.
+    private let span: Duration
+    /// The clock's time since the watchdog was made.
+    private let now: @Sendable () -> Duration
+    /// Sleeps on the clock until a time since the watchdog was made.
+    private let sleepUntil: @Sendable (Duration) async throws -> Void
+    /// Cancels the worker's task (the kernel's mode), called when an item in hand passes its deadline.
+    private let interrupt: (@Sendable () -> Void)?
     private let state = Lock(State())
     private let started = Atomic<Bool>(false)
 
-    init(clock: C) {
-        self.clock = clock
+    init<C: Clock<Duration>>(limit: Duration, clock: C, interrupt: (@Sendable () -> Void)? = nil) {
+        self.limit = limit
+        self.span = Swift.min(limit, .longestWait)
+        self.interrupt = interrupt
+        if let continuous = clock as? ContinuousClock {
+            let epoch = ContinuousClock.now
+            now = { epoch.duration(to: .now) }
+            sleepUntil = { try await continuous.sleep(until: epoch.advanced(by: $0), tolerance: nil) }
+        } else {
+            let epoch = clock.now
+            now = { epoch.duration(to: clock.now) }
+            sleepUntil = { try await clock.sleep(until: epoch.advanced(by: $0), tolerance: nil) }
+        }
     }
 
     /// The worker is about to start `run` beside it.
@@ -98,10 +138,10 @@ final class Watchdog<C: Clock<Duration>>: Sendable {
     /// Whether the worker runs the watchdog (set before its first item).
     var isStarted: Bool { started.load(ordering: .relaxed) }
 
-    /// Runs `work` in a child task with `limit` to do it; throws `TimeoutError` when the limit
-    /// passes first (the work is cancelled, and awaited, before this returns).
-    func limit<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let deadline = clock.now.advanced(by: Swift.min(limit, .longestWait))
+    /// An item is in hand from now: its deadline is `limit` away. Wakes an idle watchdog.
+    @usableFromInline
+    func begin() {
+        let deadline = now() + span
         let wake = state.withLock { s -> UnsafeContinuation<Void, Never>? in
             s.item &+= 1
             s.deadline = deadline
@@ -111,6 +151,30 @@ final class Watchdog<C: Clock<Duration>>: Sendable {
             return s.idle
         }
         wake?.resume()
+    }
+
+    /// The item begun last ended (its work returned or threw). Returns whether it passed its
+    /// deadline first: then the watchdog has interrupted the worker's task, and the item fails
+    /// with `timedOut(stage:item:)` whatever its work returned.
+    @usableFromInline
+    func end() -> Bool {
+        state.withLock { s in
+            s.settled = true
+            s.deadline = nil
+            return s.fired
+        }
+    }
+
+    /// The failure of an item that passed its deadline: the stage's `TimeoutError`, one attempt.
+    @usableFromInline
+    func timedOut<Item: Sendable>(stage: String, item: Item) -> StageFailure {
+        StageFailure(stage: stage, item: item, underlying: TimeoutError(limit: limit), attempts: 1)
+    }
+
+    /// Runs `work` in a child task with `limit` to do it; throws `TimeoutError` when the limit
+    /// passes first (the work is cancelled, and awaited, before this returns).
+    func limit<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        begin()
         return try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask {
                 defer { self.settle() }
@@ -153,7 +217,7 @@ final class Watchdog<C: Clock<Duration>>: Sendable {
         await withTaskCancellationHandler {
             while true {
                 // The item in hand and its deadline; without one, wait to be armed.
-                let armed = state.withLock { s -> (item: Int, deadline: C.Instant)?? in
+                let armed = state.withLock { s -> (item: Int, deadline: Duration)?? in
                     if s.stopped { return .some(nil) }
                     if let d = s.deadline, !s.settled { return .some((s.item, d)) }
                     return nil
@@ -171,18 +235,20 @@ final class Watchdog<C: Clock<Duration>>: Sendable {
                 }
                 guard let armed else { return }   // stopped
                 do {
-                    try await clock.sleep(until: armed.deadline, tolerance: nil)
+                    try await sleepUntil(armed.deadline)
                 } catch {
                     return   // cancelled: the worker's work ended
                 }
-                let worker = state.withLock { s -> UnsafeContinuation<Void, Never>? in
+                let worker = state.withLock { s -> UnsafeContinuation<Void, Never>?? in
                     guard s.item == armed.item, !s.settled else { return nil }
                     s.settled = true
                     s.fired = true
                     defer { s.worker = nil }
-                    return s.worker
+                    return .some(s.worker)
                 }
+                guard let worker else { continue }   // the item ended in time
                 worker?.resume()
+                interrupt?()
             }
         } onCancel: {
             let idle = state.withLock { s -> UnsafeContinuation<Void, Never>? in
@@ -195,8 +261,6 @@ final class Watchdog<C: Clock<Duration>>: Sendable {
     }
 }
 
-extension FlowComponent {
-}
 
 extension Duration {
     /// The longest single wait Sluice asks a clock for: `.seconds(Int64.max / 2)`, about 146 billion

@@ -144,12 +144,17 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// The kernel with a retry loop around the stage's closure, in the loop itself (a `map` whose
     /// only policy is `retry`, unobserved): no layer, no invocation, nothing generic per item.
     @usableFromInline let makeRetrying: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policy is `timeout`: each item between the watchdog's
+    /// `begin` and `end`, in the worker's own task (see `TimeoutLayer`).
+    @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog) -> AsyncChunkKernel<A, B>
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
-         makeRetrying: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>) {
+         makeRetrying: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>,
+         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeRetrying = makeRetrying
+        self.makeTimed = makeTimed
     }
 
     func make(_ context: StageContext, _ f: @escaping @Sendable (A) async throws -> B, wrapsErrors: Bool) -> AsyncChunkKernel<A, B> {
@@ -198,6 +203,27 @@ extension Kernels {
                         try await outputs.append(y)
                         break
                     }
+                }
+            }
+        }, makeTimed: { context, f, watchdog in
+            let name = context.name
+            return AsyncChunkKernel { input, outputs in
+                for x in input {
+                    try outputs.beginItem()
+                    watchdog.begin()
+                    let y: B
+                    do {
+                        y = try await f(x)
+                    } catch {
+                        // Past its deadline, the item fails with the timeout, whatever the work
+                        // threw (the interrupt's `CancellationError`, most likely).
+                        if watchdog.end() { throw watchdog.timedOut(stage: name, item: x) }
+                        if error is CancellationError { throw error }
+                        throw StageFailure(stage: name, item: x, underlying: error, attempts: 1)
+                    }
+                    // Work that returned past its deadline: its result is discarded.
+                    if watchdog.end() { throw watchdog.timedOut(stage: name, item: x) }
+                    try await outputs.append(y)
                 }
             }
         })

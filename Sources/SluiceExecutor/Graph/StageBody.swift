@@ -39,7 +39,19 @@ package final class StopSignal: Sendable {
         waiting?.resume()
     }
 
-    /// Returns once the signal is set, or once the waiting task is cancelled.
+    /// Wakes the task waiting in `wait()` without setting the signal: the worker's watcher then
+    /// cancels the worker's work, and the worker goes on to conclude (see `WorkerScope.interrupt`).
+    package func interruptWaiter() {
+        let waiting = waiter.withLock { state -> UnsafeContinuation<Void, Never>? in
+            state.set = true   // nothing waits after this
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        waiting?.resume()
+    }
+
+    /// Returns once the signal is set (or the waiter interrupted), or once the waiting task is
+    /// cancelled.
     package func wait() async {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
@@ -109,6 +121,12 @@ package final class WorkerScope {
     /// finished outputs are not held back meanwhile. Set by the worker.
     package var flushOutputs: () async throws -> Void = {}
     package private(set) var exits: [() async -> Void] = []
+    /// Cancels the task doing the worker's work, without stopping the worker (`nil` when the work
+    /// has no task of its own to cancel). Set by the asynchronous segment worker, whose work runs
+    /// in a child task beside a watcher: a timed kernel calls it when the item in hand is past its
+    /// deadline, so the item's `await` is cancelled; the kernel then fails the item, and the
+    /// worker concludes in its own (uncancelled) task.
+    package var interrupt: (@Sendable () -> Void)?
 
     package init() {}
 

@@ -114,8 +114,13 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         if let last = control.leave() { output.finish(failure: last) }
     }
 
-    private func workAndExit(_ slot: WorkerSlot, _ outbox: Outbox<Output>) async -> Ending {
+    private func workAndExit(_ slot: WorkerSlot, _ outbox: Outbox<Output>, interruptible: Bool = false) async -> Ending {
         let scope = WorkerScope()
+        if interruptible {
+            // The watcher in `workCancellable` returns, and cancels this task.
+            let stop = slot.stop
+            scope.interrupt = { stop.interruptWaiter() }
+        }
         let ending = await work(scope, slot, outbox)
         await scope.exit()
         return ending
@@ -123,12 +128,14 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
 
     /// Runs the work in a child task that is cancelled as soon as the worker's stop signal is set,
     /// so an asynchronous body waiting on something (a request, a sleep, a retry's backoff) past a
-    /// failure or after the run stopped ends at once. Returns the ending and what the outbox kept.
+    /// failure or after the run stopped ends at once; or when the work interrupts itself (a timed
+    /// kernel's item past its deadline, `WorkerScope.interrupt`). Returns the ending and what the
+    /// outbox kept.
     private func workCancellable(_ slot: WorkerSlot) async -> (Ending, [Output]) {
         await withTaskGroup(of: (Ending, [Output])?.self) { group in
             group.addTask {
                 let outbox = Outbox<Output>()
-                let ending = await workAndExit(slot, outbox)
+                let ending = await workAndExit(slot, outbox, interruptible: true)
                 return (ending, outbox.items)
             }
             group.addTask {
