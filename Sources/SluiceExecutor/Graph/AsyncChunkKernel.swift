@@ -43,7 +43,7 @@ package final class AsyncHandOver<Output: Sendable> {
     /// Hands a full outbox over, in turn.
     @usableFromInline let flushFull: () async throws -> Void
 
-    init(stop: StopSignal, direct: Channel<Output>?, outbox: Outbox<Output>, fullAt: Int, flushFull: @escaping () async throws -> Void) {
+    package init(stop: StopSignal, direct: Channel<Output>?, outbox: Outbox<Output>, fullAt: Int, flushFull: @escaping () async throws -> Void) {
         self.stop = stop
         self.direct = direct
         self.outbox = outbox

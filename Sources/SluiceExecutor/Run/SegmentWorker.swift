@@ -11,12 +11,14 @@ package enum WorkerInput<Element: Sendable>: Sendable {
 /// The outputs a worker has produced but not handed over yet.
 @usableFromInline
 package final class Outbox<Element: Sendable> {
-    @usableFromInline var items: [Element] = []
+    @usableFromInline package var items: [Element] = []
     /// The chunk being processed (its first sequence number), and whether it holds the turn.
     var chunkStart = 0
     var hasTurn = false
     /// The output channel's send compiled for `Element` (the segment's kernel's), if any.
     var sendPort: SendPort<Element>?
+
+    package init() {}
 
     /// Sends every item to `channel` (see `Channel.send`), through the port when there is one.
     func handOver(to channel: Channel<Element>, urgent: Bool = true) async throws {

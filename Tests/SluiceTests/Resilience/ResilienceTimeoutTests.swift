@@ -1,6 +1,7 @@
 // Timeout: expiry in virtual time, cancellation of the expired attempt, retry after a timeout,
 // the two orders of timeout and retry, and what a timeout cannot interrupt.
 import Sluice
+import SluiceExecutor
 import SluiceTestSupport
 import Synchronization
 import Testing
@@ -157,6 +158,84 @@ import Testing
             await #expect(throws: CancellationError.self) { try await task.value }
         }
         #expect(clock.sleeps == [.seconds(5)])   // no second attempt
+    }
+
+    /// An async `map` timed alone (its timed kernel): work that ignores the interrupt and
+    /// returns late still fails with the timeout, its result is discarded, and the run waits for
+    /// it to return.
+    @Test func anAsyncMapsLateResultIsDiscarded() async throws {
+        let clock = TestClock()
+        let started = Counter(), sawCancellation = Counter()
+        let release = Atomic<Bool>(false)
+        let p = Pipeline([1, 2]) | op.map { (x: Int) async -> Int in
+            started.increment()
+            while !Task.isCancelled { await Task.yield() }
+            sawCancellation.increment()
+            while !release.load(ordering: .acquiring) { await Task.yield() }
+            return x
+        }.timeout(.seconds(1), clock: clock).named("late")
+        let result = Task { try await p.collect() }
+        let failure = try await withDeadline {
+            await started.wait(atLeast: 1)
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(1))
+            await sawCancellation.wait(atLeast: 1)     // the watchdog interrupted the work
+            release.store(true, ordering: .releasing)
+            return await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(1)))
+        #expect(failure?.stage == "late" && failure?.item as? Int == 1)
+        #expect(started.value == 1)
+    }
+
+    /// Several workers, one item past its deadline: the ordered stage delivers what came before
+    /// it, in order, and fails with that item's timeout.
+    @Test func oneWorkersTimeoutFailsTheStageAfterThePrefix() async throws {
+        let clock = TestClock()
+        let never = Gate(), reached = Counter(), delivered = Counter()
+        // A window of 3 over 3 workers: one item per chunk, so the items before 5 are delivered
+        // while it waits.
+        let p = Pipeline(0..<6) | op.map { (x: Int) async throws -> Int in
+            if x == 5 {
+                reached.increment()
+                try await never.wait()
+            }
+            return x * 10
+        }.timeout(.seconds(3), clock: clock).workers(3).ordered(window: 3).named("io")
+        let seen = Lock<[Int]>([])
+        let result = Task {
+            try await p.forEach { y in
+                seen.withLock { $0.append(y) }
+                delivered.increment()
+            }
+        }
+        let failure = try await withDeadline {
+            // Items 0–4 ended and item 5 is in hand (its deadline is set before its work
+            // starts); then time passes its deadline, and its worker's watchdog fires.
+            await reached.wait(atLeast: 1)
+            await delivered.wait(atLeast: 5)
+            clock.advance(by: .seconds(3))
+            return await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(3)))
+        #expect(failure?.stage == "io" && failure?.item as? Int == 5)
+        #expect(seen.withLock { $0 } == [0, 10, 20, 30, 40])
+    }
+
+    /// Cancelling the caller while a timed-alone item waits is a cancellation, not a timeout.
+    @Test func cancellingTheCallerOfATimedKernelIsNotATimeout() async throws {
+        let clock = TestClock()
+        let never = Gate()
+        let p = Pipeline([1]) | op.map { (x: Int) async throws -> Int in
+            try await never.wait()
+            return x
+        }.timeout(.seconds(5), clock: clock)
+        let task = Task { try await p.collect() }
+        try await withDeadline {
+            await clock.waitForSleepers(1)
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+        }
     }
 
     @Test func builderAndPipeStylesAgree() async throws {

@@ -146,4 +146,87 @@ import SluiceTestSupport
         #expect(clock.sleeps == [.seconds(1), .seconds(1), .seconds(1), .seconds(1)])
         #expect(calls.value == 3, "item 1: two failures, then its output")
     }
+
+    /// A `map` whose only policy is `timeout`, in a worker whose task can be interrupted, runs
+    /// the timed kernel: the item's work runs in the worker's own task (no task per item), and
+    /// when its deadline passes the watchdog interrupts that task. Here the interrupt only counts,
+    /// so the work goes on and returns: the item fails with the timeout all the same, its result
+    /// is discarded, and no later item starts.
+    @Test func timeoutAloneInterruptsTheWorkersTask() async throws {
+        let clock = TestClock(), gate = Gate(), interrupts = Counter(), calls = Counter()
+        let flow = op.map { (x: Int) async -> Int in
+            calls.increment()
+            if x == 2 { try? await gate.wait() }
+            return x * 10
+        }.timeout(.seconds(2), clock: clock).named("timed")
+        let scope = WorkerScope()
+        scope.interrupt = { interrupts.increment() }
+        let stop = StopSignal()
+        let context = StageContext(name: "timed", path: nil, stop: stop, scope: scope, meter: nil)
+        let kernel = try #require(flow.nodes[0].body.erasedAsyncKernel(context: context) as? AsyncChunkKernel<Int, Int>)
+        #expect(scope.companions.count == 1, "the worker's watchdog")
+        let outbox = Outbox<Int>()
+        let handOver = AsyncHandOver(stop: stop, direct: nil, outbox: outbox, fullAt: 100) {}
+        let driver = Task {
+            defer { gate.open() }   // also when the deadline below fails the test
+            try await withDeadline {
+                // Item 2 in hand (its deadline, 2 s, is set before its work starts), then time
+                // passes it: the watchdog fires, whether it sleeps yet or not.
+                await calls.wait(atLeast: 2)
+                clock.advance(by: .seconds(2))
+                await interrupts.wait(atLeast: 1)
+            }
+        }
+        var input = [1, 2, 3]
+        let failure = await scope.withCompanions { () async -> StageFailure? in
+            do {
+                try await kernel.process(&input, handOver)
+                return nil
+            } catch {
+                return error as? StageFailure
+            }
+        }
+        try await driver.value
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
+        #expect(failure?.stage == "timed" && failure?.item as? Int == 2 && failure?.attempts == 1)
+        #expect(interrupts.value == 1)
+        #expect(outbox.items == [10], "item 2's late result is discarded")
+        #expect(calls.value == 2, "item 3 never starts")
+    }
+
+    /// Without an interruptible task (a test's bare scope), the same stage still has a kernel: the
+    /// layered one, whose item runs in a child task. So the timed kernel is chosen by the worker,
+    /// not assumed.
+    @Test func timeoutWithoutAnInterruptibleWorkerUsesTheLayers() async throws {
+        let clock = TestClock(), never = Gate()
+        let flow = op.map { (x: Int) async throws -> Int in
+            try await never.wait()
+            return x
+        }.timeout(.seconds(2), clock: clock)
+        let scope = WorkerScope()
+        let stop = StopSignal()
+        let context = StageContext(name: "s", path: nil, stop: stop, scope: scope, meter: nil)
+        let kernel = try #require(flow.nodes[0].body.erasedAsyncKernel(context: context) as? AsyncChunkKernel<Int, Int>)
+        let outbox = Outbox<Int>()
+        let handOver = AsyncHandOver(stop: stop, direct: nil, outbox: outbox, fullAt: 100) {}
+        let driver = Task {
+            try await withDeadline {
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(2))
+            }
+        }
+        var input = [7]
+        let failure = await scope.withCompanions { () async -> StageFailure? in
+            do {
+                try await kernel.process(&input, handOver)
+                return nil
+            } catch {
+                return error as? StageFailure
+            }
+        }
+        try await driver.value
+        // The child task was cancelled (the gate threw) and the failure is the same.
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
+        #expect(failure?.item as? Int == 7)
+    }
 }

@@ -250,6 +250,12 @@ struct DifferentialTests {
         var window: Int? = nil
         /// `.buffer(maxWeight:weight:)`, weighing a value by its description's length.
         var maxWeight: Int? = nil
+        /// A policy that changes no output, on a `map`, `filter` or `compactMap`: a timeout that
+        /// never fires (an async `map` with it alone runs its timed kernel), a retry that is
+        /// never needed, or an observer.
+        var policy: Policy? = nil
+
+        enum Policy: String { case timeout, retry, observe }
 
         /// Emits in completion order with several workers: the output order is not determined.
         var reorders: Bool {
@@ -262,6 +268,7 @@ struct DifferentialTests {
 
         var description: String {
             var text = operation.description
+            if let policy { text += ".\(policy.rawValue)" }
             if let workers { text += ".workers(\(workers))" }
             if let buffer { text += ".buffer(\(buffer))" }
             if unordered { text += ".unordered()" }
@@ -288,7 +295,16 @@ struct DifferentialTests {
                 // Options go on the stage before the buffer (a buffer that drops is a stage of its own).
                 return configured(op.map { (v: Value) in v }).buffer(100_000, whenFull: drop == .dropOldest ? .dropOldest : .dropNewest)
             default:
-                return configured(plainFlow())
+                return configured(withPolicy(plainFlow()))
+            }
+        }
+
+        private func withPolicy(_ flow: Flow<Value, Value>) -> Flow<Value, Value> {
+            switch policy {
+            case nil: flow
+            case .timeout: flow.timeout(.seconds(3_600), clock: TestClock())
+            case .retry: flow.retry(.attempts(2))
+            case .observe: flow.observe { _ in }
             }
         }
 
@@ -659,7 +675,14 @@ struct DifferentialTests {
             let unordered = rng.next(upTo: 3) == 0
             let window: Int? = !unordered && (workers ?? 1) > 1 && rng.next(upTo: 3) == 0 ? 1 + rng.next(upTo: 8) : nil
             let maxWeight: Int? = rng.next(upTo: 10) == 0 ? 1 + rng.next(upTo: 12) : nil
-            return Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered, window: window, maxWeight: maxWeight)
+            var stage = Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered, window: window, maxWeight: maxWeight)
+            switch operation {
+            case .map, .filter, .compactMap:
+                if rng.next(upTo: 4) == 0 { stage.policy = [.timeout, .timeout, .retry, .observe][rng.next(upTo: 4)] }
+            default:
+                break
+            }
+            return stage
         }
     }
 }

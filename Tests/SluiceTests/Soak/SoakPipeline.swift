@@ -215,10 +215,13 @@ extension Soak {
                 }
                 f = f.retry(.attempts(retry.attempts, backoff: backoff), clock: ImmediateClock())
             }
-            if o.timeout == .afterRetry { f = f.timeout(.seconds(3_600), clock: frozenClock) }
-            // With a timeout, a rate limit too: on the immediate clock its waits cost nothing, but
-            // every item goes through the bucket (into debt, then a wait and its cancellation check).
-            if o.timeout != nil { f = f.rateLimited(RateLimiter(rate: 1_000, burst: 1, clock: ImmediateClock())) }
+            if o.timeout == .afterRetry || o.timeout == .alone { f = f.timeout(.seconds(3_600), clock: frozenClock) }
+            // With a timeout and a retry, a rate limit too: on the immediate clock its waits cost
+            // nothing, but every item goes through the bucket (into debt, then a wait and its
+            // cancellation check).
+            if o.timeout == .beforeRetry || o.timeout == .afterRetry {
+                f = f.rateLimited(RateLimiter(rate: 1_000, burst: 1, clock: ImmediateClock()))
+            }
             if o.blocking { f = f.blocking(on: pool) }
             for m in o.modifierOrder {
                 switch m {

@@ -54,8 +54,9 @@ extension Soak {
         var description: String { ".retry(\(attempts)\(backoff == .none ? "" : ", \(backoff)"))" }
     }
 
-    /// Where a (never firing) timeout sits relative to the retry, if there is one.
-    enum TimeoutPlacement: String, Sendable { case beforeRetry, afterRetry }
+    /// Where a (never firing) timeout sits relative to the retry, if there is one; `alone`: the
+    /// stage's only policy (an async `map` then runs its timed kernel, interrupted by a watchdog).
+    enum TimeoutPlacement: String, Sendable { case beforeRetry, afterRetry, alone }
 
     struct Options: Sendable, CustomStringConvertible {
         var workers: Int?
@@ -83,7 +84,7 @@ extension Soak {
             var text = ""
             if timeout == .beforeRetry { text += ".timeout" }
             if let retry { text += retry.description }
-            if timeout == .afterRetry { text += ".timeout" }
+            if timeout == .afterRetry || timeout == .alone { text += ".timeout" }
             if let workers { text += ".workers(\(workers))" }
             if let buffer { text += ".buffer(\(buffer))" }
             if unordered { text += ".unordered()" }
@@ -671,6 +672,7 @@ extension Soak {
                 o.retry = Retry(attempts: 2 + rng.next(upTo: 3), backoff: pick([.none, .none, .fixed, .exponential]))
             }
             if policies, chance(8) { o.timeout = chance(50) ? .beforeRetry : .afterRetry }
+            if policies, o.retry == nil, o.timeout == nil, chance(8) { o.timeout = .alone }
             if !batch, chance(8) { o.blocking = true }
             var order = [0, 1, 2, 3]
             for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, rng.next(upTo: i + 1)) }
