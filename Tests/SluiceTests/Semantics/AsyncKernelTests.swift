@@ -147,6 +147,29 @@ import SluiceTestSupport
         #expect(calls.value == 3, "item 1: two failures, then its output")
     }
 
+    /// Runs `flow`'s kernel over `input` the way a worker does (companions beside it), in a scope
+    /// whose `interrupt` is `interrupt`; returns the failure it threw and the outputs it kept.
+    private func runKernel(_ flow: Flow<Int, Int>, name: String = "s", interrupt: (@Sendable () -> Void)?, _ input: [Int]) async throws -> (StageFailure?, [Int]) {
+        let scope = WorkerScope()
+        scope.interrupt = interrupt
+        let stop = StopSignal()
+        let context = StageContext(name: name, path: nil, stop: stop, scope: scope, meter: nil)
+        let kernel = try #require(flow.nodes[0].body.erasedAsyncKernel(context: context) as? AsyncChunkKernel<Int, Int>)
+        #expect(scope.companions.count == 1, "the worker's watchdog")
+        let outbox = Outbox<Int>()
+        let handOver = AsyncHandOver(stop: stop, direct: nil, outbox: outbox, fullAt: 100) {}
+        var input = input
+        let failure = await scope.withCompanions { () async -> StageFailure? in
+            do {
+                try await kernel.process(&input, handOver)
+                return nil
+            } catch {
+                return error as? StageFailure
+            }
+        }
+        return (failure, outbox.items)
+    }
+
     /// A `map` whose only policy is `timeout`, in a worker whose task can be interrupted, runs
     /// the timed kernel: the item's work runs in the worker's own task (no task per item), and
     /// when its deadline passes the watchdog interrupts that task. Here the interrupt only counts,
@@ -158,15 +181,7 @@ import SluiceTestSupport
             calls.increment()
             if x == 2 { try? await gate.wait() }
             return x * 10
-        }.timeout(.seconds(2), clock: clock).named("timed")
-        let scope = WorkerScope()
-        scope.interrupt = { interrupts.increment() }
-        let stop = StopSignal()
-        let context = StageContext(name: "timed", path: nil, stop: stop, scope: scope, meter: nil)
-        let kernel = try #require(flow.nodes[0].body.erasedAsyncKernel(context: context) as? AsyncChunkKernel<Int, Int>)
-        #expect(scope.companions.count == 1, "the worker's watchdog")
-        let outbox = Outbox<Int>()
-        let handOver = AsyncHandOver(stop: stop, direct: nil, outbox: outbox, fullAt: 100) {}
+        }.timeout(.seconds(2), clock: clock)
         let driver = Task {
             defer { gate.open() }   // also when the deadline below fails the test
             try await withDeadline {
@@ -177,20 +192,12 @@ import SluiceTestSupport
                 await interrupts.wait(atLeast: 1)
             }
         }
-        var input = [1, 2, 3]
-        let failure = await scope.withCompanions { () async -> StageFailure? in
-            do {
-                try await kernel.process(&input, handOver)
-                return nil
-            } catch {
-                return error as? StageFailure
-            }
-        }
+        let (failure, outputs) = try await runKernel(flow, name: "timed", interrupt: { interrupts.increment() }, [1, 2, 3])
         try await driver.value
         #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
         #expect(failure?.stage == "timed" && failure?.item as? Int == 2 && failure?.attempts == 1)
         #expect(interrupts.value == 1)
-        #expect(outbox.items == [10], "item 2's late result is discarded")
+        #expect(outputs == [10], "item 2's late result is discarded")
         #expect(calls.value == 2, "item 3 never starts")
     }
 
@@ -203,27 +210,13 @@ import SluiceTestSupport
             try await never.wait()
             return x
         }.timeout(.seconds(2), clock: clock)
-        let scope = WorkerScope()
-        let stop = StopSignal()
-        let context = StageContext(name: "s", path: nil, stop: stop, scope: scope, meter: nil)
-        let kernel = try #require(flow.nodes[0].body.erasedAsyncKernel(context: context) as? AsyncChunkKernel<Int, Int>)
-        let outbox = Outbox<Int>()
-        let handOver = AsyncHandOver(stop: stop, direct: nil, outbox: outbox, fullAt: 100) {}
         let driver = Task {
             try await withDeadline {
                 await clock.waitForSleepers(1)
                 clock.advance(by: .seconds(2))
             }
         }
-        var input = [7]
-        let failure = await scope.withCompanions { () async -> StageFailure? in
-            do {
-                try await kernel.process(&input, handOver)
-                return nil
-            } catch {
-                return error as? StageFailure
-            }
-        }
+        let (failure, _) = try await runKernel(flow, interrupt: nil, [7])
         try await driver.value
         // The child task was cancelled (the gate threw) and the failure is the same.
         #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
