@@ -50,3 +50,18 @@ struct Reporter<Input: Sendable> {
         }
     }
 }
+
+/// An observed kernel's item (see `AsyncKernelMaker.makeObserved`) threw `error`: reports it as
+/// the policy path does (`Reporter.ended`) — cancelled, or failed with the stage's failure — and
+/// returns what the stage throws.
+@usableFromInline
+func observedEnding<Item: Sendable>(_ error: any Error, stage: String, item: Item, since start: ContinuousClock.Instant, observers: [StageObserver<Item>]) async -> any Error {
+    let report = Reporter(stage: stage, observers: observers, meter: nil)
+    if error is CancellationError {
+        await report.cancelled(item, since: start)
+        return error
+    }
+    let failure = StageFailure(stage: stage, item: item, underlying: error, attempts: 1)
+    await report.failed(item, failure, since: start)
+    return failure
+}

@@ -43,6 +43,7 @@ public struct StageEvent<Item: Sendable>: Sendable, CustomStringConvertible {
 
     /// Creates an event. Only a stage makes them (for its observers), so this is for the
     /// package's own tests.
+    @usableFromInline
     package init(stage: String, item: Item, kind: Kind, outputs: [any Sendable] = []) {
         self.stage = stage
         self.item = item

@@ -15,7 +15,7 @@ import SluiceExecutor
 package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBodyProtocol {
     package var inner: any StageBody
     package var layers: [InvocationLayer<Input, Output>] = []
-    package var observers: [@Sendable (StageEvent<Input>) async -> Void] = []
+    package var observers: [StageObserver<Input>] = []
     /// Set for railway stages: failure values are failed attempts, and the final failure is a value.
     package var railway: RailwayAdapter<Input, Output>?
 
@@ -69,14 +69,17 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     /// per item) runs the map's kernel, compiled for its types, around the per-item function
     /// below: the layers and observers as on the generic path, without the collecting sink.
     package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? {
-        guard railway == nil, layers.allSatisfy({ $0.wrapOne != nil }),
-              let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
+        guard hasAsyncKernel, let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
         else { return nil }
         let name = context.name, stop = context.stop, meter = context.meter
         // `retry` alone, unobserved: the kernel retries inside its own loop.
         if observers.isEmpty, layers.count == 1, var retry = layers[0].retry {
             if let meter { retry.countRetry = { meter.countRetry() } }
             return maker.makeRetrying(context, f, retry)
+        }
+        // Observers alone: the kernel builds and delivers each item's events.
+        if layers.isEmpty, !observers.isEmpty {
+            return maker.makeObserved(context, f, observers)
         }
         // `timeout` alone, unobserved, in a worker whose task can be interrupted: the kernel runs
         // each item in the worker's own task, and the watchdog beside it interrupts that task
@@ -135,6 +138,10 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 throw await report.ended(x, error, invocation: invocation, since: start)
             }
         }, wrapsErrors: false)
+    }
+
+    package var hasAsyncKernel: Bool {
+        railway == nil && layers.allSatisfy { $0.wrapOne != nil } && (inner as? MapBody<Input, Output>)?.hasAsyncKernel == true
     }
 
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.

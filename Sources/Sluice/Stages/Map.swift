@@ -99,6 +99,7 @@ package struct MapBody<A: Sendable, B: Sendable>: StageBody {
     }
 
     package var isFusible: Bool { transform.isSync }
+    package var hasAsyncKernel: Bool { asyncKernel != nil && !transform.isSync }
 
     /// The specialized kernel when the stage was built with a concrete closure type, else a
     /// generic one (a stage built inside the library, e.g. by the railway).
@@ -147,14 +148,19 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// The kernel of a `map` whose only policy is `timeout`: each item between the watchdog's
     /// `begin` and `end`, in the worker's own task (see `TimeoutLayer`).
     @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policies are observers: each item's events built and
+    /// delivered where the types are concrete.
+    @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
          makeRetrying: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>,
-         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog) -> AsyncChunkKernel<A, B>) {
+         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog) -> AsyncChunkKernel<A, B>,
+         makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeRetrying = makeRetrying
         self.makeTimed = makeTimed
+        self.makeObserved = makeObserved
     }
 
     func make(_ context: StageContext, _ f: @escaping @Sendable (A) async throws -> B, wrapsErrors: Bool) -> AsyncChunkKernel<A, B> {
@@ -223,6 +229,27 @@ extension Kernels {
                     }
                     // Work that returned past its deadline: its result is discarded.
                     if watchdog.end() { throw watchdog.timedOut(stage: name, item: x) }
+                    try await outputs.append(y)
+                }
+            }
+        }, makeObserved: { context, f, observers in
+            let name = context.name
+            return AsyncChunkKernel { input, outputs in
+                for x in input {
+                    try outputs.beginItem()
+                    // The events of the policy path (`Reporter`): started, then succeeded with
+                    // the output, or failed or cancelled.
+                    let start = ContinuousClock.now
+                    let started = StageEvent(stage: name, item: x, kind: .started)
+                    for observer in observers { await observer(started) }
+                    let y: B
+                    do {
+                        y = try await f(x)
+                    } catch {
+                        throw await observedEnding(error, stage: name, item: x, since: start, observers: observers)
+                    }
+                    let succeeded = StageEvent(stage: name, item: x, kind: .succeeded(duration: start.duration(to: .now), attempts: 1), outputs: [y])
+                    for observer in observers { await observer(succeeded) }
                     try await outputs.append(y)
                 }
             }

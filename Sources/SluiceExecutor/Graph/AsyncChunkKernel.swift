@@ -18,11 +18,25 @@ package struct AsyncChunkKernel<Input: Sendable, Output: Sendable>: Sendable {
     /// The worker's batch hand-over (an ordered stage's outbox), compiled for `Output`.
     @usableFromInline package let sendPort: SendPort<Output>
 
+    /// The input has ended: hand over what is left (a fused synchronous stage's partial batch).
+    @usableFromInline package let finish: @Sendable (AsyncHandOver<Output>) async throws -> Void
+
     @inlinable
     package init(process: @escaping @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void) {
         self.process = process
+        self.finish = { _ in }
         self.receivePort = ReceivePort()
         self.sendPort = SendPort()
+    }
+
+    /// A kernel with the given ports and end (composition keeps the ports of the kernels it joins).
+    init(process: @escaping @Sendable (inout [Input], AsyncHandOver<Output>) async throws -> Void,
+         finish: @escaping @Sendable (AsyncHandOver<Output>) async throws -> Void,
+         receivePort: ReceivePort<Input>, sendPort: SendPort<Output>) {
+        self.process = process
+        self.finish = finish
+        self.receivePort = receivePort
+        self.sendPort = sendPort
     }
 }
 

@@ -132,6 +132,13 @@ extension StageBody {
         return kernel
     }
 
+    /// This stage's kernel followed by `rest`, an asynchronous kernel (`AsyncChunkKernel<Output,
+    /// Final>` erased as `Any`): a synchronous stage fused in front of an asynchronous one.
+    func erasedKernel<Final: Sendable>(beforeAsync rest: Any, final: Final.Type, context: StageContext, probe: WorkerProbe?, index: Int) -> Any? {
+        guard let mine = erasedKernel(context: context, probe: probe, index: index, last: false) as? ChunkKernel<Input, Output> else { return nil }
+        return mine.then(rest as! AsyncChunkKernel<Output, Final>)
+    }
+
     /// This stage's kernel followed by `rest` (a `ChunkKernel<Output, Final>` erased as `Any`).
     func erasedKernel<Final: Sendable>(before rest: Any, final: Final.Type, context: StageContext, probe: WorkerProbe?, index: Int) -> Any? {
         guard let mine = erasedKernel(context: context, probe: probe, index: index, last: false) as? ChunkKernel<Input, Output> else { return nil }
@@ -153,6 +160,20 @@ package enum KernelComposer {
         }
         return kernel as? ChunkKernel<In, Out>
     }
+
+    /// The kernel of a segment whose last stage is asynchronous (`nil` if it has none): the
+    /// synchronous stages before it (see `Plan`) run on each chunk first, then its kernel. In a
+    /// measured run the synchronous stages count their chunks; the worker counts the last one's.
+    package static func asyncKernel<In, Out>(_ nodes: [StageNode], context: StageContext, probe: WorkerProbe? = nil, as: (In.Type, Out.Type) = (In.self, Out.self)) -> AsyncChunkKernel<In, Out>? {
+        guard let last = nodes.last,
+              var kernel = last.body.erasedAsyncKernel(context: context.child(last, meter: probe?.stages[nodes.count - 1]))
+        else { return nil }
+        for (i, node) in nodes.enumerated().dropLast().reversed() {
+            guard let k = node.body.erasedKernel(beforeAsync: kernel, final: Out.self, context: context.child(node), probe: probe, index: i) else { return nil }
+            kernel = k
+        }
+        return kernel as? AsyncChunkKernel<In, Out>
+    }
 }
 
 extension ChunkKernel {
@@ -171,5 +192,40 @@ extension ChunkKernel {
                 try base.finish(&output)
             },
             receivePort: receivePort, sendPort: sendPort)
+    }
+}
+
+extension ChunkKernel {
+    /// `self` then the asynchronous `next`, with one reused intermediate buffer: the chunk goes
+    /// through `self` at once, then through `next` item by item. As in `then`, the outputs made
+    /// before a failing item go through `next` before the error propagates, and the input's end
+    /// (`finish`) flushes what `self` holds (e.g. a partial batch) through `next`.
+    package func then<Next>(_ next: AsyncChunkKernel<Output, Next>) -> AsyncChunkKernel<Input, Next> {
+        // Unchecked transfer, proven: a kernel belongs to one worker (the executor builds one per
+        // worker), which calls `process` and `finish` one at a time and awaits each; so the
+        // buffer and `self`'s closures (which may keep a stage's state, e.g. a batch) are never
+        // used by two tasks at once.
+        let state = UnsafeTransfer((first: self, middle: Box([Output]())))
+        return AsyncChunkKernel<Input, Next>(
+            process: { input, handOver in
+                let (first, middle) = state.value
+                defer { middle.value.removeAll(keepingCapacity: true) }
+                do {
+                    try first.process(&input, &middle.value)
+                } catch {
+                    try await next.process(&middle.value, handOver)
+                    if error is StageCompleted { try await next.finish(handOver) }
+                    throw error
+                }
+                try await next.process(&middle.value, handOver)
+            },
+            finish: { handOver in
+                let (first, middle) = state.value
+                defer { middle.value.removeAll(keepingCapacity: true) }
+                try first.finish(&middle.value)
+                try await next.process(&middle.value, handOver)
+                try await next.finish(handOver)
+            },
+            receivePort: receivePort, sendPort: next.sendPort)
     }
 }

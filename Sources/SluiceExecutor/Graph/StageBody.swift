@@ -193,6 +193,9 @@ package protocol StageBody: Sendable {
     /// An asynchronous stage's per-item loop built for its concrete types (see
     /// `AsyncChunkKernel`); `nil` (the default) runs it through `makeAsyncSink`.
     func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>?
+    /// True if `makeAsyncKernel` returns a kernel (in every worker): the plan then fuses the
+    /// synchronous stages just before this one into its segment (see `Plan`).
+    var hasAsyncKernel: Bool { get }
 }
 
 extension StageBody {
@@ -213,6 +216,7 @@ extension StageBody {
     }
 
     package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? { nil }
+    package var hasAsyncKernel: Bool { false }
 
     /// The body's asynchronous kernel (an `AsyncChunkKernel<Input, Output>`), if it has one.
     package func erasedAsyncKernel(context: StageContext) -> Any? {

@@ -4,8 +4,12 @@
 /// by bounded channels.
 ///
 /// Fusion rule: consecutive stages that are synchronous, emit at most one output per
-/// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Every other
-/// stage — async, expanding (`flatMap`) or configured — is a segment of its own.
+/// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Such a
+/// run of stages also joins the asynchronous stage right after it when that stage runs a kernel
+/// (`map`, `tryMap`, with retry, timeout or observers; see `StageBody.hasAsyncKernel`) on one
+/// worker: its worker runs the synchronous stages on each chunk, then the asynchronous one on
+/// each item, with no channel and no task between them. Every other stage — async, expanding (`flatMap`)
+/// or configured — is a segment of its own.
 package struct Plan: Sendable {
     /// Default capacity of a single-worker stage's output channel, in items: cheap items move in
     /// large batches, and an async stage's producer runs ahead instead of waking its consumer per
@@ -83,8 +87,21 @@ package struct Plan: Sendable {
                 segments[segments.count - 1].nodes.append(node)
                 continue
             }
+            // The synchronous stages just before an asynchronous kernel with one worker join its
+            // segment, which takes the asynchronous stage's options (its buffer, its name). Not
+            // before several workers: the synchronous stages would then run on several tasks,
+            // out of input order (a `forEach` logging, a `scan`'s state).
+            let prefix: [StageNode]
+            if !node.body.isFusible, node.body.hasAsyncKernel, (node.options.workers ?? 1) == 1,
+               node.executorPreference == nil, node.options.maxWeight == nil,
+               let last = segments.last, last.isSynchronous, last.workers == 1, last.nodes.allSatisfy(\.isFusible) {
+                prefix = segments.removeLast().nodes
+            } else {
+                prefix = []
+            }
             let workers = node.options.workers ?? 1
             let isSynchronous = node.body.isFusible && node.executorPreference == nil
+            assert(prefix.isEmpty || !isSynchronous)
             let capacity = node.options.buffer ?? (workers == 1 ? Plan.defaultBuffer : Plan.parallelBuffer)
             let ordered = node.options.ordered
             let window = ordered && workers > 1 ? (node.options.window ?? (Saturating(workers) * Plan.windowPerWorker).value) : 0
@@ -96,7 +113,7 @@ package struct Plan: Sendable {
             let outboxLimit = node.options.maxWeight != nil ? 1
                 : window > 0 ? Plan.handOverLimit(capacity) : max(1, Plan.handOverLimit(capacity) / workers)
             segments.append(Segment(
-                nodes: [node], workers: workers, ordered: ordered, capacity: capacity, isSynchronous: isSynchronous,
+                nodes: prefix + [node], workers: workers, ordered: ordered, capacity: capacity, isSynchronous: isSynchronous,
                 takeLimit: 1, outboxLimit: outboxLimit, executorPreference: node.executorPreference, window: window))
         }
         // Take limits follow the capacity of the channel each segment reads from.

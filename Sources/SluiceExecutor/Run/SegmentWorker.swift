@@ -192,9 +192,10 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 try kernel.finish(&outbox.items)
             }
         }
-        if segment.nodes.count == 1, probe == nil || !segment.nodes[0].body.carriesFailures,
-           let kernel = segment.nodes[0].body.erasedAsyncKernel(context: context.child(segment.nodes[0], meter: probe?.stages[0])) as? AsyncChunkKernel<Input, Output> {
-            // One asynchronous stage with a kernel built for its concrete types.
+        if let last = segment.nodes.last, probe == nil || !last.body.carriesFailures,
+           let kernel: AsyncChunkKernel<Input, Output> = KernelComposer.asyncKernel(segment.nodes, context: context, probe: probe) {
+            // An asynchronous stage with a kernel built for its concrete types, after the
+            // synchronous stages fused in front of it (if any).
             reader.port = kernel.receivePort
             outbox.sendPort = kernel.sendPort
             // Unordered or single-worker: each output goes straight to the next stage, through
@@ -208,10 +209,13 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                     let start = ContinuousClock.now
                     try await kernel.process(&inbox, handOver)
                     return start.duration(to: .now)
-                } finish: {}
+                } finish: {
+                    try await kernel.finish(handOver)
+                }
             }
-            // A measured run: the stage's inputs, outputs, failures and busy time, per chunk.
-            let counters = probe.stages[0]
+            // A measured run: the asynchronous stage's inputs, outputs, failures and busy time,
+            // per chunk (the synchronous stages before it count their own inputs).
+            let counters = probe.stages[segment.nodes.count - 1]
             return await loop(scope, slot, outbox, &reader, &inbox, quickChunks: true) { inbox in
                 let start = probe.startBusy()
                 defer {
@@ -227,7 +231,13 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                     throw error
                 }
                 return start.duration(to: .now)
-            } finish: {}
+            } finish: {
+                // A fused stage's remainder (a partial batch) through the asynchronous stage.
+                try await kernel.finish(handOver)
+                let counts = handOver.takeCounts()
+                counters.countInputs(counts.started)
+                probe.countOutputs(counts.produced)
+            }
         }
         let sink: AsyncSink<Input> = SinkComposer.async(
             segment.nodes,

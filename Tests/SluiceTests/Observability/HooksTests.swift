@@ -1,6 +1,7 @@
 // Observers: the per-item event order for success, failure, retry and cancellation, with one
 // worker and with four; several observers; async observers; railway items that only pass.
 import Sluice
+import SluiceExecutor
 import SluiceTestSupport
 import Testing
 
@@ -56,6 +57,26 @@ import Testing
             return nil
         }
         #expect(delays == [.seconds(1), .seconds(2), .seconds(1), .seconds(2)])
+    }
+
+    /// An async `map` observed alone runs its observed kernel: the same events, with the output
+    /// and the duration on `succeeded`, and the final failure on `failed`.
+    @Test func anObservedAsyncMapReportsTheSameEvents() async throws {
+        let events = Recorder<StageEvent<Int>>()
+        let p = Pipeline(0..<4) | op.map { (x: Int) async throws -> Int in
+            if x == 3 { throw Permanent() }
+            return x * 10
+        }.named("fetch").observe { events.record($0) }
+        let seen = Lock<[Int]>([])
+        let thrown = await #expect(throws: StageFailure.self) { try await p.forEach { y in seen.withLock { $0.append(y) } } }
+        #expect(seen.withLock { $0 } == [0, 10, 20])
+        #expect(events.all.map(label) == ["started", "succeeded(1)", "started", "succeeded(1)", "started", "succeeded(1)", "started", "failed(1)"])
+        #expect(events.all.allSatisfy { $0.stage == "fetch" })
+        #expect(events.all.filter { if case .succeeded = $0.kind { true } else { false } }.map { $0.outputs(as: Int.self) } == [[0], [10], [20]])
+        guard case .failed(let failure, let duration) = events.all.last?.kind else { return }
+        #expect(failure.underlying is Permanent && failure.item as? Int == 3 && failure.stage == "fetch" && failure.attempts == 1)
+        #expect(duration >= .zero)
+        #expect(thrown?.item as? Int == 3)
     }
 
     @Test func eachItemsOrderHoldsWithFourWorkers() async throws {
