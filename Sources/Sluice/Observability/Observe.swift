@@ -6,7 +6,7 @@
 /// ```swift
 /// let log: StageObserver<URL> = { event in print(event) }
 /// ```
-public typealias StageObserver<Item: Sendable> = nonisolated(nonsending) @Sendable (StageEvent<Item>) async -> Void
+public typealias StageObserver<Item: Sendable> = @Sendable (StageEvent<Item>) async -> Void
 
 extension FlowComponent {
     /// Calls `observer` for every item the stage handles: `started`, each `retried`, then
