@@ -29,7 +29,7 @@ extension op {
     /// - Returns: A one-stage flow of kind `tryMap`.
     @inlinable
     public static func tryMap<A, B>(_ transform: @escaping @Sendable (A) async throws -> B) -> Flow<A, Result<B, StageFailure>> {
-        asyncTryMapFlow(transform, kernel: Kernels.asyncMap()) { stage in
+        asyncTryMapFlow(transform, kernel: Kernels.asyncTryMap(transform)) { stage in
             { x in
                 do {
                     return .success(try await transform(x))

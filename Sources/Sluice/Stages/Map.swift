@@ -257,6 +257,34 @@ extension Kernels {
     }
 }
 
+extension Kernels {
+    /// The asynchronous `tryMap` kernel maker, specialized where it is built: its loop calls
+    /// `transform` and makes each item's `Result` inline. (The per-item function the maker is given
+    /// does the same as a closure; calling it would add an async call per item.) Only `make` is
+    /// used: a railway stage's policies never run its kernel.
+    @inlinable
+    package static func asyncTryMap<A: Sendable, B: Sendable>(_ transform: @escaping @Sendable (A) async throws -> B) -> AsyncKernelMaker<A, Result<B, StageFailure>> {
+        let generic: AsyncKernelMaker<A, Result<B, StageFailure>> = asyncMap()
+        return AsyncKernelMaker(make: { context, _, _ in
+            let name = context.name
+            return AsyncChunkKernel { input, outputs in
+                for x in input {
+                    try outputs.beginItem()
+                    let y: Result<B, StageFailure>
+                    do {
+                        y = .success(try await transform(x))
+                    } catch let cancellation as CancellationError {
+                        throw cancellation   // cancelling a run is never an item's failure
+                    } catch {
+                        y = .failure(StageFailure(stage: name, item: x, underlying: error))
+                    }
+                    try await outputs.append(y)
+                }
+            }
+        }, makeRetrying: generic.makeRetrying, makeTimed: generic.makeTimed, makeObserved: generic.makeObserved)
+    }
+}
+
 /// A one-stage asynchronous `map` flow with its specialized kernel.
 @usableFromInline
 package func asyncMapFlow<A: Sendable, B: Sendable>(_ f: @escaping @Sendable (A) async throws -> B, kernel: AsyncKernelMaker<A, B>) -> Flow<A, B> {
