@@ -481,6 +481,8 @@ func w8() async throws {
     if let only = ProcessInfo.processInfo.environment["W8_ONLY"] {
         // For profiling: one policy alone.
         let policy = only == "retry" ? stage.retry(.attempts(3)) : only == "timeout" ? stage.timeout(.seconds(60))
+            : only == "retry-timeout" ? stage.retry(.attempts(3)).timeout(.seconds(60))
+            : only == "timeout-retry" ? stage.timeout(.seconds(60)).retry(.attempts(3))
             : only == "plain" ? stage : stage.observe { _ in }
         let t = try await best(only, expected: expected) { try await pipeline(policy).reduce(0, &+) }
         print("W8 \(only) \(ms(t))")

@@ -84,10 +84,15 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         // `timeout` alone, unobserved, in a worker whose task can be interrupted: the kernel runs
         // each item in the worker's own task, and the watchdog beside it interrupts that task
         // when the item in hand passes its deadline (no task per item).
-        if observers.isEmpty, layers.count == 1, let timeout = layers[0].timeout, let interrupt = context.scope.interrupt {
+        // The same with `retry` inside the timeout (`.retry(…).timeout(…)`: one deadline for all
+        // attempts and waits), the retry running in the kernel's loop.
+        if observers.isEmpty, let timeout = layers.last?.timeout, let interrupt = context.scope.interrupt,
+           layers.count == 1 || (layers.count == 2 && layers[0].retry != nil) {
+            var retry = layers.count == 2 ? layers[0].retry : nil
+            if let meter { retry?.countRetry = { meter.countRetry() } }
             let watchdog = timeout.makeWatchdog(interrupt)
             context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
-            return maker.makeTimed(context, f, watchdog)
+            return maker.makeTimed(context, f, watchdog, retry)
         }
         let report = Reporter(stage: name, observers: observers, meter: meter)
         var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in

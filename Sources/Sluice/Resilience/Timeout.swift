@@ -165,10 +165,11 @@ final class Watchdog: Sendable {
         }
     }
 
-    /// The failure of an item that passed its deadline: the stage's `TimeoutError`, one attempt.
+    /// The failure of an item that passed its deadline: the stage's `TimeoutError`, after
+    /// `attempts` attempts.
     @usableFromInline
-    func timedOut<Item: Sendable>(stage: String, item: Item) -> StageFailure {
-        StageFailure(stage: stage, item: item, underlying: TimeoutError(limit: limit), attempts: 1)
+    func timedOut<Item: Sendable>(stage: String, item: Item, attempts: Int = 1) -> StageFailure {
+        StageFailure(stage: stage, item: item, underlying: TimeoutError(limit: limit), attempts: attempts)
     }
 
     /// Runs `work` in a child task with `limit` to do it; throws `TimeoutError` when the limit

@@ -147,7 +147,9 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     @usableFromInline let makeRetrying: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>
     /// The kernel of a `map` whose only policy is `timeout`: each item between the watchdog's
     /// `begin` and `end`, in the worker's own task (see `TimeoutLayer`).
-    @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policies are `timeout` and, inside it, `retry`: the
+    /// timed kernel with `retry`'s loop inside (when `retry` is `nil`, none).
+    @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec?) -> AsyncChunkKernel<A, B>
     /// The kernel of a `map` whose only policies are observers: each item's events built and
     /// delivered where the types are concrete.
     @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>
@@ -155,7 +157,7 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
          makeRetrying: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>,
-         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog) -> AsyncChunkKernel<A, B>,
+         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec?) -> AsyncChunkKernel<A, B>,
          makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeRetrying = makeRetrying
@@ -211,25 +213,44 @@ extension Kernels {
                     }
                 }
             }
-        }, makeTimed: { context, f, watchdog in
-            let name = context.name
+        }, makeTimed: { context, f, watchdog, retry in
+            let name = context.name, stop = context.stop
             return AsyncChunkKernel { input, outputs in
                 for x in input {
                     try outputs.beginItem()
                     watchdog.begin()
-                    let y: B
-                    do {
-                        y = try await f(x)
-                    } catch {
-                        // Past its deadline, the item fails with the timeout, whatever the work
-                        // threw (the interrupt's `CancellationError`, most likely).
-                        if watchdog.end() { throw watchdog.timedOut(stage: name, item: x) }
-                        if error is CancellationError { throw error }
-                        throw StageFailure(stage: name, item: x, underlying: error, attempts: 1)
+                    var attempt = 1
+                    while true {
+                        let y: B
+                        do {
+                            y = try await f(x)
+                        } catch {
+                            // The retry layer's rules (`RetrySpec`): every attempt and wait
+                            // within the one deadline.
+                            let retrying: Bool
+                            do {
+                                retrying = try retry?.retries(after: error, attempt: attempt, stop: stop) ?? false
+                                if retrying, let retry { try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: nil) }
+                            } catch {
+                                // Cancelled: by the watchdog (past the deadline), or the worker stops.
+                                if watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
+                                throw error
+                            }
+                            if !retrying {
+                                // Past its deadline, the item fails with the timeout, whatever the
+                                // work threw (the interrupt's `CancellationError`, most likely).
+                                if watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
+                                if error is CancellationError { throw error }
+                                throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
+                            }
+                            attempt += 1
+                            continue
+                        }
+                        // Work that returned past its deadline: its result is discarded.
+                        if watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
+                        try await outputs.append(y)
+                        break
                     }
-                    // Work that returned past its deadline: its result is discarded.
-                    if watchdog.end() { throw watchdog.timedOut(stage: name, item: x) }
-                    try await outputs.append(y)
                 }
             }
         }, makeObserved: { context, f, observers in

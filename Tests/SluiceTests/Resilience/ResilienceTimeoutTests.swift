@@ -114,6 +114,32 @@ import Testing
         #expect(calls.value == 3)
     }
 
+    /// The same with an async `map` (its timed kernel runs the retries in the worker's task).
+    @Test func aTimeoutAroundRetryOnAnAsyncMapLimitsAllAttemptsTogether() async throws {
+        let clock = TestClock()
+        let calls = Counter()
+        let p = Pipeline([1]) | op.map { (_: Int) async throws -> Int in
+            calls.increment()
+            throw Transient()
+        }
+        .retry(.attempts(10, backoff: .fixed(.seconds(1))), clock: clock)
+        .timeout(.milliseconds(2500), clock: clock)
+        .named("fetch")
+        let result = Task { try await p.collect() }
+        let failure = try await withDeadline {
+            for _ in 0..<2 {
+                await clock.waitForSleepers(2)  // the overall timer and a backoff
+                clock.advance(by: .seconds(1))
+            }
+            await clock.waitForSleepers(2)
+            clock.advance(by: .milliseconds(500))
+            return await #expect(throws: StageFailure.self) { try await result.value }
+        }
+        #expect(failure?.underlying is TimeoutError)
+        #expect(failure?.stage == "fetch" && failure?.item as? Int == 1 && failure?.attempts == 3)
+        #expect(calls.value == 3)
+    }
+
     @Test func synchronousWorkIsNotPreempted() async throws {
         let clock = TestClock()
         let started = Counter(), sawCancellation = Counter(), ended = Counter()

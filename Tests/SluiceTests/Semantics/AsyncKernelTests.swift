@@ -222,4 +222,41 @@ import SluiceTestSupport
         #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
         #expect(failure?.item as? Int == 7)
     }
+
+    /// `retry` inside a `timeout` (one deadline for all attempts and waits), unobserved, runs the
+    /// timed kernel with the retry in its loop: when the deadline passes during a backoff, the
+    /// interrupt cancels the worker's task and the item fails with the timeout and the attempts
+    /// made so far.
+    @Test func retryInsideATimeoutRunsInTheTimedKernel() async throws {
+        let clock = TestClock(), calls = Counter(), interrupts = Counter()
+        let flow = op.map { (_: Int) async throws -> Int in
+            calls.increment()
+            throw Transient()
+        }
+        .retry(.attempts(10, backoff: .fixed(.seconds(1))), clock: clock)
+        .timeout(.milliseconds(2500), clock: clock)
+        // The interrupt cancels the task running the kernel, as the worker's watcher does.
+        let running = Lock<Task<(StageFailure?, [Int]), any Error>?>(nil)
+        let task = Task {
+            try await runKernel(flow, interrupt: {
+                interrupts.increment()
+                running.withLock { $0 }?.cancel()
+            }, [1])
+        }
+        running.withLock { $0 = task }
+        let (failure, outputs) = try await withDeadline {
+            for _ in 0..<2 {
+                await clock.waitForSleepers(2)   // the watchdog and a backoff
+                clock.advance(by: .seconds(1))
+            }
+            await clock.waitForSleepers(2)
+            clock.advance(by: .milliseconds(500))
+            return try await task.value
+        }
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .milliseconds(2500)))
+        #expect(failure?.item as? Int == 1 && failure?.attempts == 3)
+        #expect(interrupts.value == 1)
+        #expect(calls.value == 3)
+        #expect(outputs.isEmpty)
+    }
 }

@@ -54,8 +54,9 @@ extension Soak {
         var description: String { ".retry(\(attempts)\(backoff == .none ? "" : ", \(backoff)"))" }
     }
 
-    /// Where a (never firing) timeout sits relative to the retry, if there is one; `alone`: the
-    /// stage's only policy (an async `map` then runs its timed kernel, interrupted by a watchdog).
+    /// Where a (never firing) timeout sits relative to the retry, if there is one; `alone`: around
+    /// the retry if any, with no rate limit (an async `map` then runs its timed kernel, which a
+    /// watchdog interrupts).
     enum TimeoutPlacement: String, Sendable { case beforeRetry, afterRetry, alone }
 
     struct Options: Sendable, CustomStringConvertible {
@@ -672,7 +673,7 @@ extension Soak {
                 o.retry = Retry(attempts: 2 + rng.next(upTo: 3), backoff: pick([.none, .none, .fixed, .exponential]))
             }
             if policies, chance(8) { o.timeout = chance(50) ? .beforeRetry : .afterRetry }
-            if policies, o.retry == nil, o.timeout == nil, chance(8) { o.timeout = .alone }
+            if policies, o.timeout == nil, chance(8) { o.timeout = .alone }
             if !batch, chance(8) { o.blocking = true }
             var order = [0, 1, 2, 3]
             for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, rng.next(upTo: i + 1)) }
