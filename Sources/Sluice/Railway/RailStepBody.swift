@@ -24,7 +24,7 @@ package struct RailStepBody<In: Sendable, Argument: Sendable, Value, Out: Sendab
     }
 
     package var isFusible: Bool { transform.isSync }
-    package var hasAsyncKernel: Bool { asyncKernel != nil }
+    package var acceptsSynchronousPrefix: Bool { asyncKernel != nil }
 
     /// The synchronous form: one railway step per item, checking the stop signal first.
     package func makeKernel(context: StageContext) -> ChunkKernel<In, Out>? {

@@ -69,7 +69,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     /// per item) runs the map's kernel, compiled for its types, around the per-item function
     /// below: the layers and observers as on the generic path, without the collecting sink.
     package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? {
-        guard hasAsyncKernel, let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
+        guard runsAsyncKernel, let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
         else { return nil }
         let name = context.name, stop = context.stop, meter = context.meter
         // `retry` alone, unobserved: the kernel retries inside its own loop.
@@ -93,6 +93,17 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             let watchdog = timeout.makeWatchdog(interrupt)
             context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
             return maker.makeTimed(context, f, watchdog, retry)
+        }
+        // `timeout` inside `retry` (`.timeout(…).retry(…)`: a deadline per attempt), unobserved:
+        // the same kernel, and a timed-out attempt that is retried restarts the worker's work in a
+        // new task (`WorkRestart`), since the interrupted one cannot go on.
+        if let timeoutPerAttempt, let interrupt = context.scope.interrupt {
+            var retry = timeoutPerAttempt.retry
+            if let meter { retry.countRetry = { meter.countRetry() } }
+            let watchdog = timeoutPerAttempt.timeout.makeWatchdog(interrupt)
+            watchdog.resume(at: context.scope.resumeAttempt)
+            context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
+            return maker.makeTimedAttempts(context, f, watchdog, retry)
         }
         let report = Reporter(stage: name, observers: observers, meter: meter)
         var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
@@ -145,9 +156,19 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         }, wrapsErrors: false)
     }
 
-    package var hasAsyncKernel: Bool {
+    /// The stage runs its map's asynchronous kernel (see `makeAsyncKernel`).
+    private var runsAsyncKernel: Bool {
         railway == nil && layers.allSatisfy { $0.wrapOne != nil } && (inner as? MapBody<Input, Output>)?.hasAsyncKernel == true
     }
+
+    /// `timeout` inside `retry` and nothing else: the kernel whose work may restart.
+    private var timeoutPerAttempt: (timeout: TimeoutSpec, retry: RetrySpec)? {
+        guard observers.isEmpty, layers.count == 2, let timeout = layers[0].timeout, let retry = layers[1].retry else { return nil }
+        return (timeout, retry)
+    }
+
+    /// Not when the kernel may restart its work: what it leaves to do must be the worker's input.
+    package var acceptsSynchronousPrefix: Bool { runsAsyncKernel && timeoutPerAttempt == nil }
 
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.
     private func chain(body: AsyncSink<Input>, collected: Box<[Output]>, layers: [InvocationLayer<Input, Output>]) -> (Input, Invocation) async throws -> [Output] {

@@ -109,6 +109,15 @@ package struct RetrySpec: Sendable {
         return attempt < maxAttempts && shouldRetry(error)
     }
 
+    /// After attempt number `attempt` timed out (`error`, the `TimeoutError`) and the worker's
+    /// task was interrupted for it: whether to try again, in a new task. As `retries(after:…)`,
+    /// but the interrupt's cancellation of this task is not the worker stopping.
+    @usableFromInline
+    func retries(afterTimeout error: any Error, attempt: Int, stop: StopSignal) throws -> Bool {
+        if stop.isSet { throw CancellationError() }
+        return attempt < maxAttempts && shouldRetry(error)
+    }
+
     /// Before retry number `attempt`: counts and reports it, then waits the policy's delay.
     /// Throws `CancellationError` if the worker must stop meanwhile.
     @usableFromInline

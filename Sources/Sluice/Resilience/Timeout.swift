@@ -103,6 +103,8 @@ final class Watchdog: Sendable {
         /// The watchdog, idle (no item in hand), waiting to be armed.
         var idle: UnsafeContinuation<Void, Never>?
         var stopped = false
+        /// See `takeResumedAttempt`.
+        var resumedAttempt: Int?
     }
 
     /// The limit per item.
@@ -163,6 +165,32 @@ final class Watchdog: Sendable {
             s.deadline = nil
             return s.fired
         }
+    }
+
+    /// The error an attempt past its deadline fails with.
+    @usableFromInline
+    var timeoutError: TimeoutError { TimeoutError(limit: limit) }
+
+    /// After a restart of the worker's work (`WorkRestart`): the attempt the first item goes on
+    /// with, once (`nil` after that, and for work that did not restart).
+    @usableFromInline
+    func takeResumedAttempt() -> Int? {
+        state.withLock { s in
+            defer { s.resumedAttempt = nil }
+            return s.resumedAttempt
+        }
+    }
+
+    /// Sets what `takeResumedAttempt` returns (before the worker's work starts).
+    func resume(at attempt: Int?) {
+        state.withLock { $0.resumedAttempt = attempt }
+    }
+
+    /// What an interrupted kernel throws to have its work started again in a new task, with the
+    /// item in hand going on with `nextAttempt`.
+    @usableFromInline
+    func restart(nextAttempt: Int) -> any Error {
+        WorkRestart(nextAttempt: nextAttempt)
     }
 
     /// The failure of an item that passed its deadline: the stage's `TimeoutError`, after

@@ -99,7 +99,9 @@ package struct MapBody<A: Sendable, B: Sendable>: StageBody {
     }
 
     package var isFusible: Bool { transform.isSync }
-    package var hasAsyncKernel: Bool { asyncKernel != nil && !transform.isSync }
+    package var acceptsSynchronousPrefix: Bool { hasAsyncKernel }
+    /// The stage runs its asynchronous kernel.
+    var hasAsyncKernel: Bool { asyncKernel != nil && !transform.isSync }
 
     /// The specialized kernel when the stage was built with a concrete closure type, else a
     /// generic one (a stage built inside the library, e.g. by the railway).
@@ -150,6 +152,9 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// The kernel of a `map` whose only policies are `timeout` and, inside it, `retry`: the
     /// timed kernel with `retry`'s loop inside (when `retry` is `nil`, none).
     @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec?) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policies are `timeout` inside `retry`: a deadline per
+    /// attempt; a timed-out attempt that is retried restarts the worker's work (`WorkRestart`).
+    @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>
     /// The kernel of a `map` whose only policies are observers: each item's events built and
     /// delivered where the types are concrete.
     @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>
@@ -158,10 +163,12 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
          makeRetrying: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>,
          makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec?) -> AsyncChunkKernel<A, B>,
+         makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>,
          makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeRetrying = makeRetrying
         self.makeTimed = makeTimed
+        self.makeTimedAttempts = makeTimedAttempts
         self.makeObserved = makeObserved
     }
 
@@ -253,6 +260,59 @@ extension Kernels {
                     }
                 }
             }
+        }, makeTimedAttempts: { context, f, watchdog, retry in
+            let name = context.name, stop = context.stop
+            return AsyncChunkKernel { input, outputs in
+                // After a restart: the first item goes on with this attempt (after its backoff).
+                var resumed = watchdog.takeResumedAttempt()
+                var i = 0
+                while i < input.count {
+                    let x = input[i]
+                    var attempt = 1
+                    if let next = resumed {
+                        resumed = nil
+                        attempt = next
+                        if stop.isSet { throw CancellationError() }   // begun (and counted) before the restart
+                        try await retry.wait(beforeRetry: next - 1, after: watchdog.timeoutError, stop: stop, report: nil)
+                    } else {
+                        try outputs.beginItem()
+                    }
+                    while true {
+                        watchdog.begin()
+                        let y: B
+                        do {
+                            y = try await f(x)
+                        } catch {
+                            if watchdog.end() {
+                                // Timed out, and this task is interrupted: a retry runs in a new
+                                // one, from this item (the items before it are done).
+                                guard try retry.retries(afterTimeout: watchdog.timeoutError, attempt: attempt, stop: stop) else {
+                                    throw watchdog.timedOut(stage: name, item: x, attempts: attempt)
+                                }
+                                input.removeFirst(i)
+                                throw watchdog.restart(nextAttempt: attempt + 1)
+                            }
+                            guard try retry.retries(after: error, attempt: attempt, stop: stop) else {
+                                throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
+                            }
+                            try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: nil)
+                            attempt += 1
+                            continue
+                        }
+                        if watchdog.end() {
+                            // Returned past its deadline: the result is discarded, as above.
+                            guard try retry.retries(afterTimeout: watchdog.timeoutError, attempt: attempt, stop: stop) else {
+                                throw watchdog.timedOut(stage: name, item: x, attempts: attempt)
+                            }
+                            input.removeFirst(i)
+                            throw watchdog.restart(nextAttempt: attempt + 1)
+                        }
+                        try await outputs.append(y)
+                        break
+                    }
+                    i += 1
+                }
+            }
         }, makeObserved: { context, f, observers in
             let name = context.name
             return AsyncChunkKernel { input, outputs in
@@ -302,7 +362,8 @@ extension Kernels {
                     try await outputs.append(y)
                 }
             }
-        }, makeRetrying: generic.makeRetrying, makeTimed: generic.makeTimed, makeObserved: generic.makeObserved)
+        }, makeRetrying: generic.makeRetrying, makeTimed: generic.makeTimed, makeTimedAttempts: generic.makeTimedAttempts,
+           makeObserved: generic.makeObserved)
     }
 }
 

@@ -39,6 +39,14 @@ package final class StopSignal: Sendable {
         waiting?.resume()
     }
 
+    /// After `interruptWaiter()`: lets a new watcher wait again (at once set if the signal is).
+    package func rearmWaiter() {
+        waiter.withLock { state in
+            state.set = flag.load(ordering: .acquiring)
+            state.continuation = nil
+        }
+    }
+
     /// Wakes the task waiting in `wait()` without setting the signal: the worker's watcher then
     /// cancels the worker's work, and the worker goes on to conclude (see `WorkerScope.interrupt`).
     package func interruptWaiter() {
@@ -127,6 +135,9 @@ package final class WorkerScope {
     /// deadline, so the item's `await` is cancelled; the kernel then fails the item, and the
     /// worker concludes in its own (uncancelled) task.
     package var interrupt: (@Sendable () -> Void)?
+    /// Set when the worker's work starts again after a `WorkRestart`: the attempt the chunk's
+    /// first item goes on with.
+    package var resumeAttempt: Int?
 
     package init() {}
 
@@ -193,9 +204,11 @@ package protocol StageBody: Sendable {
     /// An asynchronous stage's per-item loop built for its concrete types (see
     /// `AsyncChunkKernel`); `nil` (the default) runs it through `makeAsyncSink`.
     func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>?
-    /// True if `makeAsyncKernel` returns a kernel (in every worker): the plan then fuses the
-    /// synchronous stages just before this one into its segment (see `Plan`).
-    var hasAsyncKernel: Bool { get }
+    /// True if `makeAsyncKernel` returns a kernel (in every worker) that may run behind fused
+    /// synchronous stages: the plan then fuses the synchronous stages just before this one into
+    /// its segment (see `Plan`). Not a kernel that may throw `WorkRestart` (its remaining input
+    /// must be the worker's own).
+    var acceptsSynchronousPrefix: Bool { get }
 }
 
 extension StageBody {
@@ -216,7 +229,7 @@ extension StageBody {
     }
 
     package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? { nil }
-    package var hasAsyncKernel: Bool { false }
+    package var acceptsSynchronousPrefix: Bool { false }
 
     /// The body's asynchronous kernel (an `AsyncChunkKernel<Input, Output>`), if it has one.
     package func erasedAsyncKernel(context: StageContext) -> Any? {

@@ -38,7 +38,7 @@ package final class WorkerProbe: Sendable {
     /// A stage's push threw `error`. The innermost stage to see a failure is where it happened
     /// (a failure further down unwinds through every stage before it): count it there, once.
     func sawError(_ error: any Error, in stage: StageCounters) {
-        if error is CancellationError || error is StageCompleted { return }
+        if error is CancellationError || error is StageCompleted || error is WorkRestart { return }
         if !failureCounted.exchange(true, ordering: .relaxed) { stage.countFailure() }
     }
 }

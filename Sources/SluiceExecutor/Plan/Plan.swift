@@ -6,7 +6,7 @@
 /// Fusion rule: consecutive stages that are synchronous, emit at most one output per
 /// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Such a
 /// run of stages also joins the asynchronous stage right after it when that stage runs a kernel
-/// (`map`, `tryMap`, with retry, timeout or observers; see `StageBody.hasAsyncKernel`) on one
+/// (`map`, `tryMap`, with retry, timeout or observers; see `StageBody.acceptsSynchronousPrefix`) on one
 /// worker: its worker runs the synchronous stages on each chunk, then the asynchronous one on
 /// each item, with no channel and no task between them. Every other stage — async, expanding (`flatMap`)
 /// or configured — is a segment of its own.
@@ -92,7 +92,7 @@ package struct Plan: Sendable {
             // before several workers: the synchronous stages would then run on several tasks,
             // out of input order (a `forEach` logging, a `scan`'s state).
             let prefix: [StageNode]
-            if !node.body.isFusible, node.body.hasAsyncKernel, (node.options.workers ?? 1) == 1,
+            if !node.body.isFusible, node.body.acceptsSynchronousPrefix, (node.options.workers ?? 1) == 1,
                node.executorPreference == nil, node.options.maxWeight == nil,
                let last = segments.last, last.isSynchronous, last.workers == 1, last.nodes.allSatisfy(\.isFusible) {
                 prefix = segments.removeLast().nodes

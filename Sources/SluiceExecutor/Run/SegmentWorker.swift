@@ -97,6 +97,21 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         case bodyCancelled
         /// A stage needs no more input (`StageCompleted`): hand over what it made, end normally.
         case completed
+        /// The work's task was interrupted with an item still to try (`WorkRestart`): start the
+        /// work again in a new task from `Resume`.
+        case restart(Resume)
+    }
+
+    /// Where interrupted work goes on (see `WorkRestart`): the rest of the chunk in hand, the
+    /// interrupted item first, and that item's next attempt.
+    struct Resume: Sendable {
+        var nextAttempt: Int
+        var remaining: [Input]
+        /// The chunk's first sequence number and its size (for the reorder window).
+        var chunkStart: Int
+        var chunkCount: Int
+        /// The worker held the turn of an ordered stage (it handed part of the chunk over).
+        var hasTurn: Bool
     }
 
     /// Runs until the input ends, then hands the segment's ending (the end, or a failure) on.
@@ -116,14 +131,15 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         if let last = control.leave() { output.finish(failure: last) }
     }
 
-    private func workAndExit(_ slot: WorkerSlot, _ outbox: Outbox<Output>, interruptible: Bool = false) async -> Ending {
+    private func workAndExit(_ slot: WorkerSlot, _ outbox: Outbox<Output>, interruptible: Bool = false, resume: Resume? = nil) async -> Ending {
         let scope = WorkerScope()
         if interruptible {
             // The watcher in `workCancellable` returns, and cancels this task.
             let stop = slot.stop
             scope.interrupt = { stop.interruptWaiter() }
         }
-        let ending = await work(scope, slot, outbox)
+        scope.resumeAttempt = resume?.nextAttempt
+        let ending = await work(scope, slot, outbox, resume: resume)
         await scope.exit()
         return ending
     }
@@ -134,10 +150,26 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     /// kernel's item past its deadline, `WorkerScope.interrupt`). Returns the ending and what the
     /// outbox kept.
     private func workCancellable(_ slot: WorkerSlot) async -> (Ending, [Output]) {
+        var resume: Resume?
+        var kept: [Output] = []
+        while true {
+            let (ending, items) = await workCancellable(slot, resume: resume, kept: kept)
+            // Interrupted with an item still to try: the work goes on in a new task, with a new
+            // watcher (the interrupt used the last one's wait).
+            guard case .restart(let next) = ending else { return (ending, items) }
+            slot.stop.rearmWaiter()
+            resume = next
+            kept = items
+        }
+    }
+
+    /// One task of the worker's work (see above), starting from `resume` with `kept` outputs.
+    private func workCancellable(_ slot: WorkerSlot, resume: Resume?, kept: [Output]) async -> (Ending, [Output]) {
         await withTaskGroup(of: (Ending, [Output])?.self) { group in
             group.addTask {
                 let outbox = Outbox<Output>()
-                let ending = await workAndExit(slot, outbox, interruptible: true)
+                outbox.items = kept
+                let ending = await workAndExit(slot, outbox, interruptible: true, resume: resume)
                 return (ending, outbox.items)
             }
             group.addTask {
@@ -153,7 +185,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         }
     }
 
-    private func work(_ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>) async -> Ending {
+    private func work(_ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>, resume: Resume? = nil) async -> Ending {
         var reader: Reader
         do {
             reader = try await Reader(input, stop: slot.stop)
@@ -205,7 +237,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 try await flushFull(outbox)
             }
             guard let probe else {
-                return await loop(scope, slot, outbox, &reader, &inbox, quickChunks: true) { inbox in
+                return await loop(scope, slot, outbox, &reader, &inbox, quickChunks: true, resume: resume) { inbox in
                     let start = ContinuousClock.now
                     try await kernel.process(&inbox, handOver)
                     return start.duration(to: .now)
@@ -216,7 +248,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             // A measured run: the asynchronous stage's inputs, outputs, failures and busy time,
             // per chunk (the synchronous stages before it count their own inputs).
             let counters = probe.stages[segment.nodes.count - 1]
-            return await loop(scope, slot, outbox, &reader, &inbox, quickChunks: true) { inbox in
+            return await loop(scope, slot, outbox, &reader, &inbox, quickChunks: true, resume: resume) { inbox in
                 let start = probe.startBusy()
                 defer {
                     let (started, produced) = handOver.takeCounts()
@@ -278,18 +310,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     /// The worker's loop, common to both forms: take a chunk, process it, hand it over.
     private func loop(
         _ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>,
-        _ reader: inout Reader, _ inbox: inout [Input], quickChunks: Bool = false,
+        _ reader: inout Reader, _ inbox: inout [Input], quickChunks: Bool = false, resume: Resume? = nil,
         process: (inout [Input]) async throws -> Duration,
         finish: () async throws -> Void
     ) async -> Ending {
         await scope.withCompanions {
-            await loopWithoutCompanions(scope, slot, outbox, &reader, &inbox, quickChunks: quickChunks, process: process, finish: finish)
+            await loopWithoutCompanions(scope, slot, outbox, &reader, &inbox, quickChunks: quickChunks, resume: resume, process: process, finish: finish)
         }
     }
 
     private func loopWithoutCompanions(
         _ scope: WorkerScope, _ slot: WorkerSlot, _ outbox: Outbox<Output>,
-        _ reader: inout Reader, _ inbox: inout [Input], quickChunks: Bool,
+        _ reader: inout Reader, _ inbox: inout [Input], quickChunks: Bool, resume: Resume?,
         process: (inout [Input]) async throws -> Duration,
         finish: () async throws -> Void
     ) async -> Ending {
@@ -299,6 +331,23 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             return classify(bodyError: error, chunk: Int.min, slot)
         }
         var take = TakeSize(limit: segment.takeLimit)
+        if let resume {
+            // The rest of the chunk the interrupted work had in hand (it entered the segment
+            // then): process it, then complete the chunk as usual.
+            inbox = resume.remaining
+            outbox.chunkStart = resume.chunkStart
+            outbox.hasTurn = resume.hasTurn
+            do {
+                _ = try await process(&inbox)
+            } catch {
+                return classify(bodyError: error, chunk: resume.chunkStart, slot, inbox: inbox, chunkCount: resume.chunkCount, outbox)
+            }
+            do {
+                try await completeChunk(outbox, count: resume.chunkCount)
+            } catch {
+                return .stopped
+            }
+        }
         while true {
             let first: Int?
             do {
@@ -315,7 +364,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                 let work = try await process(&inbox)
                 take.update(items: count, elapsed: work)
             } catch {
-                return classify(bodyError: error, chunk: first, slot)
+                return classify(bodyError: error, chunk: first, slot, inbox: inbox, chunkCount: count, outbox)
             }
             do {
                 try await completeChunk(outbox, count: inbox.count)
@@ -341,8 +390,16 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         error is CancellationError ? .stopped : .inputFailed(error)
     }
 
-    private func classify(bodyError error: any Error, chunk: Int, _ slot: WorkerSlot) -> Ending {
+    /// A body error while processing the chunk starting at `chunk` (`inbox`: what the kernel left
+    /// of it, `chunkCount` items in all; needed only to restart the work).
+    private func classify(bodyError error: any Error, chunk: Int, _ slot: WorkerSlot,
+                          inbox: [Input] = [], chunkCount: Int = 0, _ outbox: Outbox<Output>? = nil) -> Ending {
         if error is StageCompleted { return .completed }
+        if let restart = error as? WorkRestart {
+            if slot.stop.isSet || run.isStopped { return .stopped }
+            return .restart(Resume(nextAttempt: restart.nextAttempt, remaining: inbox, chunkStart: chunk,
+                                   chunkCount: chunkCount, hasTurn: outbox?.hasTurn ?? false))
+        }
         guard error is CancellationError else { return .failed(error, chunk: chunk) }
         return slot.stop.isSet || run.isStopped ? .stopped : .bodyCancelled
     }
@@ -370,6 +427,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         case .completed:
             control.complete()
             try? await outbox.handOver(to: output)
+        case .restart:
+            preconditionFailure("a restart is handled by the worker's work loop")
         case .stopped:
             // Stopped by its own segment's failure in unordered mode: what it completed goes out.
             if slot.keepsCompleted.load(ordering: .relaxed) && !run.isStopped {

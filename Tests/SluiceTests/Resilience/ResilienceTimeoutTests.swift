@@ -140,6 +140,52 @@ import Testing
         #expect(calls.value == 3)
     }
 
+    /// A deadline per attempt inside a retry, on an async `map`: every item's first attempt waits
+    /// until the watchdog interrupts it (a clock whose sleeps end at once), so each item restarts
+    /// its worker's work once, at a different point of a chunk each time. The outputs are exactly
+    /// the plain map's (in order when ordered), each item is tried twice, and a measured run
+    /// counts each input once and each retry once.
+    @Test(arguments: [(1, false), (3, false), (3, true)])
+    func everyTimedOutAttemptRestartsItsWorkerAndKeepsTheOutputs(workers: Int, unordered: Bool) async throws {
+        let n = 200
+        let attempts = Attempts(), never = Gate()
+        var flow = op.map { (x: Int) async throws -> Int in
+            if attempts.next(x) == 1 { try await never.wait() }
+            return x * 2
+        }
+        .timeout(.seconds(1), clock: ImmediateClock())
+        .retry(.attempts(3), clock: ImmediateClock())
+        .workers(workers).named("fetch")
+        if unordered { flow = flow.unordered() }
+        let metrics = PipelineMetrics()
+        let p = (Pipeline(0..<n) | flow).metrics(metrics)
+        let out = try await withDeadline { try await p.collect() }
+        let expected = (0..<n).map { $0 * 2 }
+        #expect(unordered ? out.sorted() == expected : out == expected)
+        #expect((0..<n).allSatisfy { attempts.count($0) == 2 })
+        let stage = try #require(metrics.snapshot()["fetch"])
+        #expect(stage.inputs == n && stage.outputs == n && stage.retries == n && stage.failures == 0)
+    }
+
+    /// The same, every attempt timing out: the item fails after its last attempt with the timeout.
+    @Test func aPerAttemptTimeoutThatAlwaysFiresFailsAfterTheLastAttempt() async throws {
+        let calls = Counter(), never = Gate()
+        let p = Pipeline([4]) | op.map { (x: Int) async throws -> Int in
+            calls.increment()
+            try await never.wait()
+            return x
+        }
+        .timeout(.seconds(1), clock: ImmediateClock())
+        .retry(.attempts(3), clock: ImmediateClock())
+        .named("stuck")
+        let failure = try await withDeadline {
+            await #expect(throws: StageFailure.self) { try await p.collect() }
+        }
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(1)))
+        #expect(failure?.stage == "stuck" && failure?.item as? Int == 4 && failure?.attempts == 3)
+        #expect(calls.value == 3)
+    }
+
     @Test func synchronousWorkIsNotPreempted() async throws {
         let clock = TestClock()
         let started = Counter(), sawCancellation = Counter(), ended = Counter()

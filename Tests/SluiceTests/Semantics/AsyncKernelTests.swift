@@ -150,6 +150,12 @@ import SluiceTestSupport
     /// Runs `flow`'s kernel over `input` the way a worker does (companions beside it), in a scope
     /// whose `interrupt` is `interrupt`; returns the failure it threw and the outputs it kept.
     private func runKernel(_ flow: Flow<Int, Int>, name: String = "s", interrupt: (@Sendable () -> Void)?, _ input: [Int]) async throws -> (StageFailure?, [Int]) {
+        let (error, outputs, _) = try await runKernelRaw(flow, name: name, interrupt: interrupt, input)
+        return (error as? StageFailure, outputs)
+    }
+
+    /// `runKernel`, returning the error as thrown and what the kernel left of its input.
+    private func runKernelRaw(_ flow: Flow<Int, Int>, name: String = "s", interrupt: (@Sendable () -> Void)?, _ input: [Int]) async throws -> ((any Error)?, [Int], [Int]) {
         let scope = WorkerScope()
         scope.interrupt = interrupt
         let stop = StopSignal()
@@ -159,15 +165,15 @@ import SluiceTestSupport
         let outbox = Outbox<Int>()
         let handOver = AsyncHandOver(stop: stop, direct: nil, outbox: outbox, fullAt: 100) {}
         var input = input
-        let failure = await scope.withCompanions { () async -> StageFailure? in
+        let failure = await scope.withCompanions { () async -> (any Error)? in
             do {
                 try await kernel.process(&input, handOver)
                 return nil
             } catch {
-                return error as? StageFailure
+                return error
             }
         }
-        return (failure, outbox.items)
+        return (failure, outbox.items, input)
     }
 
     /// A `map` whose only policy is `timeout`, in a worker whose task can be interrupted, runs
@@ -258,5 +264,31 @@ import SluiceTestSupport
         #expect(interrupts.value == 1)
         #expect(calls.value == 3)
         #expect(outputs.isEmpty)
+    }
+
+    /// A deadline per attempt inside a retry (`.timeout(…).retry(…)`): an attempt that times out
+    /// and is to be retried leaves the rest of the chunk (that item first) in the kernel's input
+    /// and asks the worker to restart its work in a new task, with the next attempt.
+    @Test func aTimedOutAttemptInsideRetryAsksForARestart() async throws {
+        let clock = TestClock(), gate = Gate(), interrupts = Counter(), calls = Counter()
+        let flow = op.map { (x: Int) async -> Int in
+            calls.increment()
+            if x == 2 { try? await gate.wait() }
+            return x * 10
+        }.timeout(.seconds(2), clock: clock).retry(.attempts(3), clock: clock)
+        let driver = Task {
+            defer { gate.open() }   // also when the deadline below fails the test
+            try await withDeadline {
+                await calls.wait(atLeast: 2)
+                clock.advance(by: .seconds(2))
+                await interrupts.wait(atLeast: 1)
+            }
+        }
+        let (error, outputs, left) = try await runKernelRaw(flow, interrupt: { interrupts.increment() }, [1, 2, 3])
+        try await driver.value
+        #expect((error as? WorkRestart)?.nextAttempt == 2)
+        #expect(outputs == [10])
+        #expect(left == [2, 3])
+        #expect(calls.value == 2)
     }
 }

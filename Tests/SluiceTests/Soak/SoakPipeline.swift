@@ -206,7 +206,7 @@ extension Soak {
         /// workers, buffer, unordered and name in a random order.
         func configure<I, O>(_ flow: Flow<I, O>, _ o: Options) -> Flow<I, O> {
             var f = flow
-            if o.timeout == .beforeRetry { f = f.timeout(.seconds(3_600), clock: frozenClock) }
+            if o.timeout == .beforeRetry || o.timeout == .aloneBeforeRetry { f = f.timeout(.seconds(3_600), clock: frozenClock) }
             if let retry = o.retry {
                 let backoff: Backoff = switch retry.backoff {
                 case .none: .none

@@ -55,9 +55,9 @@ extension Soak {
     }
 
     /// Where a (never firing) timeout sits relative to the retry, if there is one; `alone`: around
-    /// the retry if any, with no rate limit (an async `map` then runs its timed kernel, which a
-    /// watchdog interrupts).
-    enum TimeoutPlacement: String, Sendable { case beforeRetry, afterRetry, alone }
+    /// the retry if any, `aloneBeforeRetry`: inside it, both with no rate limit (an async `map`
+    /// then runs its timed kernel, which a watchdog interrupts).
+    enum TimeoutPlacement: String, Sendable { case beforeRetry, afterRetry, alone, aloneBeforeRetry }
 
     struct Options: Sendable, CustomStringConvertible {
         var workers: Int?
@@ -83,7 +83,7 @@ extension Soak {
 
         var description: String {
             var text = ""
-            if timeout == .beforeRetry { text += ".timeout" }
+            if timeout == .beforeRetry || timeout == .aloneBeforeRetry { text += ".timeout" }
             if let retry { text += retry.description }
             if timeout == .afterRetry || timeout == .alone { text += ".timeout" }
             if let workers { text += ".workers(\(workers))" }
@@ -673,7 +673,7 @@ extension Soak {
                 o.retry = Retry(attempts: 2 + rng.next(upTo: 3), backoff: pick([.none, .none, .fixed, .exponential]))
             }
             if policies, chance(8) { o.timeout = chance(50) ? .beforeRetry : .afterRetry }
-            if policies, o.timeout == nil, chance(8) { o.timeout = .alone }
+            if policies, o.timeout == nil, chance(8) { o.timeout = o.retry != nil && chance(50) ? .aloneBeforeRetry : .alone }
             if !batch, chance(8) { o.blocking = true }
             var order = [0, 1, 2, 3]
             for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, rng.next(upTo: i + 1)) }
