@@ -176,18 +176,16 @@ import SluiceTestSupport
         return (failure, outbox.items, input)
     }
 
-    /// A `map` whose only policy is `timeout`, in a worker whose task can be interrupted, runs
-    /// the timed kernel: the item's work runs in the worker's own task (no task per item), and
-    /// when its deadline passes the watchdog interrupts that task. Here the interrupt only counts,
-    /// so the work goes on and returns: the item fails with the timeout all the same, its result
-    /// is discarded, and no later item starts.
-    @Test func timeoutAloneInterruptsTheWorkersTask() async throws {
-        let clock = TestClock(), gate = Gate(), interrupts = Counter(), calls = Counter()
-        let flow = op.map { (x: Int) async -> Int in
+    /// A `map` that stalls on item 2 until `gate` opens (ignoring cancellation), with `policies`;
+    /// and a driver that, once item 2 is in hand, moves `clock` past its 2 s deadline, waits for
+    /// the interrupt, then opens the gate.
+    private func stallOnItem2(_ policies: (Flow<Int, Int>) -> Flow<Int, Int>, clock: TestClock, interrupts: Counter, calls: Counter) -> (Flow<Int, Int>, Task<Void, any Error>) {
+        let gate = Gate()
+        let flow = policies(op.map { (x: Int) async -> Int in
             calls.increment()
             if x == 2 { try? await gate.wait() }
             return x * 10
-        }.timeout(.seconds(2), clock: clock)
+        })
         let driver = Task {
             defer { gate.open() }   // also when the deadline below fails the test
             try await withDeadline {
@@ -198,6 +196,17 @@ import SluiceTestSupport
                 await interrupts.wait(atLeast: 1)
             }
         }
+        return (flow, driver)
+    }
+
+    /// A `map` whose only policy is `timeout`, in a worker whose task can be interrupted, runs
+    /// the timed kernel: the item's work runs in the worker's own task (no task per item), and
+    /// when its deadline passes the watchdog interrupts that task. Here the interrupt only counts,
+    /// so the work goes on and returns: the item fails with the timeout all the same, its result
+    /// is discarded, and no later item starts.
+    @Test func timeoutAloneInterruptsTheWorkersTask() async throws {
+        let clock = TestClock(), interrupts = Counter(), calls = Counter()
+        let (flow, driver) = stallOnItem2({ $0.timeout(.seconds(2), clock: clock) }, clock: clock, interrupts: interrupts, calls: calls)
         let (failure, outputs) = try await runKernel(flow, name: "timed", interrupt: { interrupts.increment() }, [1, 2, 3])
         try await driver.value
         #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
@@ -270,20 +279,9 @@ import SluiceTestSupport
     /// and is to be retried leaves the rest of the chunk (that item first) in the kernel's input
     /// and asks the worker to restart its work in a new task, with the next attempt.
     @Test func aTimedOutAttemptInsideRetryAsksForARestart() async throws {
-        let clock = TestClock(), gate = Gate(), interrupts = Counter(), calls = Counter()
-        let flow = op.map { (x: Int) async -> Int in
-            calls.increment()
-            if x == 2 { try? await gate.wait() }
-            return x * 10
-        }.timeout(.seconds(2), clock: clock).retry(.attempts(3), clock: clock)
-        let driver = Task {
-            defer { gate.open() }   // also when the deadline below fails the test
-            try await withDeadline {
-                await calls.wait(atLeast: 2)
-                clock.advance(by: .seconds(2))
-                await interrupts.wait(atLeast: 1)
-            }
-        }
+        let clock = TestClock(), interrupts = Counter(), calls = Counter()
+        let (flow, driver) = stallOnItem2({ $0.timeout(.seconds(2), clock: clock).retry(.attempts(3), clock: clock) },
+                                          clock: clock, interrupts: interrupts, calls: calls)
         let (error, outputs, left) = try await runKernelRaw(flow, interrupt: { interrupts.increment() }, [1, 2, 3])
         try await driver.value
         #expect((error as? WorkRestart)?.nextAttempt == 2)
