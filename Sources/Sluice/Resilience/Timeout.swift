@@ -42,12 +42,13 @@ extension FlowComponent {
 /// registered with the clock until its deadline: memory grew with the item count), and the
 /// watchdog wakes at most once per `limit` for an item that is already done.
 ///
-/// - An asynchronous `map` whose only policy is the timeout runs its kernel (`makeTimed`): the
-///   item's work runs in the worker's own task, and a watchdog that fires interrupts that task
-///   (`WorkerScope.interrupt`), which fails the stage. No task per item.
-/// - With other layers (a `retry` around it must try again in a task that is not cancelled), the
-///   item's work runs in a child task, and the worker waits for whichever comes first, the work's
-///   end or the watchdog.
+/// - An asynchronous `map` whose only policies are the timeout and, maybe, a `retry` runs its
+///   kernel (`makeTimed`, `makeTimedAttempts`): the item's work runs in the worker's own task, and
+///   a watchdog that fires interrupts that task (`WorkerScope.interrupt`). That fails the stage,
+///   or, for a timed-out attempt inside a `retry` that must be tried again, restarts the worker's
+///   work in a new task (`WorkRestart`). No task per item.
+/// - With other layers (middleware) or observers, the item's work runs in a child task, and the
+///   worker waits for whichever comes first, the work's end or the watchdog.
 /// - A worker that does not run companion tasks (a stage inside `partitioned(by:)`, a timed
 ///   stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
 enum TimeoutLayer {
