@@ -142,8 +142,9 @@ import Testing
 
     /// A deadline per attempt inside a retry, on an async `map`: every item's first attempt waits
     /// until the watchdog interrupts it (a clock whose sleeps end at once), so each item restarts
-    /// its worker's work once, at a different point of a chunk each time. The outputs are exactly
-    /// the plain map's (in order when ordered), each item is tried twice, and a measured run
+    /// its worker's work at least once, at a different point of a chunk each time. (A later
+    /// attempt may time out too, when the watchdog looks while it is in hand: the retries are
+    /// many.) The outputs are exactly the plain map's (in order when ordered), and a measured run
     /// counts each input once and each retry once.
     @Test(arguments: [(1, false), (3, false), (3, true)])
     func everyTimedOutAttemptRestartsItsWorkerAndKeepsTheOutputs(workers: Int, unordered: Bool) async throws {
@@ -154,7 +155,7 @@ import Testing
             return x * 2
         }
         .timeout(.seconds(1), clock: ImmediateClock())
-        .retry(.attempts(3), clock: ImmediateClock())
+        .retry(.attempts(1_000), clock: ImmediateClock())
         .workers(workers).named("fetch")
         if unordered { flow = flow.unordered() }
         let metrics = PipelineMetrics()
@@ -162,9 +163,10 @@ import Testing
         let out = try await withDeadline { try await p.collect() }
         let expected = (0..<n).map { $0 * 2 }
         #expect(unordered ? out.sorted() == expected : out == expected)
-        #expect((0..<n).allSatisfy { attempts.count($0) == 2 })
+        #expect((0..<n).allSatisfy { attempts.count($0) >= 2 })
+        let tries = (0..<n).reduce(0) { $0 + attempts.count($1) }
         let stage = try #require(metrics.snapshot()["fetch"])
-        #expect(stage.inputs == n && stage.outputs == n && stage.retries == n && stage.failures == 0)
+        #expect(stage.inputs == n && stage.outputs == n && stage.retries == tries - n && stage.failures == 0)
     }
 
     /// The same, every attempt timing out: the item fails after its last attempt with the timeout.
