@@ -75,7 +75,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         // `retry` alone, unobserved: the kernel retries inside its own loop.
         if observers.isEmpty, layers.count == 1, var retry = layers[0].retry {
             if let meter { retry.countRetry = { meter.countRetry() } }
-            return maker.makeRetrying(context, f, retry)
+            return maker.makeTimed(context, f, nil, retry)
         }
         // Observers alone: the kernel builds and delivers each item's events.
         if layers.isEmpty, !observers.isEmpty {

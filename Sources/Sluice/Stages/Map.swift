@@ -146,12 +146,11 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     @usableFromInline let make: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>
     /// The kernel with a retry loop around the stage's closure, in the loop itself (a `map` whose
     /// only policy is `retry`, unobserved): no layer, no invocation, nothing generic per item.
-    @usableFromInline let makeRetrying: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>
     /// The kernel of a `map` whose only policy is `timeout`: each item between the watchdog's
     /// `begin` and `end`, in the worker's own task (see `TimeoutLayer`).
-    /// The kernel of a `map` whose only policies are `timeout` and, inside it, `retry`: the
-    /// timed kernel with `retry`'s loop inside (when `retry` is `nil`, none).
-    @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec?) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policies are `retry` and `timeout` around it, either or
+    /// both: `retry`'s rules in its loop, all attempts and waits within the watchdog's deadline.
+    @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog?, RetrySpec?) -> AsyncChunkKernel<A, B>
     /// The kernel of a `map` whose only policies are `timeout` inside `retry`: a deadline per
     /// attempt; a timed-out attempt that is retried restarts the worker's work (`WorkRestart`).
     @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>
@@ -161,12 +160,10 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
-         makeRetrying: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, RetrySpec) -> AsyncChunkKernel<A, B>,
-         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec?) -> AsyncChunkKernel<A, B>,
+         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog?, RetrySpec?) -> AsyncChunkKernel<A, B>,
          makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>,
          makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>) {
         self.make = make
-        self.makeRetrying = makeRetrying
         self.makeTimed = makeTimed
         self.makeTimedAttempts = makeTimedAttempts
         self.makeObserved = makeObserved
@@ -195,37 +192,12 @@ extension Kernels {
                     try await outputs.append(y)
                 }
             }
-        }, makeRetrying: { context, f, retry in
-            let name = context.name, stop = context.stop
-            return AsyncChunkKernel { input, outputs in
-                for x in input {
-                    try outputs.beginItem()
-                    var attempt = 1
-                    while true {
-                        let y: B
-                        do {
-                            y = try await f(x)
-                        } catch {
-                            // The retry layer's rules (`RetrySpec`), with the failure the policy
-                            // path reports (`StageFailure(_:item:invocation:)`).
-                            guard try retry.retries(after: error, attempt: attempt, stop: stop) else {
-                                throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
-                            }
-                            try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: nil)
-                            attempt += 1
-                            continue
-                        }
-                        try await outputs.append(y)
-                        break
-                    }
-                }
-            }
         }, makeTimed: { context, f, watchdog, retry in
             let name = context.name, stop = context.stop
             return AsyncChunkKernel { input, outputs in
                 for x in input {
                     try outputs.beginItem()
-                    watchdog.begin()
+                    watchdog?.begin()
                     var attempt = 1
                     while true {
                         let y: B
@@ -240,13 +212,13 @@ extension Kernels {
                                 if retrying, let retry { try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: nil) }
                             } catch {
                                 // Cancelled: by the watchdog (past the deadline), or the worker stops.
-                                if watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
+                                if let watchdog, watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
                                 throw error
                             }
                             if !retrying {
                                 // Past its deadline, the item fails with the timeout, whatever the
                                 // work threw (the interrupt's `CancellationError`, most likely).
-                                if watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
+                                if let watchdog, watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
                                 if error is CancellationError { throw error }
                                 throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
                             }
@@ -254,7 +226,7 @@ extension Kernels {
                             continue
                         }
                         // Work that returned past its deadline: its result is discarded.
-                        if watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
+                        if let watchdog, watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
                         try await outputs.append(y)
                         break
                     }
@@ -362,7 +334,7 @@ extension Kernels {
                     try await outputs.append(y)
                 }
             }
-        }, makeRetrying: generic.makeRetrying, makeTimed: generic.makeTimed, makeTimedAttempts: generic.makeTimedAttempts,
+        }, makeTimed: generic.makeTimed, makeTimedAttempts: generic.makeTimedAttempts,
            makeObserved: generic.makeObserved)
     }
 }

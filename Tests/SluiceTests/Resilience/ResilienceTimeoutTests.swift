@@ -90,41 +90,25 @@ import Testing
         #expect(Array(clock.sleeps.prefix(2)) == [.seconds(2), .seconds(1)])
     }
 
-    @Test func aTimeoutAroundRetryLimitsAllAttemptsTogether() async throws {
+    /// With a synchronous `map` the attempts run in a child task; with an async one, in the
+    /// worker's task (the timed kernel, with the retries in its loop): the same outcome.
+    @Test(arguments: [false, true])
+    func aTimeoutAroundRetryLimitsAllAttemptsTogether(async: Bool) async throws {
         let clock = TestClock()
         let calls = Counter()
-        let p = Pipeline([1]) | op.map { (_: Int) throws -> Int in
-            calls.increment()
-            throw Transient()
-        }
-        .retry(.attempts(10, backoff: .fixed(.seconds(1))), clock: clock)
-        .timeout(.milliseconds(2500), clock: clock)                          // for the whole item
-        let result = Task { try await p.collect() }
-        let failure = try await withDeadline {
-            for _ in 0..<2 {
-                await clock.waitForSleepers(2)  // the overall timer and a backoff
-                clock.advance(by: .seconds(1))
+        let stage: Flow<Int, Int> = async
+            ? op.map { (_: Int) async throws -> Int in
+                calls.increment()
+                throw Transient()
             }
-            await clock.waitForSleepers(2)
-            clock.advance(by: .milliseconds(500))
-            return await #expect(throws: StageFailure.self) { try await result.value }
-        }
-        #expect(failure?.underlying is TimeoutError)
-        #expect(failure?.attempts == 3)
-        #expect(calls.value == 3)
-    }
-
-    /// The same with an async `map` (its timed kernel runs the retries in the worker's task).
-    @Test func aTimeoutAroundRetryOnAnAsyncMapLimitsAllAttemptsTogether() async throws {
-        let clock = TestClock()
-        let calls = Counter()
-        let p = Pipeline([1]) | op.map { (_: Int) async throws -> Int in
-            calls.increment()
-            throw Transient()
-        }
-        .retry(.attempts(10, backoff: .fixed(.seconds(1))), clock: clock)
-        .timeout(.milliseconds(2500), clock: clock)
-        .named("fetch")
+            : op.map { (_: Int) throws -> Int in
+                calls.increment()
+                throw Transient()
+            }
+        let p = Pipeline([1]) | stage
+            .retry(.attempts(10, backoff: .fixed(.seconds(1))), clock: clock)
+            .timeout(.milliseconds(2500), clock: clock)                      // for the whole item
+            .named("fetch")
         let result = Task { try await p.collect() }
         let failure = try await withDeadline {
             for _ in 0..<2 {
