@@ -384,7 +384,7 @@ struct SplitMix {
 @inline(never) func double(_ x: Int) async -> Int { x &* 2 }
 
 func w6() async throws {
-    let n = 200_000
+    let n = ProcessInfo.processInfo.environment["W6_N"].flatMap(Int.init) ?? 200_000
     var expected = 0
     for x in 0..<n { expected &+= x &* 8 }
     if let only = ProcessInfo.processInfo.environment["W6_SLUICE_ONLY"] {

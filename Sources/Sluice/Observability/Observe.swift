@@ -31,7 +31,7 @@ extension FlowComponent {
     /// - Returns: The flow as one stage with the observer added.
     public func observe(_ observer: @escaping StageObserver<Input>) -> Flow<Input, Output> {
         modifyingPolicies("observe") { body, _ in
-            body.observers.append(observer)
+            body.observers.append(ObserverEntry(observer))
         }
     }
 }

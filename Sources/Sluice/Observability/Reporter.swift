@@ -1,15 +1,30 @@
 // Sends a stage's per-item events to its observers, and counts retries when the run is measured.
 import SluiceExecutor
 
+/// An observer as a stage's policies keep it.
+///
+/// The closure sits in a struct's field, so it keeps the calling convention it was written with.
+/// In an array of bare closures it would be stored in the most general one (its `Void` result
+/// returned indirectly), and each call would go through a conversion thunk: an extra async call
+/// per event (callgrind, W8 observe: about 650 instructions per item with the thunk).
+@usableFromInline
+package struct ObserverEntry<Item: Sendable>: Sendable {
+    @usableFromInline let notify: StageObserver<Item>
+
+    package init(_ notify: @escaping StageObserver<Item>) {
+        self.notify = notify
+    }
+}
+
 /// Sends one worker's events of one stage to its observers, and counts retries when measured.
 struct Reporter<Input: Sendable> {
     let stage: String
-    let observers: [StageObserver<Input>]
+    let observers: [ObserverEntry<Input>]
     let meter: StageCounters?
 
     private func send(_ item: Input, _ kind: StageEvent<Input>.Kind, outputs: [any Sendable] = []) async {
         let event = StageEvent(stage: stage, item: item, kind: kind, outputs: outputs)
-        for observer in observers { await observer(event) }
+        for observer in observers { await observer.notify(event) }
     }
 
     /// Reports the start; returns when it was (only measured when someone listens).
@@ -55,7 +70,7 @@ struct Reporter<Input: Sendable> {
 /// the policy path does (`Reporter.ended`) — cancelled, or failed with the stage's failure — and
 /// returns what the stage throws.
 @usableFromInline
-func observedEnding<Item: Sendable>(_ error: any Error, stage: String, item: Item, since start: ContinuousClock.Instant, observers: [StageObserver<Item>]) async -> any Error {
+func observedEnding<Item: Sendable>(_ error: any Error, stage: String, item: Item, since start: ContinuousClock.Instant, observers: [ObserverEntry<Item>]) async -> any Error {
     let report = Reporter(stage: stage, observers: observers, meter: nil)
     if error is CancellationError {
         await report.cancelled(item, since: start)

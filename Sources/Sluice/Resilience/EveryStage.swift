@@ -77,7 +77,7 @@ extension StageNode {
             })
         }
         if let observer {
-            policy.observers.append { event in await observer(event.erased) }
+            policy.observers.append(ObserverEntry { event in await observer(event.erased) })
         }
         return policy
     }

@@ -15,7 +15,7 @@ import SluiceExecutor
 package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBodyProtocol {
     package var inner: any StageBody
     package var layers: [InvocationLayer<Input, Output>] = []
-    package var observers: [StageObserver<Input>] = []
+    package var observers: [ObserverEntry<Input>] = []
     /// Set for railway stages: failure values are failed attempts, and the final failure is a value.
     package var railway: RailwayAdapter<Input, Output>?
 

@@ -156,13 +156,13 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>
     /// The kernel of a `map` whose only policies are observers: each item's events built and
     /// delivered where the types are concrete.
-    @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>
+    @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
          makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog?, RetrySpec?) -> AsyncChunkKernel<A, B>,
          makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>,
-         makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [StageObserver<A>]) -> AsyncChunkKernel<A, B>) {
+         makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeTimed = makeTimed
         self.makeTimedAttempts = makeTimedAttempts
@@ -311,21 +311,30 @@ extension Kernels {
         }, makeObserved: { context, f, observers in
             let name = context.name
             return AsyncChunkKernel { input, outputs in
+                // The success events' outputs, one array for the chunk: once the observers are
+                // done with an event, the array is unshared again and the next item's output
+                // replaces the last one in place (an observer that keeps an event keeps its own
+                // copy). Saves an allocation per item.
+                var eventOutputs: [any Sendable] = []
                 for x in input {
                     try outputs.beginItem()
                     // The events of the policy path (`Reporter`): started, then succeeded with
                     // the output, or failed or cancelled.
                     let start = ContinuousClock.now
                     let started = StageEvent(stage: name, item: x, kind: .started)
-                    for observer in observers { await observer(started) }
+                    for observer in observers { await observer.notify(started) }
                     let y: B
                     do {
                         y = try await f(x)
                     } catch {
                         throw await observedEnding(error, stage: name, item: x, since: start, observers: observers)
                     }
-                    let succeeded = StageEvent(stage: name, item: x, kind: .succeeded(duration: start.duration(to: .now), attempts: 1), outputs: [y])
-                    for observer in observers { await observer(succeeded) }
+                    eventOutputs.removeAll(keepingCapacity: true)
+                    eventOutputs.append(y)
+                    do {
+                        let succeeded = StageEvent(stage: name, item: x, kind: .succeeded(duration: start.duration(to: .now), attempts: 1), outputs: eventOutputs)
+                        for observer in observers { await observer.notify(succeeded) }
+                    }
                     try await outputs.append(y)
                 }
             }

@@ -130,7 +130,7 @@ package final class Channel<Element: Sendable>: Sendable {
     /// Sends one item, on the common path (room in the channel) without generic code: called
     /// from code compiled for the element type (an asynchronous stage's kernel), it runs
     /// specialized, a lock and an append. Otherwise as `send(_:)`.
-    @inlinable
+    @inlinable @inline(__always)
     package func sendOne(_ element: Element) async throws {
         let action = state.withLock { machine in
             let action = machine.sendOne(element)

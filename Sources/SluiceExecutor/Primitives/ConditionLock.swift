@@ -31,7 +31,8 @@ package final class ConditionLock<State: Sendable>: @unchecked Sendable {
     // pthreads requires.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var state: State
+    /// Unchecked: every access is between `pthread_mutex_lock` and `pthread_mutex_unlock` (see above).
+    @exclusivity(unchecked) private var state: State
 
     package init(_ initial: State) {
         state = initial

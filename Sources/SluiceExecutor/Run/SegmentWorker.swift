@@ -11,7 +11,9 @@ package enum WorkerInput<Element: Sendable>: Sendable {
 /// The outputs a worker has produced but not handed over yet.
 @usableFromInline
 package final class Outbox<Element: Sendable> {
-    @usableFromInline package var items: [Element] = []
+    /// Unchecked: only its worker's task touches the outbox, one access at a time (an ordered
+    /// async stage appends to it once per item, where a checked access costs a runtime call).
+    @exclusivity(unchecked) @usableFromInline package var items: [Element] = []
     /// The chunk being processed (its first sequence number), and whether it holds the turn.
     var chunkStart = 0
     var hasTurn = false

@@ -79,6 +79,19 @@ import Testing
         #expect(thrown?.item as? Int == 3)
     }
 
+    /// The observed kernel reuses one array for the success events' outputs, replacing the last
+    /// output in place once the observers are done with an event; an observer that keeps the
+    /// events must still see each item's own output (the array is copied when shared).
+    @Test func anObserverThatKeepsEventsSeesEachItemsOwnOutput() async throws {
+        let events = Recorder<StageEvent<Int>>()
+        let p = Pipeline(0..<500) | op.map { (x: Int) async in x * 3 }.observe { events.record($0) }
+        #expect(try await p.reduce(0, +) == (0..<500).reduce(0) { $0 + $1 * 3 })
+        let succeeded = events.all.filter { if case .succeeded = $0.kind { true } else { false } }
+        #expect(succeeded.count == 500)
+        #expect(succeeded.allSatisfy { $0.outputs(as: Int.self) == [$0.item * 3] })
+        #expect(Set(succeeded.map(\.item)) == Set(0..<500))
+    }
+
     @Test func eachItemsOrderHoldsWithFourWorkers() async throws {
         let attempts = Attempts()
         let events = Recorder<StageEvent<Int>>()
