@@ -13,15 +13,48 @@
 /// }
 /// ```
 public struct StageFailure: Error, Sendable, CustomStringConvertible {
+    /// The fields, in one immutable object: a failure is a single reference, so a railway value
+    /// (`Result<Output, StageFailure>`) is barely larger than its output (16 bytes for an `Int`
+    /// output instead of 80) and cheap to move through channels. Setting a field replaces it.
+    @usableFromInline
+    final class Storage: Sendable {
+        @usableFromInline let stage: String
+        @usableFromInline let item: (any Sendable)?
+        @usableFromInline let underlying: any Error
+        @usableFromInline let attempts: Int
+
+        @inlinable
+        init(stage: String, item: (any Sendable)?, underlying: any Error, attempts: Int) {
+            self.stage = stage
+            self.item = item
+            self.underlying = underlying
+            self.attempts = attempts
+        }
+    }
+
+    @usableFromInline var storage: Storage
+
     /// The name of the stage that failed (`"source"` for the source).
-    public var stage: String
+    public var stage: String {
+        get { storage.stage }
+        set { storage = Storage(stage: newValue, item: item, underlying: underlying, attempts: attempts) }
+    }
     /// The input item the stage was working on; `nil` when the failure is not about one item
     /// (the source, or a stage's setup).
-    public var item: (any Sendable)?
+    public var item: (any Sendable)? {
+        get { storage.item }
+        set { storage = Storage(stage: stage, item: newValue, underlying: underlying, attempts: attempts) }
+    }
     /// The error the stage threw.
-    public var underlying: any Error
+    public var underlying: any Error {
+        get { storage.underlying }
+        set { storage = Storage(stage: stage, item: item, underlying: newValue, attempts: attempts) }
+    }
     /// How many attempts were made on the item (1 without retries).
-    public var attempts: Int
+    public var attempts: Int {
+        get { storage.attempts }
+        set { storage = Storage(stage: stage, item: item, underlying: underlying, attempts: newValue) }
+    }
 
     /// Creates a failure record.
     ///
@@ -30,10 +63,7 @@ public struct StageFailure: Error, Sendable, CustomStringConvertible {
     /// ```
     @inlinable
     public init(stage: String, item: (any Sendable)?, underlying: any Error, attempts: Int = 1) {
-        self.stage = stage
-        self.item = item
-        self.underlying = underlying
-        self.attempts = attempts
+        storage = Storage(stage: stage, item: item, underlying: underlying, attempts: attempts)
     }
 
     /// `[stage] item <item>: <underlying>`, for example `[fetch] item 42: timed out`.
