@@ -819,4 +819,59 @@ struct StreamFailure: Error, CustomStringConvertible {
         guard let (_, count, wake) = m.receiveQueued(into: &out, limit: 1) else { Issue.record("nothing taken"); return }
         #expect(count == 1 && wake == 7)
     }
+
+    // MARK: receivers woken and on their way
+
+    /// Items sent one at a time to several parked receivers (a parallel stage): the first item
+    /// wakes one receiver, and the items after it wait for that one instead of waking a receiver
+    /// each. Once it has looked, the next item wakes another.
+    @Test func aWokenReceiverOnItsWayHoldsOffFurtherWakeUps() {
+        var m = ChannelStateMachine<Int, Int>(capacity: 16, producers: 1)
+        for c in [7, 8, 9] { guard case .none = m.wait(continuation: c) else { Issue.record("receiver \(c) did not park"); return } }
+        guard case .resumeReceiver(let first) = m.sendOne(1) else { Issue.record("no receiver was woken"); return }
+        #expect(first == 7)
+        for x in 2...4 {
+            guard case .queued = m.sendOne(x) else { Issue.record("item \(x) woke a second receiver"); return }
+        }
+        // The woken receiver takes one item and passes the word on for the rest.
+        var out: [Int] = []
+        guard let (_, count, wake) = m.receiveQueued(into: &out, limit: 1) else { Issue.record("nothing taken"); return }
+        #expect(count == 1 && out == [1] && wake == 8)
+        // Receiver 8 is on its way now: no wake-up until it looks.
+        guard case .queued = m.sendOne(5) else { Issue.record("item 5 woke a receiver while 8 was on its way"); return }
+        out = []
+        guard let (_, taken, next) = m.receiveQueued(into: &out, limit: 16) else { Issue.record("8 found nothing"); return }
+        #expect(taken == 4 && out == [2, 3, 4, 5] && next == nil)
+        // Nobody is on its way: the next item wakes the last parked receiver.
+        guard case .resumeReceiver(let last) = m.sendOne(6) else { Issue.record("receiver 9 was not woken"); return }
+        #expect(last == 9)
+    }
+
+    /// If items pile up to the wake threshold before the woken receiver comes, the next send
+    /// wakes another receiver (a slow-to-arrive receiver does not hold a parallel stage to one
+    /// worker).
+    @Test func itemsPilingUpWakeAnotherReceiverAnyway() {
+        var m = ChannelStateMachine<Int, Int>(capacity: 8, producers: 1)
+        _ = m.wait(continuation: 7)
+        _ = m.wait(continuation: 8)
+        guard case .resumeReceiver(7) = m.sendOne(0) else { Issue.record("receiver 7 was not woken"); return }
+        var woken: [Int] = []
+        for x in 1..<8 {
+            if case .resumeReceiver(let c) = m.sendOne(x) { woken.append(c) }
+        }
+        #expect(m.wakeThreshold == 4)
+        #expect(woken == [8], "a second receiver is woken once \(m.wakeThreshold) items wait")
+    }
+
+    /// A receiver that comes back and finds nothing (another took the items) parks again, and
+    /// counts as having looked: the next item wakes a receiver.
+    @Test func aWokenReceiverThatParksAgainNoLongerHoldsOff() {
+        var m = ChannelStateMachine<Int, Int>(capacity: 16, producers: 1)
+        _ = m.wait(continuation: 7)
+        guard case .resumeReceiver(7) = m.sendOne(1) else { Issue.record("receiver 7 was not woken"); return }
+        var out: [Int] = []
+        guard case .resumeWaitersAndReturnItems = m.receive(into: &out, limit: 16) else { Issue.record("a running receiver found nothing"); return }
+        guard case .none = m.wait(continuation: 7) else { Issue.record("receiver 7 did not park again"); return }
+        guard case .resumeReceiver(7) = m.sendOne(2) else { Issue.record("receiver 7 was not woken again"); return }
+    }
 }

@@ -78,7 +78,7 @@ private func control(workers: Int, sequenced: Bool, _ count: HaltCount) -> Segme
         let reads = Counter()
         let source = ReadCountingSource(reads: reads)
         let stop = StopSignal()
-        var reader = try await SegmentWorker<Int, Int>.Reader(.source(source), stop: stop)
+        let reader = try await SegmentWorker<Int, Int>.Reader(.source(source), stop: stop)
         var buffer: [Int] = []
         #expect(try reader.tryRead(into: &buffer, limit: 4) == .items(first: 0, count: 4))
         stop.set()
@@ -87,7 +87,7 @@ private func control(workers: Int, sequenced: Bool, _ count: HaltCount) -> Segme
     }
 
     @Test func aSourceFailureAfterSomeItemsKeepsThem() async throws {
-        var reader = try await SegmentWorker<Int, Int>.Reader(.source(FailingAfterSource()), stop: StopSignal())
+        let reader = try await SegmentWorker<Int, Int>.Reader(.source(FailingAfterSource()), stop: StopSignal())
         var buffer: [Int] = []
         #expect(try reader.tryRead(into: &buffer, limit: 10) == .items(first: 0, count: 3))
         #expect(buffer == [0, 1, 2])

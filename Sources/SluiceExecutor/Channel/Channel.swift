@@ -235,10 +235,15 @@ package final class Channel<Element: Sendable>: Sendable {
             case .end: return nil
             case .empty: break
             }
-            if spins < spinsBeforeWaiting && busy.load(ordering: .relaxed) {
+            // One receiver at a time yields (the workers of a parallel stage share a channel):
+            // the others wait, since the yielding one takes what arrives meanwhile.
+            if spins < spinsBeforeWaiting && busy.load(ordering: .relaxed) && state.withLock({ machine in
+                guard machine.spinningReceivers == 0 else { return false }
+                machine.spinningReceivers = 1
+                return true
+            }) {
                 // Yield until the hint shows items, without taking the lock the producer needs.
                 // Meanwhile senders wake no parked receiver: this one takes their items.
-                state.withLock { $0.spinningReceivers += 1 }
                 repeat {
                     spins += 1
                     await Task.yield()
@@ -252,6 +257,7 @@ package final class Channel<Element: Sendable>: Sendable {
 
     /// Wakes receivers for the items queued by non-urgent sends. A producer calls it before it
     /// waits for anything, so that no item waits for the wake threshold.
+    @inlinable
     package func poke() {
         switch state.withLock({ machine in
             let action = machine.poke()

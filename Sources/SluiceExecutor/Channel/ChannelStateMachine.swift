@@ -77,6 +77,14 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// so it takes what was sent meanwhile, and a parked receiver is not woken (a thread wake-up
     /// and a task switch) for an item that a running one takes a moment later.
     @usableFromInline package var spinningReceivers = 0
+    /// Receivers resumed for items that have not looked at the channel since (any receive or
+    /// wait counts one down). While one is on its way, `sendOne` wakes no other: the woken one
+    /// takes what arrives meanwhile, and passes the word on if it leaves items (`takeQueued`);
+    /// only if `wakeThreshold` items pile up first does a send wake another.
+    /// Without this, items sent one at a time to a parallel stage woke a parked worker each, and
+    /// each worker took a single item (W6 `workers(4)`: a chunk per item, a task switch each).
+    /// Batch sends still wake a receiver per item, so slow items spread over the workers.
+    @usableFromInline package var wokenReceivers = 0
     /// Items ever handed to receivers: the sequence number of the next item out.
     @usableFromInline package var dequeued = 0
 
@@ -241,7 +249,9 @@ package struct ChannelStateMachine<Element, Continuation> {
     package mutating func sendOne(_ element: Element) -> SendOneAction {
         guard case .open = phase, parked.isEmpty, weightBound == nil, queue.count < limit else { return .useSend }
         queue.append(element)
-        if receivers.isEmpty || spinningReceivers > 0 { return .queued }
+        // A woken receiver on its way takes the items, unless they pile up before it comes.
+        if receivers.isEmpty || spinningReceivers > 0 || (wokenReceivers > 0 && queue.count < wakeThreshold) { return .queued }
+        wokenReceivers += 1
         return .resumeReceiver(receivers.removeFirst())
     }
 
@@ -292,6 +302,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// Takes up to `limit` (≥ 1) items: from the queue first, then from parked senders' batches.
     @inlinable
     package mutating func receive(into buffer: inout [Element], limit: Int) -> ReceiveAction {
+        receiverLooked()
         if case .cancelled = phase { return .throwCancellation }
         precondition(limit >= 1, "a receive must be able to take an item")
         let first = dequeued
@@ -358,6 +369,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// where the element type is concrete.
     @inlinable
     package mutating func receiveQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int, wake: Continuation?)? {
+        receiverLooked()
         guard weightBound == nil, parked.isEmpty, !queue.isEmpty, !isCancelled else { return nil }
         return takeQueued(into: &buffer, limit: limit)
     }
@@ -375,6 +387,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
         noteTaken(taken)
         let wake = receivers.isEmpty || queue.isEmpty || spinningReceivers > 0 ? nil : receivers.removeFirst()
+        if wake != nil { wokenReceivers += 1 }
         return (first, taken, wake)
     }
 
@@ -387,6 +400,7 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// Registers a suspended receiver (after `receive` said `suspendAndWait`).
     @inlinable
     package mutating func wait(continuation: Continuation) -> WaitAction {
+        receiverLooked()
         guard case .open = phase, queue.isEmpty, parked.isEmpty else { return .resumeReceiver(continuation) }
         receivers.append(continuation)
         return .none
@@ -477,8 +491,17 @@ package struct ChannelStateMachine<Element, Continuation> {
         if receivers.isEmpty || spinningReceivers > 0 { return woken }
         let available = queue.count + (parked.isEmpty ? 0 : 1)
         // Oldest first; `removeFirst` keeps the array's storage, so nothing is allocated.
-        for _ in 0..<Swift.min(available, receivers.count) { woken.append(receivers.removeFirst()) }
+        let n = Swift.min(available, receivers.count)
+        for _ in 0..<n { woken.append(receivers.removeFirst()) }
+        wokenReceivers += n
         return woken
+    }
+
+    /// A receiver looked at the channel: one fewer woken receiver is on its way (see
+    /// `wokenReceivers`; any receiver counts, so the count can only err low, which wakes more).
+    @inlinable
+    mutating func receiverLooked() {
+        if wokenReceivers > 0 { wokenReceivers -= 1 }
     }
 }
 
