@@ -33,10 +33,19 @@ package struct SendPort<Element: Sendable>: Sendable {
     @usableFromInline package let send: @Sendable (Channel<Element>, inout [Element], Bool) async throws -> Void
     /// Wakes receivers for what is queued (`Channel.poke`), before the worker waits for input.
     @usableFromInline package let poke: @Sendable (Channel<Element>) -> Void
+    /// An ordered parallel stage's per-chunk steps, through its sequencer: waiting for room in
+    /// the reorder window (`Sequencer.enterWindow`), and handing a chunk's outputs over in turn
+    /// (`Sequencer.complete`).
+    @usableFromInline package let enterWindow: @Sendable (Sequencer<Element>) async throws -> Void
+    @usableFromInline package let complete: @Sendable (Sequencer<Element>, _ start: Int, _ end: Int, inout [Element], _ hasTurn: Bool, Channel<Element>) async throws -> Void
 
     @inlinable
     package init() {
         send = { channel, batch, urgent in try await channel.send(&batch, urgent: urgent) }
         poke = { channel in channel.poke() }
+        enterWindow = { sequencer in try await sequencer.enterWindow() }
+        complete = { sequencer, start, end, items, hasTurn, output in
+            try await sequencer.complete(start: start, end: end, items: &items, hasTurn: hasTurn, output: output)
+        }
     }
 }

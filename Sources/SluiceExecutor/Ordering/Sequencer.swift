@@ -2,12 +2,17 @@
 // takes the lock, asks the machine what to do, leaves the lock, and then does it.
 
 /// Keeps the outputs of an ordered multi-worker stage in input order (see `SequencerStateMachine`).
+///
+/// Inlinable, so that a stage's constructor can compile the per-chunk operations for its output
+/// type (`SendPort.enterWindow`, `SendPort.complete`): the executor's own calls run the generic
+/// code, with runtime metadata look-ups for the machine, its actions and its dictionaries.
+@usableFromInline
 package final class Sequencer<Element: Sendable>: Sendable {
-    typealias Machine = SequencerStateMachine<Element, UnsafeContinuation<Void, Never>>
-    private let state: Lock<Machine>
+    @usableFromInline typealias Machine = SequencerStateMachine<Element, UnsafeContinuation<Void, Never>>
+    @usableFromInline let state: Lock<Machine>
 
     /// Whether cancelling a waiting task cancels the sequencer.
-    private let waiterCancellationCancels: Bool
+    @usableFromInline let waiterCancellationCancels: Bool
 
     /// - Parameters:
     ///   - window: input items the completed chunks held back may span.
@@ -22,7 +27,8 @@ package final class Sequencer<Element: Sendable>: Sendable {
 
     /// Suspends until the continuation `register` hands to the machine is resumed. The task's
     /// cancellation cancels the sequencer (which resumes every waiter), unless the run said not to.
-    private func suspend(_ register: (inout Machine, UnsafeContinuation<Void, Never>) -> Machine.WaitAction) async {
+    @inlinable
+    func suspend(_ register: (inout Machine, UnsafeContinuation<Void, Never>) -> Machine.WaitAction) async {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
                 switch state.withLock({ register(&$0, c) }) {
@@ -36,6 +42,7 @@ package final class Sequencer<Element: Sendable>: Sendable {
     }
 
     /// Waits until the window has room for another chunk.
+    @inlinable
     package func enterWindow() async throws {
         switch state.withLock({ $0.enterWindow() }) {
         case .enter: return
@@ -50,12 +57,14 @@ package final class Sequencer<Element: Sendable>: Sendable {
     }
 
     /// Does chunk `start` have the turn now? (It keeps it until its `complete`.)
+    @inlinable
     package func hasTurn(start: Int) -> Bool {
         state.withLock { $0.hasTurn(start: start) }
     }
 
     /// Waits until chunk `start` has the turn. Throws `CancellationError` if the chunk is
     /// abandoned (an earlier chunk failed) or the run stopped.
+    @inlinable
     package func waitForTurn(start: Int) async throws {
         if hasTurn(start: start) { return }
         await suspend { $0.waitForTurn(start: start, $1) }
@@ -80,6 +89,7 @@ package final class Sequencer<Element: Sendable>: Sendable {
 
     /// Chunk `start..<end` is complete. Sends `items` to `output` if it is its turn (then flushes the
     /// deposits that follow), otherwise deposits them. `hasTurn`: the caller already waited for it.
+    @inlinable
     package func complete(start: Int, end: Int, items: inout [Element], hasTurn: Bool, output: Channel<Element>) async throws {
         if !hasTurn {
             switch state.withLock({ $0.complete(start: start, end: end, items: &items) }) {
@@ -103,6 +113,7 @@ package final class Sequencer<Element: Sendable>: Sendable {
     }
 
     /// Stops the sequencer: drops the deposits and resumes every waiter. Idempotent.
+    @inlinable
     package func cancel() {
         switch state.withLock({ $0.cancel() }) {
         case .resumeWorkers(let workers): for c in workers { c.resume() }

@@ -22,7 +22,9 @@
 /// chunk is deposited only out of turn, and `next` moves only through completed chunks); a turn
 /// waiter waits for a start `> next` (the start `next` itself has the turn), at most one per start;
 /// no chunk is both deposited and waiting for its turn.
+@usableFromInline
 package struct SequencerStateMachine<Element, Continuation> {
+    @usableFromInline
     package enum Phase: Equatable {
         /// No chunk has failed: every chunk is released in turn. Window waiters wait only while
         /// the window is full (`depositedSpan >= window`), except during a flush: the turn
@@ -40,34 +42,46 @@ package struct SequencerStateMachine<Element, Continuation> {
         case cancelled(cutoff: Int)
     }
 
+    @usableFromInline
     package struct Deposit {
-        var end: Int
-        var items: [Element]
+        @usableFromInline var end: Int
+        @usableFromInline var items: [Element]
+
+        @inlinable init(end: Int, items: [Element]) {
+            self.end = end
+            self.items = items
+        }
     }
 
     /// Input items the deposited chunks may span before workers wait.
-    package let window: Int
-    package private(set) var phase: Phase = .ordering
+    @usableFromInline package let window: Int
+    @usableFromInline package var phase: Phase = .ordering
     /// Input items spanned by the deposited chunks (`end - start`, summed).
-    package private(set) var depositedSpan = 0
+    @usableFromInline package var depositedSpan = 0
     /// The start of the chunk that has the turn.
-    package private(set) var next = 0
-    private var deposits: [Int: Deposit] = [:]
-    private var turnWaiters: [Int: Continuation] = [:]
-    private var windowWaiters: [Continuation] = []
+    @usableFromInline package var next = 0
+    @usableFromInline var deposits: [Int: Deposit] = [:]
+    @usableFromInline var turnWaiters: [Int: Continuation] = [:]
+    @usableFromInline var windowWaiters: [Continuation] = []
 
+    @inlinable
     package init(window: Int) {
         precondition(window >= 1)
         self.window = window
     }
 
+    @inlinable
     package var depositCount: Int { deposits.count }
+    @inlinable
     package var depositedItems: Int { deposits.values.reduce(0) { $0 + $1.items.count } }
     /// Workers waiting for the window to open, and for their chunk's turn.
+    @inlinable
     package var windowWaiterCount: Int { windowWaiters.count }
+    @inlinable
     package var turnWaiterCount: Int { turnWaiters.count }
 
     /// The start of the earliest failing chunk (`Int.max`: none).
+    @inlinable
     package var cutoff: Int {
         switch phase {
         case .ordering: return Int.max
@@ -75,12 +89,14 @@ package struct SequencerStateMachine<Element, Continuation> {
         }
     }
 
+    @inlinable
     package var isCancelled: Bool {
         if case .cancelled = phase { return true }
         return false
     }
 
     /// May a worker take new input now? If not, it waits (`waitForWindow`).
+    @inlinable
     package var windowIsOpen: Bool {
         switch phase {
         case .ordering: return depositedSpan < window
@@ -89,13 +105,16 @@ package struct SequencerStateMachine<Element, Continuation> {
     }
 
     /// Is chunk `start` past a failure (its outputs will never be sent)?
+    @inlinable
     package func isAbandoned(start: Int) -> Bool { start > cutoff }
 
     /// Does chunk `start` have the turn? (It keeps it until it advances past itself.)
+    @inlinable
     package func hasTurn(start: Int) -> Bool { start == next && start <= cutoff }
 
     // MARK: waiting
 
+    @usableFromInline
     package enum EnterWindowAction: Equatable {
         /// The window has room: take the next chunk.
         case enter
@@ -106,6 +125,7 @@ package struct SequencerStateMachine<Element, Continuation> {
     }
 
     /// A worker is about to take new input.
+    @inlinable
     package func enterWindow() -> EnterWindowAction {
         switch phase {
         case .ordering: return depositedSpan < window ? .enter : .suspend
@@ -114,6 +134,7 @@ package struct SequencerStateMachine<Element, Continuation> {
         }
     }
 
+    @usableFromInline
     package enum WaitAction {
         /// No need to wait after all (the window opened, the turn came, the chunk is abandoned or
         /// the run stopped): resume the worker at once.
@@ -123,6 +144,7 @@ package struct SequencerStateMachine<Element, Continuation> {
     }
 
     /// Registers a worker waiting for the window to open (after `enterWindow` said `suspend`).
+    @inlinable
     package mutating func waitForWindow(_ continuation: Continuation) -> WaitAction {
         if windowIsOpen { return .resumeWorker(continuation) }
         windowWaiters.append(continuation)
@@ -131,6 +153,7 @@ package struct SequencerStateMachine<Element, Continuation> {
 
     /// Registers the worker of chunk `start` waiting for its turn (mid-chunk, outbox full, or to
     /// send the outputs before a failure).
+    @inlinable
     package mutating func waitForTurn(start: Int, _ continuation: Continuation) -> WaitAction {
         if isCancelled || start > cutoff || start == next { return .resumeWorker(continuation) }
         precondition(start > next, "chunk \(start) waits for its turn, but the turn already passed it (next: \(next))")
@@ -140,6 +163,7 @@ package struct SequencerStateMachine<Element, Continuation> {
         return .none
     }
 
+    @usableFromInline
     package enum WaitEndedAction: Equatable {
         /// Carry on.
         case proceed
@@ -148,17 +172,20 @@ package struct SequencerStateMachine<Element, Continuation> {
     }
 
     /// A worker resumed from `waitForWindow`.
+    @inlinable
     package func windowWaitEnded() -> WaitEndedAction {
         isCancelled ? .throwCancellation : .proceed
     }
 
     /// The worker of chunk `start` resumed from `waitForTurn`.
+    @inlinable
     package func turnWaitEnded(start: Int) -> WaitEndedAction {
         isCancelled || isAbandoned(start: start) ? .throwCancellation : .proceed
     }
 
     // MARK: completing chunks
 
+    @usableFromInline
     package enum CompleteAction: Equatable {
         /// The chunk has the turn: send its items, then `advance(to: end)`.
         case sendItemsAndAdvance
@@ -169,6 +196,7 @@ package struct SequencerStateMachine<Element, Continuation> {
 
     /// Chunk `start..<end` is done with `items` left to send, and its worker does not hold the
     /// turn yet. Unless the chunk has the turn, its items are taken (deposited or dropped).
+    @inlinable
     package mutating func complete(start: Int, end: Int, items: inout [Element]) -> CompleteAction {
         if isCancelled || start > cutoff {
             items.removeAll()
@@ -184,6 +212,7 @@ package struct SequencerStateMachine<Element, Continuation> {
         return .none
     }
 
+    @usableFromInline
     package enum AdvanceAction {
         /// The next chunk's outputs were deposited, so the turn stays with the caller: resume
         /// `windowWaiter` (if any: the deposit left the window), send `items` (chunk `…<end`'s),
@@ -195,6 +224,7 @@ package struct SequencerStateMachine<Element, Continuation> {
     }
 
     /// The turn holder has sent everything before `end`.
+    @inlinable
     package mutating func advance(to end: Int) -> AdvanceAction {
         next = end
         if let d = deposits.removeValue(forKey: end) {
@@ -215,6 +245,7 @@ package struct SequencerStateMachine<Element, Continuation> {
 
     // MARK: failure and cancellation
 
+    @usableFromInline
     package enum CutAction {
         /// Resume these workers: they find their chunk abandoned, or the window open.
         case resumeWorkers([Continuation])
@@ -224,6 +255,7 @@ package struct SequencerStateMachine<Element, Continuation> {
 
     /// The chunk starting at `start` failed: abandon every later chunk. Only the earliest cut
     /// counts.
+    @inlinable
     package mutating func cut(at start: Int) -> CutAction {
         guard !isCancelled, start < cutoff else { return .none }
         phase = .cut(cutoff: start)
@@ -238,6 +270,7 @@ package struct SequencerStateMachine<Element, Continuation> {
         return wake.isEmpty ? .none : .resumeWorkers(wake)
     }
 
+    @usableFromInline
     package enum CancelAction {
         /// Resume every waiting worker (they throw `CancellationError`).
         case resumeWorkers([Continuation])
@@ -247,6 +280,7 @@ package struct SequencerStateMachine<Element, Continuation> {
 
     /// Stops the sequencer: deposits are dropped, every waiter is resumed and later waits return
     /// at once. Idempotent.
+    @inlinable
     package mutating func cancel() -> CancelAction {
         phase = .cancelled(cutoff: cutoff)
         deposits.removeAll()

@@ -451,7 +451,9 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     /// the outbox holds: a batch leaves as soon as the worker would otherwise wait.
     private func nextChunk(_ reader: Reader, _ inbox: inout [Input], _ outbox: Outbox<Output>, limit: Int, share: Bool) async throws -> Int? {
         if let port = reader.port { port.clear(&inbox) } else { inbox.removeAll(keepingCapacity: true) }
-        if let sequencer { try await sequencer.enterWindow() }
+        if let sequencer {
+            if let port = outbox.sendPort { try await port.enterWindow(sequencer) } else { try await sequencer.enterWindow() }
+        }
         // A fused source is read no further ahead than the output channel takes now (its slow
         // start): what leaves the source follows what the next stage asks for.
         var limit = reader.channel == nil ? Swift.min(limit, handOverLimit) : limit
@@ -502,9 +504,13 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
 
     private func completeChunk(_ outbox: Outbox<Output>, count: Int) async throws {
         guard let sequencer else { return }
-        try await sequencer.complete(
-            start: outbox.chunkStart, end: outbox.chunkStart + count,
-            items: &outbox.items, hasTurn: outbox.hasTurn, output: output)
+        if let port = outbox.sendPort {
+            try await port.complete(sequencer, outbox.chunkStart, outbox.chunkStart + count, &outbox.items, outbox.hasTurn, output)
+        } else {
+            try await sequencer.complete(
+                start: outbox.chunkStart, end: outbox.chunkStart + count,
+                items: &outbox.items, hasTurn: outbox.hasTurn, output: output)
+        }
         outbox.hasTurn = false
     }
 
