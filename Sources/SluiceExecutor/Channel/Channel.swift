@@ -132,6 +132,17 @@ package final class Channel<Element: Sendable>: Sendable {
     /// specialized, a lock and an append. Otherwise as `send(_:)`.
     @inlinable @inline(__always)
     package func sendOne(_ element: Element) async throws {
+        if trySendOne(element) { return }
+        var batch = [element]
+        try await send(&batch)
+    }
+
+    /// `sendOne`'s common path, which never waits: `false` if the item must go through `send`.
+    /// (Synchronous, so a caller that keeps the channel in a `let` calls it without retaining
+    /// the channel around a suspension point: the workers of a parallel stage share it, and the
+    /// reference count's cache line moved between cores on every item.)
+    @inlinable @inline(__always)
+    package func trySendOne(_ element: Element) -> Bool {
         let action = state.withLock { machine in
             let action = machine.sendOne(element)
             mirror(machine)
@@ -139,12 +150,12 @@ package final class Channel<Element: Sendable>: Sendable {
         }
         switch action {
         case .queued:
-            return
+            return true
         case .resumeReceiver(let receiver):
             receiver.resume()
+            return true
         case .useSend:
-            var batch = [element]
-            try await send(&batch)
+            return false
         }
     }
 

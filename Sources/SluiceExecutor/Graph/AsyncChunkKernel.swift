@@ -96,8 +96,9 @@ package final class AsyncHandOver<Output: Sendable> {
     @inlinable @inline(__always)
     package func append(_ output: Output) async throws {
         produced &+= 1
-        if let direct {
-            try await direct.sendOne(output)
+        if direct != nil {
+            if direct.unsafelyUnwrapped.trySendOne(output) { return }
+            try await direct.unsafelyUnwrapped.sendOne(output)
             return
         }
         outbox.items.append(output)
