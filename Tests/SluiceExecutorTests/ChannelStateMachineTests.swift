@@ -117,6 +117,22 @@ final class ChannelHarness {
         }
     }
 
+    /// What `Channel.sendOne` does: the one-item path (`sendOne`), or `sendOrPark` when that
+    /// path does not apply. Returns the parked sender's id, if any.
+    @discardableResult
+    func sendOneOrPark(_ item: Int, sourceLocation: SourceLocation = #_sourceLocation) -> Int? {
+        switch machine.sendOne(item) {
+        case .queued:
+            record([], sourceLocation)
+            return nil
+        case .resumeReceiver(let receiver):
+            record([receiver], sourceLocation)
+            return nil
+        case .useSend:
+            return sendOrPark([item], sourceLocation: sourceLocation)
+        }
+    }
+
     enum Received: Equatable {
         case items(first: Int, [Int])
         case mustWait
@@ -696,8 +712,8 @@ struct StreamFailure: Error, CustomStringConvertible {
 
     // MARK: a randomised model check
 
-    /// Random sends (many senders), receives with random limits and waiting receivers that are run
-    /// when woken. Checks FIFO, contiguous sequence numbers, capacity, that a sender is resumed
+    /// Random sends (many senders; batches, or one item through `sendOne`), receives with random
+    /// limits and waiting receivers that are run when woken. Checks FIFO, contiguous sequence numbers, capacity, that a sender is resumed
     /// only once its batch is accepted and never twice, that no receiver stays asleep while items
     /// wait, and that everything ends accepted and resumed.
     @Test(arguments: [0, 1, 3, 8, Int.max])
@@ -737,6 +753,16 @@ struct StreamFailure: Error, CustomStringConvertible {
             switch rng.next(upTo: 4) {
             case 0:
                 let n = rng.next(upTo: 6)
+                if n <= 2 && rng.next(upTo: 2) == 0 {
+                    // An async stage's outputs: one at a time (`sendOne`'s wake-up rules).
+                    for _ in 0..<max(1, n) {
+                        let x = nextValue
+                        nextValue += 1
+                        if let id = h.sendOneOrPark(x) { parked[id] = x }
+                        check(h, &received, &parked, &waiting, &pendingRun)
+                    }
+                    break
+                }
                 let batch = Array(nextValue..<nextValue + n)
                 nextValue += n
                 if let id = h.sendOrPark(batch) { parked[id] = batch.last! }
