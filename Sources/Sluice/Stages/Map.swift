@@ -329,8 +329,9 @@ extension Kernels {
                     } catch {
                         throw await observedEnding(error, stage: name, item: x, since: start, observers: observers)
                     }
-                    eventOutputs.removeAll(keepingCapacity: true)
-                    eventOutputs.append(y)
+                    // (A subscript set: `removeAll(keepingCapacity:)` went through the generic
+                    // `replaceSubrange`, about 100 instructions.)
+                    if eventOutputs.isEmpty { eventOutputs.append(y) } else { eventOutputs[0] = y }
                     do {
                         let succeeded = StageEvent(stage: name, item: x, kind: .succeeded(duration: start.duration(to: .now), attempts: 1), outputs: eventOutputs)
                         for observer in observers { await observer.notify(succeeded) }
