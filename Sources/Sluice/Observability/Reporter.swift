@@ -48,12 +48,20 @@ struct Reporter<Input: Sendable> {
 
     func failed(_ item: Input, _ failure: StageFailure, since start: ContinuousClock.Instant?) async {
         guard let start else { return }
-        await send(item, .failed(failure, duration: start.duration(to: .now)))
+        await failed(item, failure, after: start.duration(to: .now))
+    }
+
+    func failed(_ item: Input, _ failure: StageFailure, after duration: Duration) async {
+        await send(item, .failed(failure, duration: duration))
     }
 
     func cancelled(_ item: Input, since start: ContinuousClock.Instant?) async {
         guard let start else { return }
-        await send(item, .cancelled(duration: start.duration(to: .now)))
+        await cancelled(item, after: start.duration(to: .now))
+    }
+
+    func cancelled(_ item: Input, after duration: Duration) async {
+        await send(item, .cancelled(duration: duration))
     }
 
     /// What the retry layer calls before it waits, or `nil` when nobody needs to know.
@@ -70,13 +78,14 @@ struct Reporter<Input: Sendable> {
 /// the policy path does (`Reporter.ended`) — cancelled, or failed with the stage's failure — and
 /// returns what the stage throws.
 @usableFromInline
-func observedEnding<Item: Sendable>(_ error: any Error, stage: String, item: Item, since start: ContinuousClock.Instant, observers: [ObserverEntry<Item>]) async -> any Error {
+func observedEnding<Item: Sendable>(_ error: any Error, stage: String, item: Item, startedAt start: Int64, observers: [ObserverEntry<Item>]) async -> any Error {
     let report = Reporter(stage: stage, observers: observers, meter: nil)
+    let duration = Duration.nanoseconds(monotonicNanoseconds() - start)
     if error is CancellationError {
-        await report.cancelled(item, since: start)
+        await report.cancelled(item, after: duration)
         return error
     }
     let failure = StageFailure(stage: stage, item: item, underlying: error, attempts: 1)
-    await report.failed(item, failure, since: start)
+    await report.failed(item, failure, after: duration)
     return failure
 }
