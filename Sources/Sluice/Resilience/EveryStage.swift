@@ -52,21 +52,37 @@ extension FlowComponent {
     /// - Parameter observer: Called for each event of each stage.
     /// - Returns: The same stages, each observed.
     public func observeEachStage(_ observer: @escaping StageObserver<any Sendable>) -> Flow<Input, Output> {
-        Flow(nodes: flow.nodes.map { node in node.addingPolicies(middleware: nil, observer: observer) })
+        Flow(nodes: flow.nodes.map { node in node.addingPolicies(middleware: nil, observer: ObserverEntry(observer)) })
+    }
+
+    /// Calls the synchronous `observer` for every item every stage of this flow handles, as
+    /// `observeEachStage(_:)` with an asynchronous one does, but inline in the workers. Swift
+    /// picks this overload for a closure without `await`.
+    ///
+    /// ```swift
+    /// let counted = ingest.observeEachStage { event in
+    ///     if case .succeeded = event.kind { throughput.increment(event.stage) }
+    /// }
+    /// ```
+    ///
+    /// - Parameter observer: Called for each event of each stage, by the stage's worker.
+    /// - Returns: The same stages, each observed.
+    public func observeEachStage(_ observer: @escaping SynchronousStageObserver<any Sendable>) -> Flow<Input, Output> {
+        Flow(nodes: flow.nodes.map { node in node.addingPolicies(middleware: nil, observer: ObserverEntry(synchronous: observer)) })
     }
 }
 
 extension StageNode {
     /// This node with a type-erased middleware and observer added to its policies (sequential
     /// nodes have no per-item call: unchanged).
-    func addingPolicies(middleware: StageMiddleware?, observer: StageObserver<any Sendable>?) -> StageNode {
+    func addingPolicies(middleware: StageMiddleware?, observer: ObserverEntry<any Sendable>?) -> StageNode {
         guard !isSequential else { return self }
         var node = self
         node.body = Self.policies(of: body, kind: kind, middleware: middleware, observer: observer)
         return node
     }
 
-    private static func policies<B: StageBody>(of body: B, kind: StageKind, middleware: StageMiddleware?, observer: StageObserver<any Sendable>?) -> any StageBody {
+    private static func policies<B: StageBody>(of body: B, kind: StageKind, middleware: StageMiddleware?, observer: ObserverEntry<any Sendable>?) -> any StageBody {
         var policy = body as? PolicyBody<B.Input, B.Output>
             ?? PolicyBody<B.Input, B.Output>(inner: body, railway: RailwayAdapter(kind: kind))
         if let middleware {
@@ -77,7 +93,7 @@ extension StageNode {
             })
         }
         if let observer {
-            policy.observers.append(ObserverEntry { event in await observer(event.erased) })
+            policy.observers.append(.erasing(observer))
         }
         return policy
     }

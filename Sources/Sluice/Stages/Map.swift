@@ -311,11 +311,14 @@ extension Kernels {
         }, makeObserved: { context, f, observers in
             let name = context.name
             return AsyncChunkKernel { input, outputs in
-                // The success events' outputs, one array for the chunk: once the observers are
-                // done with an event, the array is unshared again and the next item's output
-                // replaces the last one in place (an observer that keeps an event keeps its own
-                // copy). Saves an allocation per item.
-                var eventOutputs: [any Sendable] = []
+                guard let first = input.first else { return }
+                // Two events for the chunk, changed in place for each item: the stage's name is
+                // not retained and no event destroyed per item. The success event's outputs array
+                // is unshared again once the observers are done with it, and the next item's
+                // output replaces the last one in place. An observer that keeps an event keeps
+                // its own copy (its item and outputs do not change under it).
+                var started = StageEvent(stage: name, item: first, kind: .started)
+                var succeeded = StageEvent(stage: name, item: first, kind: .started)
                 for x in input {
                     try outputs.beginItem()
                     // The events of the policy path (`Reporter`): started, then succeeded with
@@ -323,7 +326,7 @@ extension Kernels {
                     // Timed on the monotonic clock read directly (`ContinuousClock.now` costs
                     // more, twice per item).
                     let start = monotonicNanoseconds()
-                    let started = StageEvent(stage: name, item: x, kind: .started)
+                    started.item = x
                     for observer in observers { await observer.notify(started) }
                     let y: B
                     do {
@@ -331,13 +334,12 @@ extension Kernels {
                     } catch {
                         throw await observedEnding(error, stage: name, item: x, startedAt: start, observers: observers)
                     }
+                    succeeded.item = x
+                    succeeded.kind = .succeeded(duration: .nanoseconds(monotonicNanoseconds() - start), attempts: 1)
                     // (A subscript set: `removeAll(keepingCapacity:)` went through the generic
                     // `replaceSubrange`, about 100 instructions.)
-                    if eventOutputs.isEmpty { eventOutputs.append(y) } else { eventOutputs[0] = y }
-                    do {
-                        let succeeded = StageEvent(stage: name, item: x, kind: .succeeded(duration: .nanoseconds(monotonicNanoseconds() - start), attempts: 1), outputs: eventOutputs)
-                        for observer in observers { await observer.notify(succeeded) }
-                    }
+                    if succeeded.outputs.isEmpty { succeeded.outputs.append(y) } else { succeeded.outputs[0] = y }
+                    for observer in observers { await observer.notify(succeeded) }
                     try await outputs.append(y)
                 }
             }

@@ -79,17 +79,81 @@ import Testing
         #expect(thrown?.item as? Int == 3)
     }
 
-    /// The observed kernel reuses one array for the success events' outputs, replacing the last
-    /// output in place once the observers are done with an event; an observer that keeps the
-    /// events must still see each item's own output (the array is copied when shared).
-    @Test func anObserverThatKeepsEventsSeesEachItemsOwnOutput() async throws {
+    /// The observed kernel reuses two events per chunk, setting each item's item, kind and output
+    /// in place once the observers are done with the last; an observer that keeps the events must
+    /// still see each item's own item and output (the event's storage is copied when shared).
+    @Test(arguments: [false, true])
+    func anObserverThatKeepsEventsSeesEachItemsOwnItemAndOutput(asynchronous: Bool) async throws {
         let events = Recorder<StageEvent<Int>>()
-        let p = Pipeline(0..<500) | op.map { (x: Int) async in x * 3 }.observe { events.record($0) }
+        let stage = op.map { (x: Int) async in x * 3 }
+        let keep: StageObserver<Int> = { events.record($0) }
+        let p = Pipeline(0..<500) | (asynchronous ? stage.observe(keep) : stage.observe { events.record($0) })
         #expect(try await p.reduce(0, +) == (0..<500).reduce(0) { $0 + $1 * 3 })
         let succeeded = events.all.filter { if case .succeeded = $0.kind { true } else { false } }
         #expect(succeeded.count == 500)
         #expect(succeeded.allSatisfy { $0.outputs(as: Int.self) == [$0.item * 3] })
         #expect(Set(succeeded.map(\.item)) == Set(0..<500))
+        let started = events.all.filter { if case .started = $0.kind { true } else { false } }
+        #expect(started.map(\.item) == Array(0..<500))
+        #expect(started.allSatisfy { $0.outputs.isEmpty && $0.stage == succeeded[0].stage })
+    }
+
+    /// `observe` with a closure that has no `await` takes it as a synchronous observer (called
+    /// inline); a closure with `await`, or one typed `StageObserver`, stays asynchronous.
+    @Test func aClosureWithoutAwaitIsASynchronousObserver() throws {
+        func entries(_ flow: Flow<Int, Int>) throws -> [String] {
+            let policy = try #require(flow.nodes.first?.body as? PolicyBody<Int, Int>)
+            return policy.observers.map { if case .synchronous = $0 { "sync" } else { "async" } }
+        }
+        let asynchronous: StageObserver<Int> = { _ in }
+        let flow = op.map { (x: Int) async in x }
+            .observe { _ in }
+            .observe { _ in await Task.yield() }
+            .observe(asynchronous)
+        #expect(try entries(flow) == ["sync", "async", "async"])
+        let each = (op.map { (x: Int) in x } | op.map { (x: Int) async in x }).observeEachStage { _ in }
+        #expect(try each.nodes.map { node in
+            let policy = try #require(node.body as? PolicyBody<Int, Int>)
+            return policy.observers.map { if case .synchronous = $0 { "sync" } else { "async" } }
+        } == [["sync"], ["sync"]])
+    }
+
+    /// A synchronous and an asynchronous observer on the same stage see the same events per item,
+    /// on each path an observed stage can take: the async `map`'s observed kernel, the policy path
+    /// (a synchronous `map`, or with a retry), one worker or several, success and failure.
+    @Test(arguments: ["async", "sync", "async retry", "async workers", "sync workers retry"])
+    func synchronousAndAsynchronousObserversSeeTheSameEvents(shape: String) async throws {
+        let attempts = Attempts()
+        let inline = Recorder<StageEvent<Int>>(), awaited = Recorder<StageEvent<Int>>()
+        let awaitedObserver: StageObserver<Int> = { event in
+            await Task.yield()
+            awaited.record(event)
+        }
+        let retries = shape.contains("retry")
+        @Sendable func body(_ x: Int) throws -> Int {
+            if retries && x % 3 == 1 && attempts.next(x) == 1 { throw Transient() }
+            if x == 17 { throw Permanent() }
+            return x * 2
+        }
+        var flow: Flow<Int, Int> = shape.hasPrefix("async") ? op.map { (x: Int) async throws in try body(x) } : op.map(body)
+        if retries { flow = flow.retry(.attempts(2)) }
+        if shape.contains("workers") { flow = flow.workers(3) }
+        flow = flow.observe { inline.record($0) }.observe(awaitedObserver)
+        let (items, error) = await readUntilFailure(Pipeline(0..<20) | flow)
+        #expect(error is StageFailure)
+        #expect(items.allSatisfy { $0 % 2 == 0 })
+        let byItem = Self.byItem(inline.all)
+        #expect(byItem == Self.byItem(awaited.all))
+        #expect(byItem[17] == (retries ? ["started", "retried(1)", "failed(2)"] : ["started", "failed(1)"]))
+        if !shape.contains("workers") {   // one worker: every item before the failure succeeded
+            #expect(items == (0..<17).map { $0 * 2 })
+            #expect(byItem[0] == ["started", "succeeded(1)"])
+            if retries { #expect(byItem[1] == ["started", "retried(1)", "succeeded(2)"]) }
+        }
+        // Every item started ended once, whether it succeeded, failed or was cancelled.
+        for (item, labels) in byItem {
+            #expect(labels.first == "started" && labels.count(where: { !$0.hasPrefix("retried") && $0 != "started" }) == 1, "item \(item): \(labels)")
+        }
     }
 
     @Test func eachItemsOrderHoldsWithFourWorkers() async throws {

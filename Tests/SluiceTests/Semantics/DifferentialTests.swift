@@ -252,10 +252,10 @@ struct DifferentialTests {
         var maxWeight: Int? = nil
         /// A policy that changes no output, on a `map`, `filter` or `compactMap`: a timeout that
         /// never fires (an async `map` with it alone runs its timed kernel), a retry that is
-        /// never needed, or an observer.
+        /// never needed, or an observer (synchronous, or asynchronous: awaited for each event).
         var policy: Policy? = nil
 
-        enum Policy: String { case timeout, retry, observe }
+        enum Policy: String { case timeout, retry, observe, observeAsync }
 
         /// Emits in completion order with several workers: the output order is not determined.
         var reorders: Bool {
@@ -305,6 +305,7 @@ struct DifferentialTests {
             case .timeout: flow.timeout(.seconds(3_600), clock: TestClock())
             case .retry: flow.retry(.attempts(2))
             case .observe: flow.observe { _ in }
+            case .observeAsync: flow.observe { (_: StageEvent<Value>) async in await Task.yield() }
             }
         }
 
@@ -678,7 +679,7 @@ struct DifferentialTests {
             var stage = Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered, window: window, maxWeight: maxWeight)
             switch operation {
             case .map, .filter, .compactMap:
-                if rng.next(upTo: 4) == 0 { stage.policy = [.timeout, .timeout, .retry, .observe][rng.next(upTo: 4)] }
+                if rng.next(upTo: 4) == 0 { stage.policy = [.timeout, .timeout, .retry, .observe, .observeAsync][rng.next(upTo: 5)] }
             default:
                 break
             }

@@ -13,6 +13,7 @@ extension Soak {
         case bound = "5 memory bound"
         case hang = "6 watchdog"
         case drops = "7 drops"
+        case events = "8 observer events"
         /// Not a failure: noted for the report.
         case note = "note"
     }
@@ -183,6 +184,13 @@ extension Soak {
         // 7. Drops accounted for exactly: each item a buffer dropped reached it (and was dropped
         //    once), and the metrics counted every drop reported to `onDrop`.
         found += dropFindings(s, o, oracle)
+
+        // 8. Observers: each item an observed stage started ended exactly once (succeeded, failed
+        //    or cancelled) before the terminal returned. (A bare loop does not wait for its run.)
+        if !s.terminal.isBreak, o.events.started != o.events.ended {
+            found.append(Finding(check: .events, kind: "observed item not ended exactly once",
+                                 detail: "\(o.events)"))
+        }
 
         // 5. The memory bound, for pipelines of one-to-one stages, sampled by the consumer.
         if s.isOneToOne, s.terminal.seesEachOutput, o.maxInFlight > o.bound {

@@ -222,6 +222,14 @@ extension Soak {
             if o.timeout == .beforeRetry || o.timeout == .afterRetry {
                 f = f.rateLimited(RateLimiter(rate: 1_000, burst: 1, clock: ImmediateClock()))
             }
+            switch o.observer {
+            case nil: break
+            case .synchronous: f = f.observe { [probe] event in probe.tally(event.kind) }
+            case .asynchronous: f = f.observe { [probe] (event: StageEvent<I>) async in
+                await Task.yield()
+                probe.tally(event.kind)
+            }
+            }
             if o.blocking { f = f.blocking(on: pool) }
             for m in o.modifierOrder {
                 switch m {

@@ -33,6 +33,19 @@ extension Soak {
         let drops = Lock<[Int: [Value]]>([:])
         /// The run's metrics, when the scenario has a buffer that drops (its `dropped` counts).
         let metrics = PipelineMetrics()
+        /// The events the observed stages reported (`Options.observer`).
+        let events = Lock(EventTally())
+
+        /// Counts an observed stage's event.
+        func tally<Item: Sendable>(_ kind: StageEvent<Item>.Kind) {
+            events.withLock { tally in
+                switch kind {
+                case .started: tally.started += 1
+                case .retried: tally.retried += 1
+                case .succeeded, .failed, .cancelled: tally.ended += 1
+                }
+            }
+        }
 
         init(cancelAtStart: Int?) {
             self.cancelAtStart = cancelAtStart
@@ -293,5 +306,14 @@ extension Soak {
     final class Cursor: Sendable {
         let position = Atomic<Int>(0)
         func take() -> Int { position.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue }
+    }
+
+    /// The events of the observed stages: every item started must end exactly once (succeeded,
+    /// failed or cancelled) by the time the terminal returns.
+    struct EventTally: Sendable, CustomStringConvertible {
+        var started = 0
+        var retried = 0
+        var ended = 0
+        var description: String { "started \(started), ended \(ended), retried \(retried)" }
     }
 }

@@ -41,6 +41,8 @@ extension Soak {
         var drops: [Int: [Value]] = [:]
         /// The drops the metrics counted (the `dropped` of every stage).
         var metricDrops = 0
+        /// The observed stages' events.
+        var events = EventTally()
     }
 
     enum Runner {
@@ -121,7 +123,8 @@ extension Soak {
                 bound: built.inFlightBound,
                 stages: "\(built.stages)",
                 drops: probe.drops.withLock { $0 },
-                metricDrops: probe.metrics.snapshot().stages.reduce(0) { $0 + $1.dropped })
+                metricDrops: probe.metrics.snapshot().stages.reduce(0) { $0 + $1.dropped },
+                events: probe.events.withLock { $0 })
         }
 
         enum CancelEvent: Sendable {

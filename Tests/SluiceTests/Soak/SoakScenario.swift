@@ -59,6 +59,10 @@ extension Soak {
     /// then runs its timed kernel, which a watchdog interrupts).
     enum TimeoutPlacement: String, Sendable { case beforeRetry, afterRetry, alone, aloneBeforeRetry }
 
+    /// An observer on the stage, tallying its events (`Probe.events`): synchronous, or
+    /// asynchronous (it yields before it tallies, so the worker suspends in it).
+    enum ObserverKind: String, Sendable { case synchronous, asynchronous }
+
     struct Options: Sendable, CustomStringConvertible {
         var workers: Int?
         var buffer: Int?
@@ -67,6 +71,7 @@ extension Soak {
         var front: Front = .pipe
         var retry: Retry?
         var timeout: TimeoutPlacement?
+        var observer: ObserverKind?
         /// The stage's workers run on a `BlockingPool` (`.blocking(on:)`).
         var blocking = false
         /// The order the four plain modifiers are written in (a permutation of 0..<4).
@@ -76,7 +81,7 @@ extension Soak {
         /// `.buffer(maxWeight:weight:)`, weighing an item by the length of its description.
         var maxWeight: Int?
 
-        var hasPolicies: Bool { retry != nil || timeout != nil }
+        var hasPolicies: Bool { retry != nil || timeout != nil || observer != nil }
         var maxAttempts: Int { retry?.attempts ?? 1 }
         /// Emits in completion order (only a multi-worker unordered stage can reorder).
         var reorders: Bool { unordered && (workers ?? 1) > 1 }
@@ -86,6 +91,7 @@ extension Soak {
             if timeout == .beforeRetry || timeout == .aloneBeforeRetry { text += ".timeout" }
             if let retry { text += retry.description }
             if timeout == .afterRetry || timeout == .alone { text += ".timeout" }
+            if let observer { text += ".observe(\(observer.rawValue))" }
             if let workers { text += ".workers(\(workers))" }
             if let buffer { text += ".buffer(\(buffer))" }
             if unordered { text += ".unordered()" }
@@ -674,6 +680,7 @@ extension Soak {
             }
             if policies, chance(8) { o.timeout = chance(50) ? .beforeRetry : .afterRetry }
             if policies, o.timeout == nil, chance(8) { o.timeout = o.retry != nil && chance(50) ? .aloneBeforeRetry : .alone }
+            if policies, chance(12) { o.observer = chance(50) ? .synchronous : .asynchronous }
             if !batch, chance(8) { o.blocking = true }
             var order = [0, 1, 2, 3]
             for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, rng.next(upTo: i + 1)) }

@@ -131,6 +131,11 @@ import Testing
         o = Self.correct()
         o.maxInFlight = 11
         #expect(Self.kinds(s, o) == ["memory bound exceeded"])
+        o = Self.correct()
+        o.events = Soak.EventTally(started: 4, retried: 1, ended: 3)
+        #expect(Self.kinds(s, o) == ["observed item not ended exactly once"])
+        o.events.ended = 4
+        #expect(Self.kinds(s, o) == [])
         #expect(Self.kinds(s, nil) == ["hang"])
     }
 
