@@ -162,6 +162,35 @@ final class ChannelHarness {
         }
     }
 
+    /// What `Channel.tryReceiveSpecialized` does for a worker of a parallel stage: `returning`
+    /// (it said it would come back, and this is its return), then the common path
+    /// (`receiveQueued`) or the general one, each told whether the receiver `comesBack`.
+    func receive(limit: Int, returning: Bool, comesBack: Bool, sourceLocation: SourceLocation = #_sourceLocation) -> Received {
+        if returning { machine.receiverReturned() }
+        var buffer: [Int] = []
+        if let (first, count, wake) = machine.receiveQueued(into: &buffer, limit: limit, comesBack: comesBack) {
+            #expect(count == buffer.count && count >= 1 && count <= limit, sourceLocation: sourceLocation)
+            record(wake.map { [$0] } ?? [], sourceLocation)
+            return .items(first: first, buffer)
+        }
+        let action = machine.receive(into: &buffer, limit: limit, comesBack: comesBack)
+        switch action {
+        case .resumeWaitersAndReturnItems(let first, let count, let waiters):
+            #expect(count == buffer.count && count >= 1 && count <= limit, sourceLocation: sourceLocation)
+            record(waiters, sourceLocation)
+            return .items(first: first, buffer)
+        case .suspendAndWait: record([], sourceLocation); return .mustWait
+        case .returnEnd: record([], sourceLocation); return .end
+        case .throwFailure(let failure): record([], sourceLocation); return .failure("\(failure)")
+        case .throwCancellation: record([], sourceLocation); return .cancelled
+        }
+    }
+
+    /// A receiver that said it comes back ends instead (`Channel.receiverLeft`).
+    func leave(sourceLocation: SourceLocation = #_sourceLocation) {
+        record(machine.receiverLeft().map { [$0] } ?? [], sourceLocation)
+    }
+
     /// Registers a waiting receiver; returns its id (it is in `woken` if the machine handed it
     /// straight back).
     func wait(sourceLocation: SourceLocation = #_sourceLocation) -> Int {
@@ -713,7 +742,8 @@ struct StreamFailure: Error, CustomStringConvertible {
     // MARK: a randomised model check
 
     /// Random sends (many senders; batches, or one item through `sendOne`), receives with random
-    /// limits and waiting receivers that are run when woken. Checks FIFO, contiguous sequence numbers, capacity, that a sender is resumed
+    /// limits (some by workers that say they come back, and then do or end instead) and waiting
+    /// receivers that are run when woken. Checks FIFO, contiguous sequence numbers, capacity, that a sender is resumed
     /// only once its batch is accepted and never twice, that no receiver stays asleep while items
     /// wait, and that everything ends accepted and resumed.
     @Test(arguments: [0, 1, 3, 8, Int.max])
@@ -725,6 +755,7 @@ struct StreamFailure: Error, CustomStringConvertible {
         var parked: [Int: Int] = [:]          // sender id -> its last item
         var waiting: [Int: Int] = [:]         // receiver id -> its limit
         var pendingRun: [(id: Int, limit: Int)] = []
+        var away = 0                          // receivers that said they come back
 
         func check(_ h: ChannelHarness, _ received: inout [Int], _ parked: inout [Int: Int],
                    _ waiting: inout [Int: Int], _ pendingRun: inout [(id: Int, limit: Int)]) {
@@ -738,6 +769,16 @@ struct StreamFailure: Error, CustomStringConvertible {
                     Issue.record("unknown continuation \(id)")
                 }
             }
+        }
+
+        /// A receive by a worker that says it comes back (`returning`: and this is its return).
+        func take(_ h: ChannelHarness, limit: Int, returning: Bool, _ received: inout [Int]) -> Bool {
+            if case .items(let first, let items) = h.receive(limit: limit, returning: returning, comesBack: !returning) {
+                #expect(first == received.count)
+                received += items
+                return true
+            }
+            return false
         }
 
         func receive(_ h: ChannelHarness, limit: Int, _ received: inout [Int]) -> Bool {
@@ -769,12 +810,33 @@ struct StreamFailure: Error, CustomStringConvertible {
                 check(h, &received, &parked, &waiting, &pendingRun)
             case 1:
                 let limit = 1 + rng.next(upTo: 4)
-                if !receive(h, limit: limit, &received) {
+                if rng.next(upTo: 3) == 0 {
+                    // A worker of a parallel stage with quick items: it takes what is there and
+                    // says it comes back (it is then away until the run step below).
+                    if take(h, limit: limit, returning: false, &received) {
+                        away += 1
+                    } else {
+                        let id = h.wait()
+                        waiting[id] = limit
+                    }
+                } else if !receive(h, limit: limit, &received) {
                     let id = h.wait()
                     waiting[id] = limit
                 }
                 check(h, &received, &parked, &waiting, &pendingRun)
             default:
+                // The receivers that said they come back do (taking more, once, without saying
+                // it again), or end instead.
+                while away > 0 {
+                    away -= 1
+                    if rng.next(upTo: 4) == 0 {
+                        h.leave()
+                    } else if !take(h, limit: 1 + rng.next(upTo: 4), returning: true, &received) {
+                        let id = h.wait()
+                        waiting[id] = 1
+                    }
+                    check(h, &received, &parked, &waiting, &pendingRun)
+                }
                 // Run the receivers that were woken, as their tasks would.
                 while !pendingRun.isEmpty {
                     let (_, limit) = pendingRun.removeFirst()
@@ -899,5 +961,80 @@ struct StreamFailure: Error, CustomStringConvertible {
         guard case .resumeWaitersAndReturnItems = m.receive(into: &out, limit: 16) else { Issue.record("a running receiver found nothing"); return }
         guard case .none = m.wait(continuation: 7) else { Issue.record("receiver 7 did not park again"); return }
         guard case .resumeReceiver(7) = m.sendOne(2) else { Issue.record("receiver 7 was not woken again"); return }
+    }
+
+    // MARK: receivers that come back
+
+    /// A worker with quick items takes them saying it comes back: while it is away, items sent one
+    /// at a time wake no parked receiver; once it is back (and takes them), the count is undone
+    /// and the next item wakes one.
+    @Test func aReturningReceiverHoldsOffWakeUpsForOneItemSends() {
+        let h = ChannelHarness(capacity: 16)
+        let parked = h.wait()
+        h.sendOneOrPark(0)
+        #expect(h.woken == [parked], "an item with nobody counted on wakes the parked receiver")
+        // The woken one takes the item and says it comes back.
+        #expect(h.receive(limit: 4, returning: false, comesBack: true) == .items(first: 0, [0]))
+        let other = h.wait()
+        for x in 1...3 {
+            h.sendOneOrPark(x)
+            #expect(h.woken.isEmpty, "item \(x) woke receiver \(other) while one was coming back")
+        }
+        #expect(h.machine.returningReceivers == 1)
+        // It comes back, takes everything, and no longer says it comes back.
+        #expect(h.receive(limit: 8, returning: true, comesBack: false) == .items(first: 1, [1, 2, 3]))
+        #expect(h.machine.returningReceivers == 0)
+        h.sendOneOrPark(4)
+        #expect(h.woken == [other])
+    }
+
+    /// Items piling up to the wake threshold wake a parked receiver even while one is coming
+    /// back (a returning worker that met a slow item does not hold the others back for long).
+    @Test func itemsPilingUpWakeAParkedReceiverDespiteAReturningOne() {
+        let h = ChannelHarness(capacity: 8)
+        h.sendOneOrPark(0)
+        #expect(h.receive(limit: 4, returning: false, comesBack: true) == .items(first: 0, [0]))
+        let parked = h.wait()
+        var wokenAt: Int?
+        for x in 1..<8 {
+            h.sendOneOrPark(x)
+            if h.woken == [parked] { wokenAt = x; break }
+        }
+        #expect(h.machine.wakeThreshold == 4)
+        #expect(wokenAt == 4, "woken by the item that made \(h.machine.wakeThreshold) queued")
+    }
+
+    /// A returning receiver passes the word on only for a pile: what is left below the threshold
+    /// it takes itself when it comes back.
+    @Test func aReturningReceiverPassesTheWordOnOnlyForAPile() {
+        let h = ChannelHarness(capacity: 8)
+        let parked = h.wait()
+        #expect(h.send([0, 1, 2], urgent: false) == .done)
+        #expect(h.woken.isEmpty, "3 items are below the threshold of 4")
+        #expect(h.receive(limit: 1, returning: false, comesBack: true) == .items(first: 0, [0]))
+        #expect(h.woken.isEmpty, "2 items left: the returning receiver takes them")
+        #expect(h.send([3, 4, 5, 6], urgent: false) == .done)
+        #expect(h.woken == [parked], "a batch at the threshold wakes the parked receiver")
+        _ = h.receive(limit: 1, returning: true, comesBack: true)
+        #expect(h.woken.isEmpty, "the parked one is already on its way")
+    }
+
+    /// A returning receiver that ends instead wakes a parked receiver for what is queued, so no
+    /// item waits next to a sleeping receiver; with nothing queued it wakes nobody.
+    @Test func aReturningReceiverThatLeavesWakesAParkedOneForWhatIsQueued() {
+        let h = ChannelHarness(capacity: 16)
+        h.sendOneOrPark(0)
+        #expect(h.receive(limit: 1, returning: false, comesBack: true) == .items(first: 0, [0]))
+        let parked = h.wait()
+        h.sendOneOrPark(1)
+        #expect(h.woken.isEmpty)
+        h.leave()
+        #expect(h.woken == [parked])
+        #expect(h.machine.returningReceivers == 0)
+        // Nothing queued: leaving wakes nobody.
+        #expect(h.receive(limit: 4, returning: false, comesBack: true) == .items(first: 1, [1]))
+        _ = h.wait()
+        h.leave()
+        #expect(h.woken.isEmpty)
     }
 }

@@ -42,7 +42,7 @@ import Testing
         #expect(!take.itemsAreQuick)
         take.update(items: 0, elapsed: .zero)
         #expect(!take.itemsAreQuick, "an empty chunk changes nothing")
-        #expect(TakeSize.quickChunk == 16)
+        #expect(TakeSize.quickChunk == 64)
     }
 
     @Test func aLimitBelowOneStillTakesOne() {

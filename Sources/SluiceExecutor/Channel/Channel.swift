@@ -167,10 +167,11 @@ package final class Channel<Element: Sendable>: Sendable {
 
     /// Moves up to `limit` (≥ 1) items onto the end of `buffer` without waiting. Throws the
     /// stream's failure once every item before it was taken.
+    /// `comesBack`: see `tryReceiveSpecialized`.
     @inlinable
-    package func tryReceive(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
+    package func tryReceive(into buffer: inout [Element], limit: Int, comesBack: Bool = false) throws -> ReceiveResult {
         let (action, inForce) = state.withLock { machine in
-            let action = machine.receive(into: &buffer, limit: limit)
+            let action = machine.receive(into: &buffer, limit: limit, comesBack: comesBack)
             mirror(machine)
             return (action, machine.limit)
         }
@@ -194,16 +195,22 @@ package final class Channel<Element: Sendable>: Sendable {
     /// the element type is concrete: called from an asynchronous stage's kernel, the lock is held
     /// for a few instructions rather than for generic code (a long critical section made the
     /// producer's `sendOne` wait on the lock in the kernel, W8).
+    ///
+    /// For a worker of a parallel stage whose items are quick: `comesBack`, it will receive again
+    /// as soon as it is done with the items it takes (one-item sends wake no other receiver for
+    /// them meanwhile, `ChannelStateMachine.returningReceivers`); `returning`, it said so last
+    /// time and this is its return.
     @inlinable
-    package func tryReceiveSpecialized(into buffer: inout [Element], limit: Int) throws -> ReceiveResult {
+    package func tryReceiveSpecialized(into buffer: inout [Element], limit: Int, returning: Bool = false, comesBack: Bool = false) throws -> ReceiveResult {
         // `count == 0`: the channel is open and empty (the receiver waits).
         let taken: (first: Int, count: Int, limit: Int, wake: UnsafeContinuation<Void, Never>?)? = state.withLock { machine in
+            if returning { machine.receiverReturned() }
             if machine.isOpenAndEmpty { return (0, 0, 0, nil) }
-            guard let (first, count, wake) = machine.receiveQueued(into: &buffer, limit: limit) else { return nil }
+            guard let (first, count, wake) = machine.receiveQueued(into: &buffer, limit: limit, comesBack: comesBack) else { return nil }
             mirror(machine)
             return (first, count, machine.limit, wake)
         }
-        guard let taken else { return try tryReceive(into: &buffer, limit: limit) }
+        guard let taken else { return try tryReceive(into: &buffer, limit: limit, comesBack: comesBack) }
         if taken.count == 0 { return .empty }
         if taken.limit != hints.limit.load(ordering: .relaxed) { hints.limit.store(taken.limit, ordering: .relaxed) }
         taken.wake?.resume()
@@ -235,11 +242,15 @@ package final class Channel<Element: Sendable>: Sendable {
     ///
     /// Taking queued items, and waiting on an open empty channel, run where the caller is
     /// compiled (see `tryReceiveSpecialized`); anything else goes through the generic code.
+    ///
+    /// `returning`, `comesBack`: as in `tryReceiveSpecialized`.
     @inlinable
-    package func receive(into buffer: inout [Element], limit: Int) async throws -> Int? {
+    package func receive(into buffer: inout [Element], limit: Int, returning: Bool = false, comesBack: Bool = false) async throws -> Int? {
         var spins = 0
+        var returning = returning
         while true {
-            switch try tryReceiveSpecialized(into: &buffer, limit: limit) {
+            defer { returning = false }
+            switch try tryReceiveSpecialized(into: &buffer, limit: limit, returning: returning, comesBack: comesBack) {
             case .items(let first, let count):
                 busy.store(count == limit, ordering: .relaxed)
                 return first
@@ -264,6 +275,16 @@ package final class Channel<Element: Sendable>: Sendable {
             }
             await waitForItems()
         }
+    }
+
+    /// A receiver that said it `comesBack` will not (its worker ends): wakes a waiting receiver
+    /// for what is queued if nobody else was coming for it.
+    package func receiverLeft() {
+        state.withLock { machine in
+            let wake = machine.receiverLeft()
+            mirror(machine)
+            return wake
+        }?.resume()
     }
 
     /// Wakes receivers for the items queued by non-urgent sends. A producer calls it before it

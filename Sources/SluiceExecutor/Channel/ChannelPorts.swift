@@ -9,10 +9,11 @@
 /// instructions. Behaviour is the channel's own (`tryReceiveSpecialized`, `receive`).
 @usableFromInline
 package struct ReceivePort<Element: Sendable>: Sendable {
-    /// Takes up to `limit` queued items without waiting (`Channel.tryReceiveSpecialized`).
-    @usableFromInline package let tryReceive: @Sendable (Channel<Element>, inout [Element], Int) throws -> ReceiveResult
-    /// Takes up to `limit` items, waiting for one (`Channel.receive`).
-    @usableFromInline package let receive: @Sendable (Channel<Element>, inout [Element], Int) async throws -> Int?
+    /// Takes up to `limit` queued items without waiting (`Channel.tryReceiveSpecialized`; the
+    /// flags: `returning`, `comesBack`).
+    @usableFromInline package let tryReceive: @Sendable (Channel<Element>, inout [Element], Int, Bool, Bool) throws -> ReceiveResult
+    /// Takes up to `limit` items, waiting for one (`Channel.receive`; the flags as above).
+    @usableFromInline package let receive: @Sendable (Channel<Element>, inout [Element], Int, Bool, Bool) async throws -> Int?
     /// Empties a buffer, keeping its capacity. (`removeAll(keepingCapacity:)` compiled for
     /// `Element`: the executor's own call runs the standard library's generic code, about 1,500
     /// instructions a time, once per chunk.)
@@ -20,8 +21,12 @@ package struct ReceivePort<Element: Sendable>: Sendable {
 
     @inlinable
     package init() {
-        tryReceive = { channel, buffer, limit in try channel.tryReceiveSpecialized(into: &buffer, limit: limit) }
-        receive = { channel, buffer, limit in try await channel.receive(into: &buffer, limit: limit) }
+        tryReceive = { channel, buffer, limit, returning, comesBack in
+            try channel.tryReceiveSpecialized(into: &buffer, limit: limit, returning: returning, comesBack: comesBack)
+        }
+        receive = { channel, buffer, limit, returning, comesBack in
+            try await channel.receive(into: &buffer, limit: limit, returning: returning, comesBack: comesBack)
+        }
         clear = { buffer in buffer.removeAll(keepingCapacity: true) }
     }
 }

@@ -85,6 +85,15 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// each worker took a single item (W6 `workers(4)`: a chunk per item, a task switch each).
     /// Batch sends still wake a receiver per item, so slow items spread over the workers.
     @usableFromInline package var wokenReceivers = 0
+    /// Receivers that took items saying they come back for more as soon as they are done with
+    /// them (`comesBack`: a worker of a parallel stage whose items are quick), and have not yet
+    /// (`receiverReturned`). While one is away, `sendOne` wakes no parked receiver either, unless
+    /// `wakeThreshold` items pile up: the returning one takes them sooner than a parked worker
+    /// woken for them would (a thread wake-up and a task switch cost more than such items).
+    /// Without this, the workers of a parallel stage whose items are quick all took turns, each
+    /// parking and being woken for a few items (W6 `workers(4)`: ten times the wake-ups of one
+    /// worker).
+    @usableFromInline package var returningReceivers = 0
     /// Items ever handed to receivers: the sequence number of the next item out.
     @usableFromInline package var dequeued = 0
 
@@ -249,8 +258,10 @@ package struct ChannelStateMachine<Element, Continuation> {
     package mutating func sendOne(_ element: Element) -> SendOneAction {
         guard case .open = phase, parked.isEmpty, weightBound == nil, queue.count < limit else { return .useSend }
         queue.append(element)
-        // A woken receiver on its way takes the items, unless they pile up before it comes.
-        if receivers.isEmpty || spinningReceivers > 0 || (wokenReceivers > 0 && queue.count < wakeThreshold) { return .queued }
+        // A woken or returning receiver on its way takes the items, unless they pile up first.
+        if receivers.isEmpty || spinningReceivers > 0 || ((wokenReceivers > 0 || returningReceivers > 0) && queue.count < wakeThreshold) {
+            return .queued
+        }
         wokenReceivers += 1
         return .resumeReceiver(receivers.removeFirst())
     }
@@ -300,8 +311,10 @@ package struct ChannelStateMachine<Element, Continuation> {
     }
 
     /// Takes up to `limit` (≥ 1) items: from the queue first, then from parked senders' batches.
+    /// `comesBack`: the receiver will be back for more as soon as it is done with what it takes
+    /// (see `returningReceivers`; it says `receiverReturned` when it is).
     @inlinable
-    package mutating func receive(into buffer: inout [Element], limit: Int) -> ReceiveAction {
+    package mutating func receive(into buffer: inout [Element], limit: Int, comesBack: Bool = false) -> ReceiveAction {
         receiverLooked()
         if case .cancelled = phase { return .throwCancellation }
         precondition(limit >= 1, "a receive must be able to take an item")
@@ -337,6 +350,7 @@ package struct ChannelStateMachine<Element, Continuation> {
         if taken > 0 {
             dequeued += taken
             grow(taken: taken)
+            if comesBack { returningReceivers += 1 }
             // Items left over and other receivers waiting: pass the word on.
             if !receivers.isEmpty && (!queue.isEmpty || !parked.isEmpty) { wake.append(contentsOf: wakeReceivers()) }
             return .resumeWaitersAndReturnItems(first: first, count: taken, waiters: wake)
@@ -367,11 +381,38 @@ package struct ChannelStateMachine<Element, Continuation> {
     /// applies; takes up to `limit` of them. `nil` (nothing done) otherwise. When items are left
     /// and other receivers wait, returns one to resume (it passes the word on in turn). Compiled
     /// where the element type is concrete.
+    ///
+    /// `comesBack`: as in `receive`. Such a receiver passes the word on only for items that pile
+    /// up (`wakeThreshold`): it takes the rest itself when it comes back.
     @inlinable
-    package mutating func receiveQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int, wake: Continuation?)? {
+    package mutating func receiveQueued(into buffer: inout [Element], limit: Int, comesBack: Bool = false) -> (first: Int, count: Int, wake: Continuation?)? {
         receiverLooked()
         guard weightBound == nil, parked.isEmpty, !queue.isEmpty, !isCancelled else { return nil }
-        return takeQueued(into: &buffer, limit: limit)
+        guard comesBack else { return takeQueued(into: &buffer, limit: limit) }
+        let first = dequeued
+        let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
+        noteTaken(taken)
+        returningReceivers += 1
+        let wake = receivers.isEmpty || queue.count < wakeThreshold || spinningReceivers > 0 ? nil : receivers.removeFirst()
+        if wake != nil { wokenReceivers += 1 }
+        return (first, taken, wake)
+    }
+
+    /// A receiver that said it `comesBack` is back: see `returningReceivers`.
+    @inlinable
+    package mutating func receiverReturned() {
+        if returningReceivers > 0 { returningReceivers -= 1 }
+    }
+
+    /// A receiver that said it `comesBack` will not (its worker ends): if it was the last one
+    /// counted on and items wait next to parked receivers, returns one to wake for them.
+    @inlinable
+    package mutating func receiverLeft() -> Continuation? {
+        receiverReturned()
+        guard returningReceivers == 0, wokenReceivers == 0, spinningReceivers == 0, !receivers.isEmpty,
+              !queue.isEmpty || !parked.isEmpty else { return nil }
+        wokenReceivers += 1
+        return receivers.removeFirst()
     }
 
     /// Whether the channel is open with nothing queued or parked: a receiver would wait.

@@ -52,8 +52,11 @@ package struct TakeSize {
     /// queued only when items take longer.
     static let quickItem = Duration.microseconds(5)
     /// The most quick items a worker of a parallel asynchronous stage takes at once: if one of
-    /// them turns out slow (a cache miss among hits), at most this many wait behind it.
-    package static let quickChunk = 16
+    /// them turns out slow (a cache miss among hits), at most this many wait behind it — under
+    /// 0.3 ms of work at the quick threshold. (16 made the workers come back so often that they
+    /// found the queue empty and parked ten times as often as one worker: W6 `workers(4)` took
+    /// 2.1× one worker's time; 1.2–1.4× with 64.)
+    package static let quickChunk = 64
 
     /// The work a chunk should take: long enough that handing it over (and waking its consumer)
     /// costs little next to it, short enough that slow items are taken one at a time. (W3, 20 µs
@@ -324,7 +327,10 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         process: (inout [Input]) async throws -> Duration,
         finish: () async throws -> Void
     ) async -> Ending {
-        await scope.withCompanions {
+        // A worker that said it comes back for more and leaves instead: the channel stops
+        // counting on it.
+        defer { reader.leave() }
+        return await scope.withCompanions {
             await loopWithoutCompanions(scope, slot, outbox, reader, &inbox, quickChunks: quickChunks, resume: resume, process: process, finish: finish)
         }
     }
@@ -472,14 +478,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         if sequencer != nil, segment.window > 0, !segment.isSynchronous {
             limit = Swift.min(limit, Swift.max(1, segment.window / segment.workers))
         }
-        switch try reader.tryRead(into: &inbox, limit: limit) {
+        // A worker of a parallel async stage whose items are quick comes back for more as soon as
+        // it is done with these: meanwhile, items sent one at a time wake no other worker (unless
+        // they pile up), since this one takes them sooner.
+        let comesBack = !share && segment.workers > 1 && !segment.isSynchronous
+        switch try reader.tryRead(into: &inbox, limit: limit, comesBack: comesBack) {
         case .items(let first, _): return first
         case .end: return nil
         case .empty:
             // About to wait for input: hand everything over and wake the next stage now.
             if sequencer == nil { try await outbox.handOver(to: output) }
             if let sendPort = outbox.sendPort { sendPort.poke(output) } else { output.poke() }
-            return try await reader.read(into: &inbox, limit: limit)
+            return try await reader.read(into: &inbox, limit: limit, comesBack: comesBack)
         }
     }
 
@@ -530,6 +540,9 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         var pendingFailure: (any Error)?
         /// Items read so far (from the source; a channel counts its own).
         var sequence = 0
+        /// The last read from the channel said this worker comes back for more (see
+        /// `Channel.tryReceiveSpecialized`): the next read is its return.
+        var returning = false
 
         init(_ input: WorkerInput<Input>, stop: StopSignal) async throws {
             self.stop = stop
@@ -549,10 +562,28 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             }
         }
 
-        func tryRead(into buffer: inout [Input], limit: Int) throws -> ReceiveResult {
+        /// The worker's loop ends: if it said it would come back for more, it will not.
+        func leave() {
+            if returning, let channel { channel.receiverLeft() }
+            returning = false
+        }
+
+        /// `comesBack`: this worker reads again as soon as it is done with the items it takes (a
+        /// worker of a parallel stage whose items are quick; see `Channel.tryReceiveSpecialized`).
+        func tryRead(into buffer: inout [Input], limit: Int, comesBack: Bool = false) throws -> ReceiveResult {
             if let channel {
-                if let port { return try port.tryReceive(channel, &buffer, limit) }
-                return try channel.tryReceive(into: &buffer, limit: limit)
+                let wasReturning = returning
+                returning = false
+                let result: ReceiveResult
+                if let port {
+                    result = try port.tryReceive(channel, &buffer, limit, wasReturning, comesBack)
+                } else if wasReturning || comesBack {
+                    result = try channel.tryReceiveSpecialized(into: &buffer, limit: limit, returning: wasReturning, comesBack: comesBack)
+                } else {
+                    result = try channel.tryReceive(into: &buffer, limit: limit)
+                }
+                if comesBack, case .items = result { returning = true }
+                return result
             }
             if let failure = pendingFailure { throw failure }
             if exhausted { return .end }
@@ -575,10 +606,18 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             return .items(first: sequence, count: n)
         }
 
-        func read(into buffer: inout [Input], limit: Int) async throws -> Int? {
+        func read(into buffer: inout [Input], limit: Int, comesBack: Bool = false) async throws -> Int? {
             if let channel {
-                if let port { return try await port.receive(channel, &buffer, limit) }
-                return try await channel.receive(into: &buffer, limit: limit)
+                let wasReturning = returning
+                returning = false
+                let first: Int?
+                if let port {
+                    first = try await port.receive(channel, &buffer, limit, wasReturning, comesBack)
+                } else {
+                    first = try await channel.receive(into: &buffer, limit: limit, returning: wasReturning, comesBack: comesBack)
+                }
+                if comesBack, first != nil { returning = true }
+                return first
             }
             guard case .items(let first, _) = try tryRead(into: &buffer, limit: limit) else { return nil }
             return first

@@ -96,11 +96,11 @@ import SluiceTestSupport
         #expect(s["second"]!.busy > .zero)
     }
 
-    /// Quick items (under 5 µs) are taken up to 16 at a time by the workers of a parallel stage
+    /// Quick items (under 5 µs) are taken up to `quickChunk` (64) at a time by the workers of a parallel stage
     /// (not a share of the queue each), so when one of them turns out slow (a cache miss among
-    /// hits), the other workers go on with the rest: at most the 15 others of its chunk wait
+    /// hits), the other workers go on with the rest: at most the 63 others of its chunk wait
     /// behind it. (The test cannot force a full queue, so it checks that the others go on, not
-    /// that the chunk reached 16.)
+    /// that the chunk reached 64.)
     @Test func atMostAQuickChunkWaitsBehindASlowItem() async throws {
         let gate = Gate(), completed = Counter()
         let n = 2_000, slow = 1_000
@@ -111,7 +111,7 @@ import SluiceTestSupport
         }.workers(4).unordered()
         let outputs: [Int] = try await withDeadline(seconds: 30) {
             async let outputs = (Pipeline(0..<n) | stage).collect()
-            // Every item but the slow one and the (at most) 15 in its worker's chunk completes.
+            // Every item but the slow one and the (at most) 63 others in its worker's chunk completes.
             await completed.wait(atLeast: n - 1 - (TakeSize.quickChunk - 1))
             gate.open()
             return try await outputs
