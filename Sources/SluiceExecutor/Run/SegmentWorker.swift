@@ -53,9 +53,10 @@ package struct TakeSize {
     static let quickItem = Duration.microseconds(5)
     /// The most quick items a worker of a parallel asynchronous stage takes at once: if one of
     /// them turns out slow (a cache miss among hits), at most this many wait behind it — under
-    /// 0.3 ms of work at the quick threshold. (16 made the workers come back so often that they
-    /// found the queue empty and parked ten times as often as one worker: W6 `workers(4)` took
-    /// 2.1× one worker's time; 1.2–1.4× with 64.)
+    /// 0.3 ms of work at the quick threshold. (With 16 the workers came back so often that they
+    /// found the queue empty and parked ten times as often as one worker: W6 `workers(4)`
+    /// unordered took 2.2–2.4× one worker's time; 1.65–1.75× with 64 and the channel counting on
+    /// the worker's return, `ChannelStateMachine.returningReceivers`.)
     package static let quickChunk = 64
 
     /// The work a chunk should take: long enough that handing it over (and waking its consumer)
