@@ -9,8 +9,9 @@
 #   pipeBranches.swift / builderBranches.swift  a 10-stage flow with a broadcast and a route
 #                  (two branches each), in each style
 #   pipeMixed20.swift / builderMixed20.swift  20 stages mixing the stream operators, the timed
-#                  stages (batch within, weighted batch, debounce), a rate limit, a drop buffer and
-#                  the railway, in each style
+#                  stages (batch within, weighted batch, debounce), a rate limit, a drop buffer,
+#                  the railway and an observer (synchronous or asynchronous: two overloads), in
+#                  each style
 # and prints, per chain, the type-check time of the function holding it
 # (-debug-time-function-bodies) and the wall time of swiftc minus the empty file's.
 #
@@ -164,7 +165,7 @@ func pipeMixedChain() {
         | op.successes()
         | op.compactMap { (x: Int) -> Int? in x }
         | op.prefix { (x: Int) -> Bool in x < 1_000_000 }
-        | op.map { (x: Int) -> Int in x + 20 }
+        | op.map { (x: Int) -> Int in x + 20 }.observe { event in _ = event.stage }
         | op.filter { (x: Int) -> Bool in x != 7 }
     _ = pipeline.timeout(.seconds(60)).idleTimeout(.seconds(5))
 }
@@ -194,7 +195,7 @@ func builderMixedChain() {
         Successes<Int>()
         CompactMap { Optional($0) }
         Prefix(while: { $0 < 1_000_000 })
-        Map { $0 + 20 }
+        Map { $0 + 20 }.observe { _ in }
         Filter { $0 != 7 }
     }
     _ = flow
