@@ -388,14 +388,8 @@ package struct ChannelStateMachine<Element, Continuation> {
     package mutating func receiveQueued(into buffer: inout [Element], limit: Int, comesBack: Bool = false) -> (first: Int, count: Int, wake: Continuation?)? {
         receiverLooked()
         guard weightBound == nil, parked.isEmpty, !queue.isEmpty, !isCancelled else { return nil }
-        guard comesBack else { return takeQueued(into: &buffer, limit: limit) }
-        let first = dequeued
-        let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
-        noteTaken(taken)
-        returningReceivers += 1
-        let wake = receivers.isEmpty || queue.count < wakeThreshold || spinningReceivers > 0 ? nil : receivers.removeFirst()
-        if wake != nil { wokenReceivers += 1 }
-        return (first, taken, wake)
+        if comesBack { returningReceivers += 1 }
+        return takeQueued(into: &buffer, limit: limit, passOnAt: comesBack ? wakeThreshold : 1)
     }
 
     /// A receiver that said it `comesBack` is back: see `returningReceivers`.
@@ -422,12 +416,14 @@ package struct ChannelStateMachine<Element, Continuation> {
         return queue.isEmpty && parked.isEmpty
     }
 
+    /// Takes up to `limit` queued items; if at least `passOnAt` are left and other receivers wait
+    /// (none of them already spinning), returns one to resume: it passes the word on in turn.
     @inlinable
-    mutating func takeQueued(into buffer: inout [Element], limit: Int) -> (first: Int, count: Int, wake: Continuation?) {
+    mutating func takeQueued(into buffer: inout [Element], limit: Int, passOnAt: Int) -> (first: Int, count: Int, wake: Continuation?) {
         let first = dequeued
         let taken = queue.take(upTo: Swift.max(1, limit), into: &buffer)
         noteTaken(taken)
-        let wake = receivers.isEmpty || queue.isEmpty || spinningReceivers > 0 ? nil : receivers.removeFirst()
+        let wake = receivers.isEmpty || queue.count < passOnAt || spinningReceivers > 0 ? nil : receivers.removeFirst()
         if wake != nil { wokenReceivers += 1 }
         return (first, taken, wake)
     }
