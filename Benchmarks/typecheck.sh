@@ -5,6 +5,7 @@
 # Builds the root package's Sluice module, then type-checks three generated files against it:
 #   empty.swift    `import Sluice` only: the baseline (module loading, process start-up)
 #   pipe20.swift   Pipeline(0..<10) | 20 `op` stages with annotated closures
+#   pipeReduce20.swift  the same chain in one expression ending in `.reduce(0, +)`
 #   builder20.swift  Flow<Int, Int> { 20 builder stages using $0 }
 #   pipeBranches.swift / builderBranches.swift  a 10-stage flow with a broadcast and a route
 #                  (two branches each), in each style
@@ -80,6 +81,24 @@ EOF
     echo '    _ = pipeline'
     echo '}'
 } >"$WORK/pipe20.swift"
+
+# The same chain, written in one expression with the terminal `reduce(0, +)` at its end (`+` has
+# many overloads, and `reduce` has two: an asynchronous and a synchronous closure).
+{
+    echo 'import Sluice'
+    echo
+    echo 'func pipeReduceChain() async throws -> Int {'
+    echo '    try await (Pipeline(0..<10)'
+    for i in $(seq 1 "$STAGES"); do
+        if [ $((i % 2)) -eq 1 ]; then
+            echo "        | op.map { (x: Int) -> Int in x + $i }"
+        else
+            echo "        | op.filter { (x: Int) -> Bool in x > -$i }"
+        fi
+    done
+    echo '    ).reduce(0, +)'
+    echo '}'
+} >"$WORK/pipeReduce20.swift"
 
 {
     echo 'import Sluice'
@@ -232,7 +251,7 @@ read -r base_ms _ <<<"$(typecheck "$WORK/empty.swift")"
 if [ "$base_ms" = "FAILED" ]; then status=1; die "even an empty file importing Sluice fails to type-check"; fi
 echo "  empty file importing Sluice: ${base_ms} ms wall (baseline)"
 
-for name in pipe20 builder20 pipeMixed20 builderMixed20 pipeBranches builderBranches; do
+for name in pipe20 pipeReduce20 builder20 pipeMixed20 builderMixed20 pipeBranches builderBranches; do
     result="$(typecheck "$WORK/$name.swift")"
     if [ "$result" = "FAILED" ]; then
         echo "  $name: FAILED to type-check (diagnostics above)"

@@ -47,6 +47,33 @@ if [ $status -ne 0 ] || [ -n "$diagnostics" ]; then
     echo "check-docs: FAILED ($(printf '%s\n' "$diagnostics" | grep -c . || true) diagnostics, exit $status)"
     exit 1
 fi
+# DocC resolves a topic link whose overload disambiguation matches nothing to the enclosing type,
+# without a warning. So: every symbol the catalog's topic lists (Sluice.md) name must appear, as
+# itself, in the module page's topic lists as often as the catalog names it.
+python3 - "$OUT" Sources/Sluice/Sluice.docc <<'PY'
+import collections, glob, json, re, sys
+archive, catalog = sys.argv[1], sys.argv[2]
+def base(path):   # "Pipeline/forEach(isolation:_:)-45q5g" -> "pipeline/foreach(isolation:_:)"
+    path = re.sub(r"-[0-9a-z]{4,6}$", "", path) if not path.endswith(")") or ")-" in path else path
+    path = re.sub(r"(\))-.*$", r"\1", path)
+    return path.lower()
+named = collections.Counter()
+for md in [f"{catalog}/Sluice.md"]:
+    for line in open(md):
+        m = re.match(r"^- ``([^`]+)``\s*$", line)
+        if m and "/" in m.group(1):
+            named[base(m.group(1))] += 1
+listed = collections.Counter()
+for path in [f"{archive}/data/documentation/sluice.json"]:
+    for section in json.load(open(path)).get("topicSections", []):
+        for i in section.get("identifiers", []):
+            listed[base(i.split("/documentation/Sluice/", 1)[-1])] += 1
+bad = [f"{b}: named {n} times in the catalog's topics, listed {listed[b]} times in the archive"
+       for b, n in sorted(named.items()) if listed[b] < n]
+if bad:
+    print("\n".join(bad))
+    sys.exit("check-docs: FAILED (a topic link resolved to another page: fix its disambiguation)")
+PY
 if [ ${#CLEANUP[@]} -gt 0 ] && [[ " ${CLEANUP[*]} " == *" $OUT "* ]]; then
     echo "check-docs: OK, no warnings (set OUT=<dir> to keep the documentation archive)"
 else

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -182,9 +183,18 @@ func main() {
 			rounds = r
 		}
 	}
+	// Optional second argument: the workloads to run, e.g. "w1,w6" (all four by default).
+	only := "w1,w4,w6,w7"
+	if len(os.Args) > 2 {
+		only = os.Args[2]
+	}
 	fmt.Printf("go peers: best of %d runs each\n", rounds)
-	w1(rounds)
-	w4(rounds)
-	w6(rounds)
-	w7(rounds)
+	for _, w := range []struct {
+		name string
+		run  func(int)
+	}{{"w1", w1}, {"w4", w4}, {"w6", w6}, {"w7", w7}} {
+		if strings.Contains(only, w.name) {
+			w.run(rounds)
+		}
+	}
 }

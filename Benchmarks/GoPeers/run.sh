@@ -3,11 +3,11 @@
 # says so and succeeds. Compare with `sluice-throughput` run right before or after, on the same
 # idle machine.
 #
-#   Benchmarks/GoPeers/run.sh [rounds]
+#   Benchmarks/GoPeers/run.sh [rounds] [workloads, e.g. w1,w6]
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! command -v go > /dev/null; then
     echo "go is not installed: skipping the Go peers (Debian: apt-get install golang-go)"
     exit 0
 fi
-go run . "${1:-3}"
+go run . "$@"

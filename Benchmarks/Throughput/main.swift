@@ -49,7 +49,7 @@ struct CountingRange: AsyncSequence, Sendable {
 }
 
 func w1() async throws {
-    let n = 1_000_000
+    let n = ProcessInfo.processInfo.environment["W1_N"].flatMap(Int.init) ?? 1_000_000
     var expected = 0
     for x in 0..<n where (x * 2) % 3 == 0 { expected += x * 2 + 1 }
     if ProcessInfo.processInfo.environment["W1_SLUICE_ONLY"] == "measured" {
@@ -58,6 +58,14 @@ func w1() async throws {
             return try await p.metrics(PipelineMetrics()).reduce(0, +)
         }
         print("W1 Sluice default, measured \(rate(n, measured))")
+        return
+    }
+    if ProcessInfo.processInfo.environment["W1_SLUICE_ONLY"] == "into" {   // the sum with a synchronous closure
+        let perStage = try await best("Sluice buffer(64) per stage, reduce(into:)", expected: expected) {
+            let p = Pipeline(0..<n) | op.map { $0 * 2 }.buffer(64) | op.filter { $0 % 3 == 0 }.buffer(64) | op.map { $0 + 1 }.buffer(64)
+            return try await p.reduce(into: 0) { $0 += $1 }
+        }
+        print("W1 Sluice buffer(64)/stage, reduce(into:) \(rate(n, perStage))")
         return
     }
     if ProcessInfo.processInfo.environment["W1_SLUICE_ONLY"] != nil {

@@ -44,13 +44,48 @@ extension Pipeline {
         }
     }
 
-    /// Folds the outputs, in order, on the caller's task.
+    /// Folds the outputs, in order, on the caller's task, with a closure that does not await.
     ///
-    /// The closure has the same shape as `AsyncSequence.reduce`'s so that `reduce(0, +)` resolves
-    /// quickly at the end of a long `|` chain (a different shape doubles the candidates).
+    /// Swift picks this overload for a closure or function that does not await (`+`, `max`, a
+    /// closure without `await`): it runs inline for each output, with no asynchronous call per
+    /// output. A closure that awaits takes the other overload.
     ///
     /// ```swift
     /// let sum = try await Pipeline(1...4).reduce(0, +)   // 10
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - initialResult: The value to start from.
+    ///   - nextPartialResult: Combines the result so far with the next output; runs on the caller's task.
+    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    /// - Returns: The final result (`initialResult` when there is no output).
+    /// - Throws: The first `StageFailure`, `CancellationError` if the calling task was
+    ///   cancelled, or what `nextPartialResult` threw (unchanged; it stops the run).
+    @inlinable
+    public func reduce<Result>(
+        _ initialResult: Result,
+        _ nextPartialResult: (Result, Element) throws -> Result,
+        isolation: isolated (any Actor)? = #isolation
+    ) async throws -> Result {
+        try await execute { (out: RunOutput<Element>) in
+            var result = initialResult
+            var batch: [Element] = []
+            while try await out.receive(into: &batch) {
+                for x in batch { result = try nextPartialResult(result, x) }
+                batch.removeAll(keepingCapacity: true)
+            }
+            return result
+        }
+    }
+
+    /// Folds the outputs, in order, on the caller's task, with a closure that may await.
+    ///
+    /// The closure has the same shape as `AsyncSequence.reduce`'s so that `reduce(0, +)` resolves
+    /// quickly at the end of a long `|` chain (a different shape doubles the candidates). A
+    /// closure that does not await takes the synchronous overload.
+    ///
+    /// ```swift
+    /// let total = try await Pipeline(ids).reduce(0) { sum, id in sum + (await price(of: id)) }
     /// ```
     ///
     /// - Parameters:
@@ -164,11 +199,41 @@ extension Pipeline {
         }
     }
 
-    /// Runs `body` on each output, in order, on the caller's task (it need not be `Sendable`).
-    /// A throw from `body` stops the run and is rethrown.
+    /// Runs `body`, which does not await, on each output, in order, on the caller's task (it need
+    /// not be `Sendable`). A throw from `body` stops the run and is rethrown.
+    ///
+    /// Swift picks this overload for a closure without `await`: it runs inline for each output,
+    /// with no asynchronous call per output. A closure that awaits takes the other overload.
     ///
     /// ```swift
     /// try await (Pipeline(ids) | op.map(load).workers(4)).forEach { record in table.append(record) }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
+    ///   - body: Called with each output, in order, on the caller's task.
+    /// - Throws: The first `StageFailure`, `CancellationError` if the calling task was
+    ///   cancelled, or what `body` threw (unchanged; it stops the run).
+    @inlinable
+    public func forEach(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (Element) throws -> Void
+    ) async throws {
+        try await execute { (out: RunOutput<Element>) in
+            var batch: [Element] = []
+            while try await out.receive(into: &batch) {
+                for x in batch { try body(x) }
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    /// Runs `body`, which may await, on each output, in order, on the caller's task (it need not
+    /// be `Sendable`). The next output waits for `body` to return. A throw from `body` stops the
+    /// run and is rethrown.
+    ///
+    /// ```swift
+    /// try await (Pipeline(ids) | op.map(load).workers(4)).forEach { record in try await store.save(record) }
     /// ```
     ///
     /// - Parameters:
