@@ -66,11 +66,8 @@ cat >"$WORK/empty.swift" <<'EOF'
 import Sluice
 EOF
 
-{
-    echo 'import Sluice'
-    echo
-    echo 'func pipeChain() {'
-    echo '    let pipeline = Pipeline(0..<10)'
+# $STAGES `op` stages with annotated closures, each on a line starting with `|`.
+pipe_stages() {
     for i in $(seq 1 "$STAGES"); do
         if [ $((i % 2)) -eq 1 ]; then
             echo "        | op.map { (x: Int) -> Int in x + $i }"
@@ -78,6 +75,14 @@ EOF
             echo "        | op.filter { (x: Int) -> Bool in x > -$i }"
         fi
     done
+}
+
+{
+    echo 'import Sluice'
+    echo
+    echo 'func pipeChain() {'
+    echo '    let pipeline = Pipeline(0..<10)'
+    pipe_stages
     echo '    _ = pipeline'
     echo '}'
 } >"$WORK/pipe20.swift"
@@ -89,13 +94,7 @@ EOF
     echo
     echo 'func pipeReduceChain() async throws -> Int {'
     echo '    try await (Pipeline(0..<10)'
-    for i in $(seq 1 "$STAGES"); do
-        if [ $((i % 2)) -eq 1 ]; then
-            echo "        | op.map { (x: Int) -> Int in x + $i }"
-        else
-            echo "        | op.filter { (x: Int) -> Bool in x > -$i }"
-        fi
-    done
+    pipe_stages
     echo '    ).reduce(0, +)'
     echo '}'
 } >"$WORK/pipeReduce20.swift"

@@ -33,15 +33,7 @@ extension Pipeline {
     ///   cancelled), or `CancellationError` if the calling task was cancelled.
     @inlinable
     public func count(isolation: isolated (any Actor)? = #isolation) async throws -> Int {
-        try await execute { (out: RunOutput<Element>) in
-            var batch: [Element] = []
-            var n = 0
-            while try await out.receive(into: &batch) {
-                n += batch.count
-                batch.removeAll(keepingCapacity: true)
-            }
-            return n
-        }
+        try await foldBatches(0) { n, batch in n += batch.count }
     }
 
     /// Folds the outputs, in order, on the caller's task, with a closure that does not await.
@@ -67,14 +59,8 @@ extension Pipeline {
         _ nextPartialResult: (Result, Element) throws -> Result,
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> Result {
-        try await execute { (out: RunOutput<Element>) in
-            var result = initialResult
-            var batch: [Element] = []
-            while try await out.receive(into: &batch) {
-                for x in batch { result = try nextPartialResult(result, x) }
-                batch.removeAll(keepingCapacity: true)
-            }
-            return result
+        try await foldBatches(initialResult) { result, batch in
+            for x in batch { result = try nextPartialResult(result, x) }
         }
     }
 
@@ -101,14 +87,8 @@ extension Pipeline {
         _ nextPartialResult: (Result, Element) async throws -> Result,
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> Result {
-        try await execute { (out: RunOutput<Element>) in
-            var result = initialResult
-            var batch: [Element] = []
-            while try await out.receive(into: &batch) {
-                for x in batch { result = try await nextPartialResult(result, x) }
-                batch.removeAll(keepingCapacity: true)
-            }
-            return result
+        try await foldBatches(initialResult) { result, batch in
+            for x in batch { result = try await nextPartialResult(result, x) }
         }
     }
 
@@ -131,14 +111,8 @@ extension Pipeline {
         _ updateAccumulatingResult: (inout Result, Element) throws -> Void,
         isolation: isolated (any Actor)? = #isolation
     ) async throws -> Result {
-        try await execute { (out: RunOutput<Element>) in
-            var result = initialResult
-            var batch: [Element] = []
-            while try await out.receive(into: &batch) {
-                for x in batch { try updateAccumulatingResult(&result, x) }
-                batch.removeAll(keepingCapacity: true)
-            }
-            return result
+        try await foldBatches(initialResult) { result, batch in
+            for x in batch { try updateAccumulatingResult(&result, x) }
         }
     }
 
@@ -191,12 +165,7 @@ extension Pipeline {
     ///   cancelled), or `CancellationError` if the calling task was cancelled.
     @inlinable
     public func drain(isolation: isolated (any Actor)? = #isolation) async throws {
-        try await execute { (out: RunOutput<Element>) in
-            var batch: [Element] = []
-            while try await out.receive(into: &batch) {
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
+        try await foldBatches(()) { _, _ in }
     }
 
     /// Runs `body`, which does not await, on each output, in order, on the caller's task (it need
@@ -219,12 +188,8 @@ extension Pipeline {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Element) throws -> Void
     ) async throws {
-        try await execute { (out: RunOutput<Element>) in
-            var batch: [Element] = []
-            while try await out.receive(into: &batch) {
-                for x in batch { try body(x) }
-                batch.removeAll(keepingCapacity: true)
-            }
+        try await foldBatches(()) { _, batch in
+            for x in batch { try body(x) }
         }
     }
 
@@ -246,12 +211,28 @@ extension Pipeline {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Element) async throws -> Void
     ) async throws {
+        try await foldBatches(()) { _, batch in
+            for x in batch { try await body(x) }
+        }
+    }
+
+    /// Runs the pipeline and folds its outputs, a batch at a time as the consumer receives them,
+    /// into `state`, on the caller's task: what every folding terminal above is made of. One call
+    /// of `fold` per batch; inlined, so a `fold` that does not await costs no asynchronous call.
+    @inlinable
+    func foldBatches<State>(
+        _ state: State,
+        isolation: isolated (any Actor)? = #isolation,
+        _ fold: (inout State, [Element]) async throws -> Void
+    ) async throws -> State {
         try await execute { (out: RunOutput<Element>) in
+            var state = state
             var batch: [Element] = []
             while try await out.receive(into: &batch) {
-                for x in batch { try await body(x) }
+                try await fold(&state, batch)
                 batch.removeAll(keepingCapacity: true)
             }
+            return state
         }
     }
 }
