@@ -494,6 +494,7 @@ func w8() async throws {
         let policy = only == "retry" ? stage.retry(.attempts(3)) : only == "timeout" ? stage.timeout(.seconds(60))
             : only == "retry-timeout" ? stage.retry(.attempts(3)).timeout(.seconds(60))
             : only == "timeout-retry" ? stage.timeout(.seconds(60)).retry(.attempts(3))
+            : only == "timeout-observe" ? stage.timeout(.seconds(60)).observe { _ in }
             : only == "plain" ? stage : only == "observe-async" ? stage.observe(asyncObserver) : stage.observe { _ in }
         let t = try await best(only, expected: expected) { try await pipeline(policy).reduce(0, &+) }
         print("W8 \(only) \(ms(t))")
@@ -504,6 +505,9 @@ func w8() async throws {
     let retry = try await best("retry", expected: expected) { try await pipeline(stage.retry(.attempts(3))).reduce(0, &+) }
     let observe = try await best("observe", expected: expected) { try await pipeline(stage.observe { _ in }).reduce(0, &+) }
     let observeAsync = try await best("observe async", expected: expected) { try await pipeline(stage.observe(asyncObserver)).reduce(0, &+) }
+    let timedObserved = try await best("timeout observed", expected: expected) {
+        try await pipeline(stage.timeout(.seconds(60)).observe { _ in }).reduce(0, &+)
+    }
     let railway = try await best("railway", expected: expected) {
         try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) }
             | op.tryMap { (x: Int) async throws in await double(x) } | op.successes()
@@ -511,7 +515,7 @@ func w8() async throws {
     }
     let measured = try await best("metrics", expected: expected) { try await pipeline(stage).metrics(PipelineMetrics()).reduce(0, &+) }
     print("W8 policies on W6's middle stage (\(n) items; time vs plain \(ms(plain)); targets: timeout ≤ 2×, others ≤ 1.5×)")
-    print("  timeout \(ratio(timeout, plain)), retry \(ratio(retry, plain)), observe \(ratio(observe, plain)) (an async observer \(ratio(observeAsync, plain))), railway tryMap \(ratio(railway, plain)), metrics \(ratio(measured, plain))")
+    print("  timeout \(ratio(timeout, plain)) (observed too \(ratio(timedObserved, plain))), retry \(ratio(retry, plain)), observe \(ratio(observe, plain)) (an async observer \(ratio(observeAsync, plain))), railway tryMap \(ratio(railway, plain)), metrics \(ratio(measured, plain))")
 }
 
 /// W10: what acknowledgement costs. The same three stages (W1's map, filter, map; then W6's three

@@ -79,7 +79,14 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         }
         // Observers alone: the kernel builds and delivers each item's events.
         if layers.isEmpty, !observers.isEmpty {
-            return maker.makeObserved(context, f, observers)
+            return maker.makeObserved(context, f, observers, nil)
+        }
+        // Observers and `timeout` alone, in a worker whose task can be interrupted: the same, with
+        // each item's work between the watchdog's `begin` and `end` (as in the timed kernel).
+        if !observers.isEmpty, layers.count == 1, let timeout = layers[0].timeout, let interrupt = context.scope.interrupt {
+            let watchdog = timeout.makeWatchdog(interrupt)
+            context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
+            return maker.makeObserved(context, f, observers, watchdog)
         }
         // `timeout` alone, unobserved, in a worker whose task can be interrupted: the kernel runs
         // each item in the worker's own task, and the watchdog beside it interrupts that task
@@ -105,6 +112,20 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
             return maker.makeTimedAttempts(context, f, watchdog, retry)
         }
+        // `timeout` outermost, with observers or other layers inside it (middleware, a retry), in
+        // a worker whose task can be interrupted: the other layers run in the worker's own task
+        // between the watchdog's `begin` and `end`, and a watchdog that fires interrupts that
+        // task. Nothing outside the timeout can go on with the item (no layer is outside it, and
+        // a railway stage never runs its kernel), so the item fails with the timeout and the
+        // stage with it, as in the timed kernel. No task per item.
+        var layers = layers[...]
+        var watchdog: Watchdog?
+        if let timeout = layers.last?.timeout, let interrupt = context.scope.interrupt {
+            let dog = timeout.makeWatchdog(interrupt)
+            context.scope.runBeside(starting: { dog.markStarted() }) { await dog.run() }
+            watchdog = dog
+            layers.removeLast()
+        }
         let report = Reporter(stage: name, observers: observers, meter: meter)
         var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
             invocation.attempts += 1
@@ -122,6 +143,24 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         for layer in layers {
             let next = call, wrap = layer.bound(to: context.scope).wrapOne!
             call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
+        }
+        if let watchdog {
+            let next = call
+            call = { x, invocation in
+                watchdog.begin()
+                let y: Output
+                do {
+                    y = try await next(x, invocation)
+                } catch {
+                    // Past its deadline, the item fails with the timeout, whatever the work threw
+                    // (the interrupt's `CancellationError`, most likely).
+                    if watchdog.end() { throw watchdog.timeoutError }
+                    throw error
+                }
+                // Work that returned past its deadline: its result is discarded.
+                if watchdog.end() { throw watchdog.timeoutError }
+                return y
+            }
         }
         let layered = call
         // What the per-item path needs to know, decided once per worker: with no observer and

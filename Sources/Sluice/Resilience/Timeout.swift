@@ -47,8 +47,14 @@ extension FlowComponent {
 ///   a watchdog that fires interrupts that task (`WorkerScope.interrupt`). That fails the stage,
 ///   or, for a timed-out attempt inside a `retry` that must be tried again, restarts the worker's
 ///   work in a new task (`WorkRestart`). No task per item.
-/// - With other layers (middleware) or observers, the item's work runs in a child task, and the
-///   worker waits for whichever comes first, the work's end or the watchdog.
+/// - Observed, with the timeout as the outermost layer (alone: the observed kernel, `makeObserved`
+///   with a watchdog; with a `retry` inside it: the kernel around the layered call), the same:
+///   the item's work runs in the worker's own task, which the watchdog interrupts; the item fails
+///   with the timeout, the observers see it fail, and the stage fails.
+/// - With middleware, a layer outside the timeout (a `retry` around it, with observers), or on a
+///   stage other than an asynchronous `map`, the item's work runs in a child task, and the worker
+///   waits for whichever comes first, the work's end or the watchdog: something may go on after a
+///   timeout in that worker's task.
 /// - A worker that does not run companion tasks (a stage inside `partitioned(by:)`, a timed
 ///   stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
 enum TimeoutLayer {

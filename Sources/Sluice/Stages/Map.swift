@@ -154,15 +154,16 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// The kernel of a `map` whose only policies are `timeout` inside `retry`: a deadline per
     /// attempt; a timed-out attempt that is retried restarts the worker's work (`WorkRestart`).
     @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>
-    /// The kernel of a `map` whose only policies are observers: each item's events built and
-    /// delivered where the types are concrete.
-    @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policies are observers and, maybe, a `timeout`: each
+    /// item's events built and delivered where the types are concrete; with a watchdog, each
+    /// item's work between its `begin` and `end` (see `makeTimed`).
+    @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>], Watchdog?) -> AsyncChunkKernel<A, B>
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
          makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog?, RetrySpec?) -> AsyncChunkKernel<A, B>,
          makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>,
-         makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>) {
+         makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>], Watchdog?) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeTimed = makeTimed
         self.makeTimedAttempts = makeTimedAttempts
@@ -308,7 +309,7 @@ extension Kernels {
                     i += 1
                 }
             }
-        }, makeObserved: { context, f, observers in
+        }, makeObserved: { context, f, observers, watchdog in
             let name = context.name
             return AsyncChunkKernel { input, outputs in
                 guard let first = input.first else { return }
@@ -328,11 +329,20 @@ extension Kernels {
                     let start = monotonicNanoseconds()
                     started.item = x
                     for observer in observers { await observer.notify(started) }
+                    watchdog?.begin()
                     let y: B
                     do {
                         y = try await f(x)
                     } catch {
-                        throw await observedEnding(error, stage: name, item: x, startedAt: start, observers: observers)
+                        // Past its deadline, the item fails with the timeout, whatever the work
+                        // threw (the interrupt's `CancellationError`, most likely).
+                        var ending: any Error = error
+                        if let watchdog, watchdog.end() { ending = watchdog.timeoutError }
+                        throw await observedEnding(ending, stage: name, item: x, startedAt: start, observers: observers)
+                    }
+                    // Work that returned past its deadline: its result is discarded.
+                    if let watchdog, watchdog.end() {
+                        throw await observedEnding(watchdog.timeoutError, stage: name, item: x, startedAt: start, observers: observers)
                     }
                     succeeded.item = x
                     succeeded.kind = .succeeded(duration: .nanoseconds(monotonicNanoseconds() - start), attempts: 1)

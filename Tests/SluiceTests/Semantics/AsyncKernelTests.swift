@@ -199,14 +199,35 @@ import SluiceTestSupport
         return (flow, driver)
     }
 
-    /// A `map` whose only policy is `timeout`, in a worker whose task can be interrupted, runs
-    /// the timed kernel: the item's work runs in the worker's own task (no task per item), and
-    /// when its deadline passes the watchdog interrupts that task. Here the interrupt only counts,
-    /// so the work goes on and returns: the item fails with the timeout all the same, its result
-    /// is discarded, and no later item starts.
-    @Test func timeoutAloneInterruptsTheWorkersTask() async throws {
+    /// An asynchronous `map` whose outermost policy is the `timeout` (alone or around a `retry`;
+    /// unobserved, or with a synchronous or an asynchronous observer), in a worker whose task can
+    /// be interrupted, runs a kernel with a watchdog around the item's work (the timed kernel,
+    /// the observed kernel, or, observed with a `retry`, the layered call): the work runs in the
+    /// worker's own task (no task per item), and the watchdog interrupts that task when the item
+    /// passes its deadline (with a child task per item, the interrupt would never be called and
+    /// the driver would wait in vain). Here the interrupt only counts, so the work goes on and
+    /// returns: the item fails with the timeout all the same, its result is discarded, no later
+    /// item starts, and the observers see item 1 succeed and item 2 fail with the timeout.
+    @Test(arguments: ["none", "synchronous", "asynchronous"], [false, true])
+    func aTimeoutOutermostInterruptsTheWorkersTask(observer: String, retryInside: Bool) async throws {
         let clock = TestClock(), interrupts = Counter(), calls = Counter()
-        let (flow, driver) = stallOnItem2({ $0.timeout(.seconds(2), clock: clock) }, clock: clock, interrupts: interrupts, calls: calls)
+        let events = Recorder<String>()
+        @Sendable func describe(_ event: StageEvent<Int>) -> String {
+            switch event.kind {
+            case .started: "\(event.item) started"
+            case .succeeded(_, let attempts): "\(event.item) succeeded \(event.outputs) after \(attempts)"
+            case .failed(let failure, _): "\(event.item) failed: \(failure.underlying is TimeoutError ? "timeout" : "\(failure.underlying)") after \(failure.attempts)"
+            default: "\(event.item) \(event.kind)"
+            }
+        }
+        let (flow, driver) = stallOnItem2({ stage in
+            let timed = (retryInside ? stage.retry(.attempts(3), clock: clock) : stage).timeout(.seconds(2), clock: clock)
+            switch observer {
+            case "synchronous": return timed.observe { events.record(describe($0)) }
+            case "asynchronous": return timed.observe { (event: StageEvent<Int>) async in events.record(describe(event)) }
+            default: return timed
+            }
+        }, clock: clock, interrupts: interrupts, calls: calls)
         let (failure, outputs) = try await runKernel(flow, name: "timed", interrupt: { interrupts.increment() }, [1, 2, 3])
         try await driver.value
         #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
@@ -214,6 +235,31 @@ import SluiceTestSupport
         #expect(interrupts.value == 1)
         #expect(outputs == [10], "item 2's late result is discarded")
         #expect(calls.value == 2, "item 3 never starts")
+        #expect(events.all == (observer == "none" ? [] : ["1 started", "1 succeeded [10] after 1", "2 started", "2 failed: timeout after 1"]))
+    }
+
+    /// A `timeout` with a `retry` outside it and an observer: a timed-out attempt is retried, so
+    /// the worker's task must go on; the attempts run in child tasks (the layers), and the
+    /// interrupt is never called.
+    @Test func aTimeoutInsideRetryWithAnObserverKeepsTheLayers() async throws {
+        let clock = TestClock(), interrupts = Counter(), calls = Counter(), never = Gate()
+        let flow = op.map { (x: Int) async throws -> Int in
+            // The first attempt of item 2 waits until its child task is cancelled.
+            if x == 2 && calls.increment() == 1 { try await never.wait() }
+            return x * 10
+        }.timeout(.seconds(2), clock: clock).retry(.attempts(2), clock: clock).observe { _ in }
+        let driver = Task {
+            try await withDeadline {
+                await clock.waitForSleepers(1)   // item 2's attempt in hand (its watchdog sleeps)
+                await calls.wait(atLeast: 1)
+                clock.advance(by: .seconds(2))
+            }
+        }
+        let (failure, outputs) = try await runKernel(flow, interrupt: { interrupts.increment() }, [1, 2, 3])
+        try await driver.value
+        #expect(failure == nil)
+        #expect(outputs == [10, 20, 30])
+        #expect(interrupts.value == 0)
     }
 
     /// Without an interruptible task (a test's bare scope), the same stage still has a kernel: the

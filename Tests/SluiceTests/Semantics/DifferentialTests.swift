@@ -252,10 +252,11 @@ struct DifferentialTests {
         var maxWeight: Int? = nil
         /// A policy that changes no output, on a `map`, `filter` or `compactMap`: a timeout that
         /// never fires (an async `map` with it alone runs its timed kernel), a retry that is
-        /// never needed, or an observer (synchronous, or asynchronous: awaited for each event).
+        /// never needed, an observer (synchronous, or asynchronous: awaited for each event), or
+        /// an observed timeout, alone or around a retry (a kernel with a watchdog that interrupts).
         var policy: Policy? = nil
 
-        enum Policy: String { case timeout, retry, observe, observeAsync }
+        enum Policy: String { case timeout, retry, observe, observeAsync, observedTimeout, observedRetryTimeout }
 
         /// Emits in completion order with several workers: the output order is not determined.
         var reorders: Bool {
@@ -306,6 +307,10 @@ struct DifferentialTests {
             case .retry: flow.retry(.attempts(2))
             case .observe: flow.observe { _ in }
             case .observeAsync: flow.observe { (_: StageEvent<Value>) async in await Task.yield() }
+            case .observedTimeout:   // an async `map`: the observed kernel with a watchdog
+                flow.timeout(.seconds(3_600), clock: TestClock()).observe { _ in }
+            case .observedRetryTimeout:   // an async `map`: its kernel with a watchdog around the layered call
+                flow.retry(.attempts(2)).timeout(.seconds(3_600), clock: TestClock()).observe { _ in }
             }
         }
 
@@ -679,7 +684,7 @@ struct DifferentialTests {
             var stage = Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered, window: window, maxWeight: maxWeight)
             switch operation {
             case .map, .filter, .compactMap:
-                if rng.next(upTo: 4) == 0 { stage.policy = [.timeout, .timeout, .retry, .observe, .observeAsync][rng.next(upTo: 5)] }
+                if rng.next(upTo: 4) == 0 { stage.policy = [.timeout, .timeout, .retry, .observe, .observeAsync, .observedTimeout, .observedRetryTimeout][rng.next(upTo: 7)] }
             default:
                 break
             }
