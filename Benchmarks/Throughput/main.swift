@@ -495,6 +495,7 @@ func w8() async throws {
             : only == "retry-timeout" ? stage.retry(.attempts(3)).timeout(.seconds(60))
             : only == "timeout-retry" ? stage.timeout(.seconds(60)).retry(.attempts(3))
             : only == "timeout-observe" ? stage.timeout(.seconds(60)).observe { _ in }
+            : only == "retry-observe" ? stage.retry(.attempts(3)).observe { _ in }
             : only == "plain" ? stage : only == "observe-async" ? stage.observe(asyncObserver) : stage.observe { _ in }
         let t = try await best(only, expected: expected) { try await pipeline(policy).reduce(0, &+) }
         print("W8 \(only) \(ms(t))")

@@ -98,18 +98,18 @@ struct Reporter<Input: Sendable> {
     }
 }
 
-/// An observed kernel's item (see `AsyncKernelMaker.makeObserved`) threw `error`: reports it as
-/// the policy path does (`Reporter.ended`) — cancelled, or failed with the stage's failure — and
-/// returns what the stage throws.
+/// An observed kernel's item (see `AsyncKernelMaker.makeWithPolicies`) failed with `error` after
+/// `attempts` attempts: reports it as the policy path does (`Reporter.ended`) — cancelled, or
+/// failed with the stage's failure — and returns what the stage throws.
 @usableFromInline
-func observedEnding<Item: Sendable>(_ error: any Error, stage: String, item: Item, startedAt start: Int64, observers: [ObserverEntry<Item>]) async -> any Error {
+func observedEnding<Item: Sendable>(_ error: any Error, stage: String, item: Item, startedAt start: Int64, attempts: Int, observers: [ObserverEntry<Item>]) async -> any Error {
     let report = Reporter(stage: stage, observers: observers, meter: nil)
     let duration = Duration.nanoseconds(monotonicNanoseconds() - start)
     if error is CancellationError {
         await report.cancelled(item, after: duration)
         return error
     }
-    let failure = StageFailure(stage: stage, item: item, underlying: error, attempts: 1)
+    let failure = StageFailure(stage: stage, item: item, underlying: error, attempts: attempts)
     await report.failed(item, failure, after: duration)
     return failure
 }

@@ -72,34 +72,14 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         guard runsAsyncKernel, let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
         else { return nil }
         let name = context.name, stop = context.stop, meter = context.meter
-        // `retry` alone, unobserved: the kernel retries inside its own loop.
-        if observers.isEmpty, layers.count == 1, var retry = layers[0].retry {
-            if let meter { retry.countRetry = { meter.countRetry() } }
-            return maker.makeTimed(context, f, nil, retry)
-        }
-        // Observers alone: the kernel builds and delivers each item's events.
-        if layers.isEmpty, !observers.isEmpty {
-            return maker.makeObserved(context, f, observers, nil)
-        }
-        // Observers and `timeout` alone, in a worker whose task can be interrupted: the same, with
-        // each item's work between the watchdog's `begin` and `end` (as in the timed kernel).
-        if !observers.isEmpty, layers.count == 1, let timeout = layers[0].timeout, let interrupt = context.scope.interrupt {
-            let watchdog = timeout.makeWatchdog(interrupt)
-            context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
-            return maker.makeObserved(context, f, observers, watchdog)
-        }
-        // `timeout` alone, unobserved, in a worker whose task can be interrupted: the kernel runs
-        // each item in the worker's own task, and the watchdog beside it interrupts that task
-        // when the item in hand passes its deadline (no task per item).
-        // The same with `retry` inside the timeout (`.retry(…).timeout(…)`: one deadline for all
-        // attempts and waits), the retry running in the kernel's loop.
-        if observers.isEmpty, let timeout = layers.last?.timeout, let interrupt = context.scope.interrupt,
-           layers.count == 1 || (layers.count == 2 && layers[0].retry != nil) {
-            var retry = layers.count == 2 ? layers[0].retry : nil
-            if let meter { retry?.countRetry = { meter.countRetry() } }
-            let watchdog = timeout.makeWatchdog(interrupt)
-            context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
-            return maker.makeTimed(context, f, watchdog, retry)
+        // Any of a `retry`, a `timeout` around it (`.retry(…).timeout(…)`: one deadline for all
+        // attempts and waits) and observers: the kernel runs the retry's rules in its loop and
+        // delivers each item's events, and a timeout's watchdog beside it interrupts the worker's
+        // task when the item in hand passes its deadline (no task per item). Nothing can go on
+        // with that item (a timeout is the outermost layer, a railway stage never runs its
+        // kernel), so it fails, and the stage with it.
+        if let policies = kernelPolicies(context) {
+            return maker.makeWithPolicies(context, f, policies)
         }
         // `timeout` inside `retry` (`.timeout(…).retry(…)`: a deadline per attempt), unobserved:
         // the same kernel, and a timed-out attempt that is retried restarts the worker's work in a
@@ -111,20 +91,6 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             watchdog.resume(at: context.scope.resumeAttempt)
             context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
             return maker.makeTimedAttempts(context, f, watchdog, retry)
-        }
-        // `timeout` outermost, with observers or other layers inside it (middleware, a retry), in
-        // a worker whose task can be interrupted: the other layers run in the worker's own task
-        // between the watchdog's `begin` and `end`, and a watchdog that fires interrupts that
-        // task. Nothing outside the timeout can go on with the item (no layer is outside it, and
-        // a railway stage never runs its kernel), so the item fails with the timeout and the
-        // stage with it, as in the timed kernel. No task per item.
-        var layers = layers[...]
-        var watchdog: Watchdog?
-        if let timeout = layers.last?.timeout, let interrupt = context.scope.interrupt {
-            let dog = timeout.makeWatchdog(interrupt)
-            context.scope.runBeside(starting: { dog.markStarted() }) { await dog.run() }
-            watchdog = dog
-            layers.removeLast()
         }
         let report = Reporter(stage: name, observers: observers, meter: meter)
         var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
@@ -143,24 +109,6 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         for layer in layers {
             let next = call, wrap = layer.bound(to: context.scope).wrapOne!
             call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
-        }
-        if let watchdog {
-            let next = call
-            call = { x, invocation in
-                watchdog.begin()
-                let y: Output
-                do {
-                    y = try await next(x, invocation)
-                } catch {
-                    // Past its deadline, the item fails with the timeout, whatever the work threw
-                    // (the interrupt's `CancellationError`, most likely).
-                    if watchdog.end() { throw watchdog.timeoutError }
-                    throw error
-                }
-                // Work that returned past its deadline: its result is discarded.
-                if watchdog.end() { throw watchdog.timeoutError }
-                return y
-            }
         }
         let layered = call
         // What the per-item path needs to know, decided once per worker: with no observer and
@@ -198,6 +146,30 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     /// The stage runs its map's asynchronous kernel (see `makeAsyncKernel`).
     private var runsAsyncKernel: Bool {
         railway == nil && layers.allSatisfy { $0.wrapOne != nil } && (inner as? MapBody<Input, Output>)?.hasAsyncKernel == true
+    }
+
+    /// What `makeWithPolicies` does for this stage, when its layers are a `retry`, a `timeout`
+    /// around it, both, or none (observers only), and a timeout has a worker whose task it can
+    /// interrupt. Starts the timeout's watchdog beside the worker.
+    private func kernelPolicies(_ context: StageContext) -> KernelPolicies<Input>? {
+        var rest = layers[...]
+        let timeout = rest.last?.timeout
+        if timeout != nil { rest.removeLast() }
+        guard rest.count <= 1 else { return nil }
+        var policies = KernelPolicies(observers: observers)
+        if let layer = rest.first {
+            guard var retry = layer.retry else { return nil }
+            if let meter = context.meter { retry.countRetry = { meter.countRetry() } }
+            policies.retry = retry
+        }
+        if let timeout {
+            guard let interrupt = context.scope.interrupt else { return nil }
+            let watchdog = timeout.makeWatchdog(interrupt)
+            context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
+            policies.watchdog = watchdog
+        }
+        if policies.retry == nil && policies.watchdog == nil && observers.isEmpty { return nil }
+        return policies
     }
 
     /// `timeout` inside `retry` and nothing else: the kernel whose work may restart.

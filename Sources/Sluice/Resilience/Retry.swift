@@ -79,7 +79,7 @@ enum RetryLayer {
 }
 
 /// A retry layer's behaviour, for an asynchronous `map` kernel that retries inside its own loop
-/// (see `AsyncKernelMaker.makeTimed`) and for the layer itself (`RetryLayer.retrying`): one
+/// (see `AsyncKernelMaker.makeWithPolicies`) and for the layer itself (`RetryLayer.retrying`): one
 /// set of rules, with or without the layer's closures around each item.
 @usableFromInline
 package struct RetrySpec: Sendable {

@@ -42,19 +42,16 @@ extension FlowComponent {
 /// registered with the clock until its deadline: memory grew with the item count), and the
 /// watchdog wakes at most once per `limit` for an item that is already done.
 ///
-/// - An asynchronous `map` whose only policies are the timeout and, maybe, a `retry` runs its
-///   kernel (`makeTimed`, `makeTimedAttempts`): the item's work runs in the worker's own task, and
-///   a watchdog that fires interrupts that task (`WorkerScope.interrupt`). That fails the stage,
-///   or, for a timed-out attempt inside a `retry` that must be tried again, restarts the worker's
-///   work in a new task (`WorkRestart`). No task per item.
-/// - Observed, with the timeout as the outermost layer (alone: the observed kernel, `makeObserved`
-///   with a watchdog; with a `retry` inside it: the kernel around the layered call), the same:
-///   the item's work runs in the worker's own task, which the watchdog interrupts; the item fails
-///   with the timeout, the observers see it fail, and the stage fails.
-/// - With middleware, a layer outside the timeout (a `retry` around it, with observers), or on a
-///   stage other than an asynchronous `map`, the item's work runs in a child task, and the worker
-///   waits for whichever comes first, the work's end or the watchdog: something may go on after a
-///   timeout in that worker's task.
+/// - An asynchronous `map` whose only policies are the timeout and, maybe, a `retry` and observers
+///   runs its kernel (`makeWithPolicies`, or `makeTimedAttempts` for a timeout inside a `retry`,
+///   unobserved): the item's work runs in the worker's own task, and a watchdog that fires
+///   interrupts that task (`WorkerScope.interrupt`). That fails the item (the observers see it
+///   fail) and the stage, or, for a timed-out attempt inside a `retry` that must be tried again,
+///   restarts the worker's work in a new task (`WorkRestart`). No task per item.
+/// - With middleware, with observers and the timeout inside a `retry`, or on a stage other than
+///   an asynchronous `map`, the item's work runs in a child task, and the worker waits for
+///   whichever comes first, the work's end or the watchdog: something may go on after a timeout
+///   in that worker's task.
 /// - A worker that does not run companion tasks (a stage inside `partitioned(by:)`, a timed
 ///   stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
 enum TimeoutLayer {
@@ -84,7 +81,8 @@ enum TimeoutLayer {
 }
 
 /// Set by `timeout`: how to make a worker's watchdog that interrupts the worker's task, so that
-/// an asynchronous `map` whose only policy is the timeout runs its kernel (`makeTimed`).
+/// an asynchronous `map` whose policies are the timeout and, maybe, a `retry` inside it and
+/// observers runs its kernel (`makeWithPolicies`).
 struct TimeoutSpec: Sendable {
     let makeWatchdog: @Sendable (_ interrupt: @escaping @Sendable () -> Void) -> Watchdog
 }

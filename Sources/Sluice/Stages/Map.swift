@@ -144,35 +144,40 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// - Parameters: the worker's context; the per-item function; whether an error it throws is
     ///   wrapped in a `StageFailure` for the stage and the item (`false`: it already is one).
     @usableFromInline let make: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>
-    /// The kernel with a retry loop around the stage's closure, in the loop itself (a `map` whose
-    /// only policy is `retry`, unobserved): no layer, no invocation, nothing generic per item.
-    /// The kernel of a `map` whose only policy is `timeout`: each item between the watchdog's
-    /// `begin` and `end`, in the worker's own task (see `TimeoutLayer`).
-    /// The kernel of a `map` whose only policies are `retry` and `timeout` around it, either or
-    /// both: `retry`'s rules in its loop, all attempts and waits within the watchdog's deadline.
-    @usableFromInline let makeTimed: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog?, RetrySpec?) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policies are any of a `retry`, a `timeout` around it and
+    /// observers, with the retry's rules in its loop, each item's work between the watchdog's
+    /// `begin` and `end` (all attempts and waits within one deadline; see `TimeoutLayer`), and each
+    /// item's events built and delivered where the types are concrete: no layer, no invocation,
+    /// nothing generic per item.
+    @usableFromInline let makeWithPolicies: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, KernelPolicies<A>) -> AsyncChunkKernel<A, B>
     /// The kernel of a `map` whose only policies are `timeout` inside `retry`: a deadline per
     /// attempt; a timed-out attempt that is retried restarts the worker's work (`WorkRestart`).
     @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>
-    /// The kernel of a `map` whose only policies are observers and, maybe, a `timeout`: each
-    /// item's events built and delivered where the types are concrete; with a watchdog, each
-    /// item's work between its `begin` and `end` (see `makeTimed`).
-    @usableFromInline let makeObserved: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>], Watchdog?) -> AsyncChunkKernel<A, B>
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
-         makeTimed: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog?, RetrySpec?) -> AsyncChunkKernel<A, B>,
-         makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>,
-         makeObserved: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, [ObserverEntry<A>], Watchdog?) -> AsyncChunkKernel<A, B>) {
+         makeWithPolicies: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, KernelPolicies<A>) -> AsyncChunkKernel<A, B>,
+         makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>) {
         self.make = make
-        self.makeTimed = makeTimed
+        self.makeWithPolicies = makeWithPolicies
         self.makeTimedAttempts = makeTimedAttempts
-        self.makeObserved = makeObserved
     }
 
     func make(_ context: StageContext, _ f: @escaping @Sendable (A) async throws -> B, wrapsErrors: Bool) -> AsyncChunkKernel<A, B> {
         make(context, f, wrapsErrors)
     }
+}
+
+/// What an asynchronous `map` kernel with policies does around each item (see
+/// `AsyncKernelMaker.makeWithPolicies`): any of them, or none.
+@usableFromInline
+package struct KernelPolicies<Item: Sendable>: Sendable {
+    /// The `retry`, whose rules run in the kernel's loop.
+    @usableFromInline var retry: RetrySpec?
+    /// The `timeout` around it (all attempts and waits), as the worker's watchdog.
+    @usableFromInline var watchdog: Watchdog?
+    /// The stage's observers, outside both.
+    @usableFromInline var observers: [ObserverEntry<Item>] = []
 }
 
 extension Kernels {
@@ -193,9 +198,10 @@ extension Kernels {
                     try await outputs.append(y)
                 }
             }
-        }, makeTimed: { context, f, watchdog, retry in
+        }, makeWithPolicies: { context, f, policies in
             let name = context.name, stop = context.stop
-            if let watchdog, retry == nil {
+            let watchdog = policies.watchdog, retry = policies.retry, observers = policies.observers
+            if let watchdog, retry == nil, observers.isEmpty {
                 // The timeout alone: a loop without the retry's bookkeeping (measured: the general
                 // loop below made W8's timed stage 1.65–1.7× plain, this one 1.2–1.35×).
                 return AsyncChunkKernel { input, outputs in
@@ -218,9 +224,36 @@ extension Kernels {
                     }
                 }
             }
+            let observing = !observers.isEmpty
             return AsyncChunkKernel { input, outputs in
+                guard let first = input.first else { return }
+                // Observed: two events for the chunk, changed in place for each item, so the
+                // stage's name is not retained and no event destroyed per item. The success
+                // event's outputs array is unshared again once the observers are done with it,
+                // and the next item's output replaces the last one in place. An observer that
+                // keeps an event keeps its own copy (its item and outputs do not change under it).
+                var started = StageEvent(stage: name, item: first, kind: .started)
+                var succeeded = StageEvent(stage: name, item: first, kind: .started)
                 for x in input {
                     try outputs.beginItem()
+                    // The events of the policy path (`Reporter`): started, retried, then succeeded
+                    // with the output, or failed or cancelled. Timed on the monotonic clock read
+                    // directly (`ContinuousClock.now` costs more, twice per item).
+                    var start: Int64 = 0
+                    if observing {
+                        start = monotonicNanoseconds()
+                        started.item = x
+                        for observer in observers { await observer.notify(started) }
+                    }
+                    // How the item ends when it fails after `attempts` attempts with `error` (a
+                    // `CancellationError`: the item is cancelled, not failed).
+                    func ending(_ error: any Error, attempts: Int) async -> any Error {
+                        if observing {
+                            return await observedEnding(error, stage: name, item: x, startedAt: start, attempts: attempts, observers: observers)
+                        }
+                        if error is CancellationError { return error }
+                        return StageFailure(stage: name, item: x, underlying: error, attempts: attempts)
+                    }
                     watchdog?.begin()
                     var attempt = 1
                     while true {
@@ -233,24 +266,36 @@ extension Kernels {
                             let retrying: Bool
                             do {
                                 retrying = try retry?.retries(after: error, attempt: attempt, stop: stop) ?? false
-                                if retrying, let retry { try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: nil) }
+                                if retrying, let retry {
+                                    try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: observing ? { attempt, delay, error in
+                                        let retried = StageEvent(stage: name, item: x, kind: .retried(attempt: attempt, delay: delay, error: error))
+                                        for observer in observers { await observer.notify(retried) }
+                                    } : nil)
+                                }
                             } catch {
                                 // Cancelled: by the watchdog (past the deadline), or the worker stops.
-                                if let watchdog, watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
-                                throw error
+                                if let watchdog, watchdog.end() { throw await ending(watchdog.timeoutError, attempts: attempt) }
+                                throw await ending(error, attempts: attempt)
                             }
                             if !retrying {
                                 // Past its deadline, the item fails with the timeout, whatever the
                                 // work threw (the interrupt's `CancellationError`, most likely).
-                                if let watchdog, watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
-                                if error is CancellationError { throw error }
-                                throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
+                                if let watchdog, watchdog.end() { throw await ending(watchdog.timeoutError, attempts: attempt) }
+                                throw await ending(error, attempts: attempt)
                             }
                             attempt += 1
                             continue
                         }
                         // Work that returned past its deadline: its result is discarded.
-                        if let watchdog, watchdog.end() { throw watchdog.timedOut(stage: name, item: x, attempts: attempt) }
+                        if let watchdog, watchdog.end() { throw await ending(watchdog.timeoutError, attempts: attempt) }
+                        if observing {
+                            succeeded.item = x
+                            succeeded.kind = .succeeded(duration: .nanoseconds(monotonicNanoseconds() - start), attempts: attempt)
+                            // (A subscript set: `removeAll(keepingCapacity:)` went through the
+                            // generic `replaceSubrange`, about 100 instructions.)
+                            if succeeded.outputs.isEmpty { succeeded.outputs.append(y) } else { succeeded.outputs[0] = y }
+                            for observer in observers { await observer.notify(succeeded) }
+                        }
                         try await outputs.append(y)
                         break
                     }
@@ -309,50 +354,6 @@ extension Kernels {
                     i += 1
                 }
             }
-        }, makeObserved: { context, f, observers, watchdog in
-            let name = context.name
-            return AsyncChunkKernel { input, outputs in
-                guard let first = input.first else { return }
-                // Two events for the chunk, changed in place for each item: the stage's name is
-                // not retained and no event destroyed per item. The success event's outputs array
-                // is unshared again once the observers are done with it, and the next item's
-                // output replaces the last one in place. An observer that keeps an event keeps
-                // its own copy (its item and outputs do not change under it).
-                var started = StageEvent(stage: name, item: first, kind: .started)
-                var succeeded = StageEvent(stage: name, item: first, kind: .started)
-                for x in input {
-                    try outputs.beginItem()
-                    // The events of the policy path (`Reporter`): started, then succeeded with
-                    // the output, or failed or cancelled.
-                    // Timed on the monotonic clock read directly (`ContinuousClock.now` costs
-                    // more, twice per item).
-                    let start = monotonicNanoseconds()
-                    started.item = x
-                    for observer in observers { await observer.notify(started) }
-                    watchdog?.begin()
-                    let y: B
-                    do {
-                        y = try await f(x)
-                    } catch {
-                        // Past its deadline, the item fails with the timeout, whatever the work
-                        // threw (the interrupt's `CancellationError`, most likely).
-                        var ending: any Error = error
-                        if let watchdog, watchdog.end() { ending = watchdog.timeoutError }
-                        throw await observedEnding(ending, stage: name, item: x, startedAt: start, observers: observers)
-                    }
-                    // Work that returned past its deadline: its result is discarded.
-                    if let watchdog, watchdog.end() {
-                        throw await observedEnding(watchdog.timeoutError, stage: name, item: x, startedAt: start, observers: observers)
-                    }
-                    succeeded.item = x
-                    succeeded.kind = .succeeded(duration: .nanoseconds(monotonicNanoseconds() - start), attempts: 1)
-                    // (A subscript set: `removeAll(keepingCapacity:)` went through the generic
-                    // `replaceSubrange`, about 100 instructions.)
-                    if succeeded.outputs.isEmpty { succeeded.outputs.append(y) } else { succeeded.outputs[0] = y }
-                    for observer in observers { await observer.notify(succeeded) }
-                    try await outputs.append(y)
-                }
-            }
         })
     }
 }
@@ -381,8 +382,7 @@ extension Kernels {
                     try await outputs.append(y)
                 }
             }
-        }, makeTimed: generic.makeTimed, makeTimedAttempts: generic.makeTimedAttempts,
-           makeObserved: generic.makeObserved)
+        }, makeWithPolicies: generic.makeWithPolicies, makeTimedAttempts: generic.makeTimedAttempts)
     }
 }
 
