@@ -98,7 +98,10 @@ struct TimeoutSpec: Sendable {
 @usableFromInline
 final class Watchdog: Sendable {
     private struct State {
-        /// The item in hand (a serial number), its deadline, and the worker waiting for it.
+        /// The item begun last (a serial number), its deadline, and the worker waiting for it.
+        /// The deadline stays after the item ends, until the watchdog has slept until it: so a
+        /// watchdog that runs late (after the item ended) sleeps until then rather than going
+        /// idle at once, and items that follow, begun meanwhile, wake it no more.
         var item = 0
         var deadline: Duration?
         var worker: UnsafeContinuation<Void, Never>?
@@ -167,7 +170,6 @@ final class Watchdog: Sendable {
     func end() -> Bool {
         state.withLock { s in
             s.settled = true
-            s.deadline = nil
             return s.fired
         }
     }
@@ -222,10 +224,7 @@ final class Watchdog: Sendable {
                 }
                 if now { c.resume() }
             }
-            let fired = state.withLock { s in
-                s.deadline = nil
-                return s.fired
-            }
+            let fired = state.withLock { $0.fired }
             if fired {
                 group.cancelAll()
                 while (try? await group.next()) != nil {}
@@ -250,16 +249,16 @@ final class Watchdog: Sendable {
     func run() async {
         await withTaskCancellationHandler {
             while true {
-                // The item in hand and its deadline; without one, wait to be armed.
+                // The deadline of the item begun last, in hand or not; without one, wait to be armed.
                 let armed = state.withLock { s -> (item: Int, deadline: Duration)?? in
                     if s.stopped { return .some(nil) }
-                    if let d = s.deadline, !s.settled { return .some((s.item, d)) }
+                    if let d = s.deadline { return .some((s.item, d)) }
                     return nil
                 }
                 guard let armed else {
                     await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
                         let parked = state.withLock { s -> Bool in
-                            if s.stopped || (s.deadline != nil && !s.settled) { return false }
+                            if s.stopped || s.deadline != nil { return false }
                             s.idle = c
                             return true
                         }
@@ -274,7 +273,9 @@ final class Watchdog: Sendable {
                     return   // cancelled: the worker's work ended
                 }
                 let worker = state.withLock { s -> UnsafeContinuation<Void, Never>?? in
-                    guard s.item == armed.item, !s.settled else { return nil }
+                    guard s.item == armed.item else { return nil }   // a later item: its deadline next
+                    s.deadline = nil   // slept until: the next item (or none) arms the watchdog again
+                    guard !s.settled else { return nil }
                     s.settled = true
                     s.fired = true
                     defer { s.worker = nil }
