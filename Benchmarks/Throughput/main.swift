@@ -398,12 +398,13 @@ func w6() async throws {
     if let only = ProcessInfo.processInfo.environment["W6_SLUICE_ONLY"] {
         // For profiling: one Sluice run alone (`unordered`: workers(4) unordered on the middle stage).
         let middle = op.map { (x: Int) async in await double(x) }
-        let one = try await best("Sluice workers 1", expected: expected) {
+        let label = only == "unordered" ? "workers(4) unordered" : only == "ordered" ? "workers(4) ordered" : "workers 1"
+        let one = try await best("Sluice \(label)", expected: expected) {
             try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) }
                 | (only == "unordered" ? middle.workers(4).unordered() : only == "ordered" ? middle.workers(4) : middle)
                 | op.map { (x: Int) async in await double(x) }).reduce(0, &+)
         }
-        print("W6 Sluice workers 1 \(ms(one))")
+        print("W6 Sluice \(label) \(ms(one))")
         return
     }
     let loop = await best("loop of awaits", expected: expected) {
