@@ -237,8 +237,8 @@ extension Kernels {
                 for x in input {
                     try outputs.beginItem()
                     // The events of the policy path (`Reporter`): started, retried, then succeeded
-                    // with the output, or failed or cancelled. Timed on the monotonic clock read
-                    // directly (`ContinuousClock.now` costs more, twice per item).
+                    // with the output, or failed or cancelled. Timed on `ContinuousClock`'s clock
+                    // read directly (`monotonicNanoseconds`: `ContinuousClock.now` costs more).
                     var start: Int64 = 0
                     if observing {
                         start = monotonicNanoseconds()
