@@ -36,42 +36,16 @@ extension Pipeline {
         try await foldBatches(0) { n, batch in n += batch.count }
     }
 
-    /// Folds the outputs, in order, on the caller's task, with a closure that does not await.
+    /// Folds the outputs, in order, on the caller's task.
     ///
-    /// Swift picks this overload for a closure or function that does not await (`+`, `max`, a
-    /// closure without `await`): it runs inline for each output, with no asynchronous call per
-    /// output. A closure that awaits takes the other overload.
+    /// The closure has the same shape as `AsyncSequence.reduce`'s, and this is the only overload,
+    /// so that `reduce(0, +)` resolves quickly at the end of a long `|` chain: a second overload
+    /// taking a synchronous closure (which would save an asynchronous call per output) made a
+    /// three-stage chain of `$0` closures ending in `.reduce(0, +)` fail to type-check in
+    /// reasonable time. For the fastest fold, use `reduce(into:_:)`, whose closure is synchronous.
     ///
     /// ```swift
     /// let sum = try await Pipeline(1...4).reduce(0, +)   // 10
-    /// ```
-    ///
-    /// - Parameters:
-    ///   - initialResult: The value to start from.
-    ///   - nextPartialResult: Combines the result so far with the next output; runs on the caller's task.
-    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
-    /// - Returns: The final result (`initialResult` when there is no output).
-    /// - Throws: The first `StageFailure`, `CancellationError` if the calling task was
-    ///   cancelled, or what `nextPartialResult` threw (unchanged; it stops the run).
-    @inlinable
-    public func reduce<Result>(
-        _ initialResult: Result,
-        _ nextPartialResult: (Result, Element) throws -> Result,
-        isolation: isolated (any Actor)? = #isolation
-    ) async throws -> Result {
-        try await foldBatches(initialResult) { result, batch in
-            for x in batch { result = try nextPartialResult(result, x) }
-        }
-    }
-
-    /// Folds the outputs, in order, on the caller's task, with a closure that may await.
-    ///
-    /// The closure has the same shape as `AsyncSequence.reduce`'s so that `reduce(0, +)` resolves
-    /// quickly at the end of a long `|` chain (a different shape doubles the candidates). A
-    /// closure that does not await takes the synchronous overload.
-    ///
-    /// ```swift
-    /// let total = try await Pipeline(ids).reduce(0) { sum, id in sum + (await price(of: id)) }
     /// ```
     ///
     /// - Parameters:
@@ -168,37 +142,16 @@ extension Pipeline {
         try await foldBatches(()) { _, _ in }
     }
 
-    /// Runs `body`, which does not await, on each output, in order, on the caller's task (it need
-    /// not be `Sendable`). A throw from `body` stops the run and is rethrown.
+    /// Runs `body` on each output, in order, on the caller's task (it need not be `Sendable`).
+    /// The next output waits for `body` to return. A throw from `body` stops the run and is
+    /// rethrown.
     ///
-    /// Swift picks this overload for a closure without `await`: it runs inline for each output,
-    /// with no asynchronous call per output. A closure that awaits takes the other overload.
+    /// The only overload, so that a long `|` chain ending in `.forEach { … }` type-checks quickly:
+    /// a second one taking a synchronous closure made a three-stage chain of `$0` closures take
+    /// about 250 ms to type-check, four times as long.
     ///
     /// ```swift
     /// try await (Pipeline(ids) | op.map(load).workers(4)).forEach { record in table.append(record) }
-    /// ```
-    ///
-    /// - Parameters:
-    ///   - isolation: The caller's actor, inferred (`#isolation`); you never pass it.
-    ///   - body: Called with each output, in order, on the caller's task.
-    /// - Throws: The first `StageFailure`, `CancellationError` if the calling task was
-    ///   cancelled, or what `body` threw (unchanged; it stops the run).
-    @inlinable
-    public func forEach(
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: (Element) throws -> Void
-    ) async throws {
-        try await foldBatches(()) { _, batch in
-            for x in batch { try body(x) }
-        }
-    }
-
-    /// Runs `body`, which may await, on each output, in order, on the caller's task (it need not
-    /// be `Sendable`). The next output waits for `body` to return. A throw from `body` stops the
-    /// run and is rethrown.
-    ///
-    /// ```swift
-    /// try await (Pipeline(ids) | op.map(load).workers(4)).forEach { record in try await store.save(record) }
     /// ```
     ///
     /// - Parameters:

@@ -1,11 +1,12 @@
-// The folding terminals' two overloads (`reduce(_:_:)`, `forEach`): a closure that does not await runs
-// inline, one that awaits is awaited.
+// The folding terminals with a closure (`reduce(_:_:)`, `forEach`), given a closure that does not
+// await and one that does: one overload each (see Terminals.swift), built on one batch fold.
 import Testing
 @testable import Sluice
 
 @Suite struct ReduceTests {
-    /// Both overloads fold every output in order, and pass a throw through unchanged.
-    @Test func bothOverloadsFoldInOrderAndRethrow() async throws {
+    /// A function (`+`), a closure without `await` and one with it fold every output in order; a
+    /// throw passes through unchanged.
+    @Test func anyClosureFoldsInOrderAndRethrows() async throws {
         let p = Pipeline(1...200) | op.map { $0 * 3 } | op.filter { $0 % 2 == 0 }
         let expected = (1...200).map { $0 * 3 }.filter { $0 % 2 == 0 }
         #expect(try await p.reduce(0, +) == expected.reduce(0, +))
@@ -20,8 +21,9 @@ import Testing
 }
 
 @Suite struct ForEachTests {
-    /// Both overloads see every output in order, and pass a throw through unchanged.
-    @Test func bothOverloadsSeeEveryOutputInOrderAndRethrow() async throws {
+    /// A closure without `await` and one with it see every output in order; a throw passes
+    /// through unchanged, and no output after it is seen.
+    @Test func anyClosureSeesEveryOutputInOrderAndRethrows() async throws {
         let p = Pipeline(1...200) | op.map { $0 * 3 } | op.filter { $0 % 2 == 0 }
         let expected = (1...200).map { $0 * 3 }.filter { $0 % 2 == 0 }
         var inline: [Int] = []
