@@ -67,8 +67,11 @@ cat >"$WORK/empty.swift" <<'EOF'
 import Sluice
 EOF
 
-# $STAGES `op` stages with annotated closures, each on a line starting with `|`.
-pipe_stages() {
+{
+    echo 'import Sluice'
+    echo
+    echo 'func pipeChain() {'
+    echo '    let pipeline = Pipeline(0..<10)'
     for i in $(seq 1 "$STAGES"); do
         if [ $((i % 2)) -eq 1 ]; then
             echo "        | op.map { (x: Int) -> Int in x + $i }"
@@ -76,14 +79,6 @@ pipe_stages() {
             echo "        | op.filter { (x: Int) -> Bool in x > -$i }"
         fi
     done
-}
-
-{
-    echo 'import Sluice'
-    echo
-    echo 'func pipeChain() {'
-    echo '    let pipeline = Pipeline(0..<10)'
-    pipe_stages
     echo '    _ = pipeline'
     echo '}'
 } >"$WORK/pipe20.swift"
