@@ -31,9 +31,11 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         // The outputs the inner body produced for the current attempt (one box per worker).
         let collected = Box<[Output]>([])
         let body = inner.erasedAsyncSink(
-            AsyncSink<Output>(push: { collected.value.append($0) }, finish: {}), context: context) as! AsyncSink<Input>
+            AsyncSink<Output>(push: { collected.value.append($0) }, finish: {}), context: context.enclosedByLayers()) as! AsyncSink<Input>
         let railway = self.railway
-        let call = chain(body: body, collected: collected, layers: layers.map { $0.bound(to: context.scope) })
+        let watchdog = interruptingWatchdog(context)
+        let call = chain(body: body, collected: collected,
+                         layers: layers.dropLast(watchdog == nil ? 0 : 1).map { $0.bound(to: context.scope) }, watchdog: watchdog)
         let report = Reporter(stage: context.name, observers: observers, meter: context.meter)
         let name = context.name, stop = context.stop, push = downstream.push, meter = context.meter
 
@@ -106,9 +108,14 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 throw error
             }
         }
-        for layer in layers {
+        let watchdog = interruptingWatchdog(context)
+        for layer in layers.dropLast(watchdog == nil ? 0 : 1) {
             let next = call, wrap = layer.bound(to: context.scope).wrapOne!
             call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
+        }
+        if let watchdog {
+            let next = call
+            call = { x, invocation in try await watchdog.guarding { try await next(x, invocation) } }
         }
         let layered = call
         // What the per-item path needs to know, decided once per worker: with no observer and
@@ -172,6 +179,21 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         return policies
     }
 
+    /// A watchdog that interrupts the worker's task, when the stage's outermost layer is a
+    /// `timeout` and nothing can go on with an item after it times out: no railway (which would
+    /// make the failure a value and go on), no layers of an enclosing stage in the same task
+    /// (`StageContext.isEnclosedByLayers`), and a worker whose task can be interrupted. The item's
+    /// work (the layers inside the timeout: middleware, a `retry`, …) then runs in the worker's
+    /// own task, between the watchdog's `begin` and `end`: no task per item. Starts the watchdog
+    /// beside the worker.
+    private func interruptingWatchdog(_ context: StageContext) -> Watchdog? {
+        guard railway == nil, !context.isEnclosedByLayers, let timeout = layers.last?.timeout,
+              let interrupt = context.scope.interrupt else { return nil }
+        let watchdog = timeout.makeWatchdog(interrupt)
+        context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
+        return watchdog
+    }
+
     /// `timeout` inside `retry` and nothing else: the kernel whose work may restart.
     private var timeoutPerAttempt: (timeout: TimeoutSpec, retry: RetrySpec)? {
         guard observers.isEmpty, layers.count == 2, let timeout = layers[0].timeout, let retry = layers[1].retry else { return nil }
@@ -182,7 +204,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     package var acceptsSynchronousPrefix: Bool { runsAsyncKernel && timeoutPerAttempt == nil }
 
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.
-    private func chain(body: AsyncSink<Input>, collected: Box<[Output]>, layers: [InvocationLayer<Input, Output>]) -> (Input, Invocation) async throws -> [Output] {
+    private func chain(body: AsyncSink<Input>, collected: Box<[Output]>, layers: [InvocationLayer<Input, Output>], watchdog: Watchdog?) -> (Input, Invocation) async throws -> [Output] {
         let railway = self.railway
         var call: (Input, Invocation) async throws -> [Output] = { x, invocation in
             invocation.attempts += 1
@@ -206,7 +228,9 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             let next = call
             call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
         }
-        return call
+        guard let watchdog else { return call }
+        let next = call
+        return { x, invocation in try await watchdog.guarding { try await next(x, invocation) } }
     }
 }
 

@@ -200,6 +200,22 @@ final class Watchdog: Sendable {
         WorkRestart(nextAttempt: nextAttempt)
     }
 
+    /// Runs an item's `work` in this task between `begin` and `end`, for a watchdog that
+    /// interrupts the task (the stage's outermost layer, see `PolicyBody.interruptingWatchdog`):
+    /// past the deadline it throws `TimeoutError`, whatever the work returned or threw.
+    func guarding<T>(_ work: () async throws -> T) async throws -> T {
+        begin()
+        let result: T
+        do {
+            result = try await work()
+        } catch {
+            if end() { throw timeoutError }
+            throw error
+        }
+        if end() { throw timeoutError }
+        return result
+    }
+
     /// The failure of an item that passed its deadline: the stage's `TimeoutError`, after
     /// `attempts` attempts.
     @usableFromInline

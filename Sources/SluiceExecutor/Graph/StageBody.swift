@@ -95,6 +95,11 @@ package struct StageContext {
     package var scope: WorkerScope
     /// This worker's counters for the stage when the run is measured (`nil`: no metrics, no cost).
     package var meter: StageCounters?
+    /// Whether a body around this stage, in the same task, may go on after the stage fails (a
+    /// stage with policies around a fragment: a `retry`, middleware, a railway). Such a stage must
+    /// not interrupt the worker's task (`WorkerScope.interrupt`): what goes on after it would run
+    /// cancelled. Kept by `child(_:)`; set by the enclosing body (`enclosedByLayers()`).
+    package var isEnclosedByLayers = false
 
     package init(name: String, path: String? = nil, stop: StopSignal = StopSignal(), scope: WorkerScope = WorkerScope(), meter: StageCounters? = nil) {
         self.name = name
@@ -104,12 +109,21 @@ package struct StageContext {
         self.meter = meter
     }
 
+    /// This context, for the body inside a stage's layers.
+    package func enclosedByLayers() -> StageContext {
+        var context = self
+        context.isEnclosedByLayers = true
+        return context
+    }
+
     /// The context of `node` inside the group this context belongs to.
     /// A named group adds its name to the path of the stages inside it; an unnamed one (made by
     /// a modifier such as `workers`) is transparent.
     package func child(_ node: StageNode, meter: StageCounters? = nil) -> StageContext {
         let name = qualified(node.name, path)
-        return StageContext(name: name, path: node.isNamed ? name : path, stop: stop, scope: scope, meter: meter)
+        var context = StageContext(name: name, path: node.isNamed ? name : path, stop: stop, scope: scope, meter: meter)
+        context.isEnclosedByLayers = isEnclosedByLayers
+        return context
     }
 }
 

@@ -335,4 +335,101 @@ import SluiceTestSupport
         #expect(left == [2, 3])
         #expect(calls.value == 2)
     }
+
+    /// Runs `flow`'s first stage on the generic path (its sink: middleware is not a kernel's) over
+    /// `input`, the way a worker does (companions beside it), in a scope whose `interrupt` is
+    /// `interrupt`; returns the error it threw and the outputs it pushed.
+    private func runSink(_ flow: Flow<Int, Int>, name: String = "s", interrupt: (@Sendable () -> Void)?, _ input: [Int]) async throws -> ((any Error)?, [Int]) {
+        let scope = WorkerScope()
+        scope.interrupt = interrupt
+        let context = StageContext(name: name, path: nil, stop: StopSignal(), scope: scope, meter: nil)
+        let outputs = Recorder<Int>()
+        let sink = try #require(flow.nodes[0].body.erasedAsyncSink(
+            AsyncSink<Int>(push: { outputs.record($0) }, finish: {}), context: context) as? AsyncSink<Int>)
+        let failure = await scope.withCompanions { () async -> (any Error)? in
+            do {
+                for x in input { try await sink.push(x) }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        return (failure, outputs.all)
+    }
+
+    /// A `timeout` outermost around layers no kernel runs (middleware; middleware inside a
+    /// `retry`; two retries) interrupts the worker's task as the kernels do: the item's work runs
+    /// in the worker's own task, not in a child task per item (then the interrupt would never be
+    /// called and the driver would wait in vain). The item fails with the timeout, its late result
+    /// is discarded, and no later item starts.
+    @Test(arguments: ["middleware", "middleware inside retry", "two retries"])
+    func aTimeoutOutermostAroundOtherLayersInterruptsTheWorkersTask(layers: String) async throws {
+        let clock = TestClock(), interrupts = Counter(), calls = Counter()
+        let middlewareCalls = Counter()
+        let (flow, driver) = stallOnItem2({ stage in
+            let around = stage.around { x, next in
+                middlewareCalls.increment()
+                return try await next(x)
+            }
+            let inner: Flow<Int, Int> = switch layers {
+            case "middleware": around
+            case "middleware inside retry": around.retry(.attempts(3), clock: clock)
+            default: stage.retry(.attempts(2), clock: clock).retry(.attempts(2), clock: clock)
+            }
+            return inner.timeout(.seconds(2), clock: clock)
+        }, clock: clock, interrupts: interrupts, calls: calls)
+        let error: (any Error)?, outputs: [Int]
+        if layers == "two retries" {   // every layer keeps one output per item: the map's kernel
+            (error, outputs, _) = try await runKernelRaw(flow, name: "timed", interrupt: { interrupts.increment() }, [1, 2, 3])
+        } else {
+            (error, outputs) = try await runSink(flow, name: "timed", interrupt: { interrupts.increment() }, [1, 2, 3])
+        }
+        try await driver.value
+        let failure = error as? StageFailure
+        #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(2)))
+        #expect(failure?.stage == "timed" && failure?.item as? Int == 2 && failure?.attempts == 1)
+        #expect(interrupts.value == 1)
+        #expect(outputs == [10], "item 2's late result is discarded")
+        #expect(calls.value == 2, "item 3 never starts")
+        #expect(middlewareCalls.value == (layers == "two retries" ? 0 : 2))
+    }
+
+    /// The same stage inside a fragment whose own `retry` may go on after it fails: interrupting
+    /// the worker's task would leave that retry running cancelled, so the item's work runs in a
+    /// child task, the interrupt is never called, and the retried item succeeds.
+    @Test func aTimeoutInsideAnEnclosingRetryKeepsAChildTask() async throws {
+        let clock = TestClock(), interrupts = Counter(), calls = Counter(), never = Gate()
+        let flow = Flow<Int, Int> {
+            Map { (x: Int) async throws -> Int in
+                // The first attempt of item 2 waits until its child task is cancelled.
+                if x == 2 && calls.increment() == 1 { try await never.wait() }
+                return x * 10
+            }
+            .around { x, next in try await next(x) }
+            .timeout(.seconds(2), clock: clock)
+            Map { (x: Int) in x + 1 }
+        }.retry(.attempts(2), clock: clock)
+        let driver = Task {
+            try await withDeadline {
+                await clock.waitForSleepers(1)   // item 2's attempt in hand (its watchdog sleeps)
+                await calls.wait(atLeast: 1)
+                clock.advance(by: .seconds(2))
+            }
+        }
+        // The interrupt cancels the task running the stage, as the worker's watcher does: the
+        // enclosing retry would then fail the item (cancelled) rather than retry it.
+        let running = Lock<Task<((any Error)?, [Int]), any Error>?>(nil)
+        let task = Task {
+            try await runSink(flow, interrupt: {
+                interrupts.increment()
+                running.withLock { $0 }?.cancel()
+            }, [1, 2, 3])
+        }
+        running.withLock { $0 = task }
+        let (error, outputs) = try await withDeadline { try await task.value }
+        try await driver.value
+        #expect(error == nil)
+        #expect(outputs == [11, 21, 31])
+        #expect(interrupts.value == 0)
+    }
 }

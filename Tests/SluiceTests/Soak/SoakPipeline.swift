@@ -206,6 +206,7 @@ extension Soak {
         /// workers, buffer, unordered and name in a random order.
         func configure<I, O>(_ flow: Flow<I, O>, _ o: Options) -> Flow<I, O> {
             var f = flow
+            if o.around { f = f.around { x, next in try await next(x) } }
             if o.timeout == .beforeRetry || o.timeout == .aloneBeforeRetry { f = f.timeout(.seconds(3_600), clock: frozenClock) }
             if let retry = o.retry {
                 let backoff: Backoff = switch retry.backoff {

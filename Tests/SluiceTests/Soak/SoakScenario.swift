@@ -72,6 +72,9 @@ extension Soak {
         var retry: Retry?
         var timeout: TimeoutPlacement?
         var observer: ObserverKind?
+        /// Middleware that passes the item through (`.around`), the innermost policy: with a
+        /// timeout outermost, the generic policy path whose watchdog interrupts the worker's task.
+        var around = false
         /// The stage's workers run on a `BlockingPool` (`.blocking(on:)`).
         var blocking = false
         /// The order the four plain modifiers are written in (a permutation of 0..<4).
@@ -81,13 +84,13 @@ extension Soak {
         /// `.buffer(maxWeight:weight:)`, weighing an item by the length of its description.
         var maxWeight: Int?
 
-        var hasPolicies: Bool { retry != nil || timeout != nil || observer != nil }
+        var hasPolicies: Bool { retry != nil || timeout != nil || observer != nil || around }
         var maxAttempts: Int { retry?.attempts ?? 1 }
         /// Emits in completion order (only a multi-worker unordered stage can reorder).
         var reorders: Bool { unordered && (workers ?? 1) > 1 }
 
         var description: String {
-            var text = ""
+            var text = around ? ".around" : ""
             if timeout == .beforeRetry || timeout == .aloneBeforeRetry { text += ".timeout" }
             if let retry { text += retry.description }
             if timeout == .afterRetry || timeout == .alone { text += ".timeout" }
@@ -680,6 +683,7 @@ extension Soak {
             }
             if policies, chance(8) { o.timeout = chance(50) ? .beforeRetry : .afterRetry }
             if policies, o.timeout == nil, chance(8) { o.timeout = o.retry != nil && chance(50) ? .aloneBeforeRetry : .alone }
+            if policies, chance(10) { o.around = true }
             if policies, chance(12) { o.observer = chance(50) ? .synchronous : .asynchronous }
             if !batch, chance(8) { o.blocking = true }
             var order = [0, 1, 2, 3]
