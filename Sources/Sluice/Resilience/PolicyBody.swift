@@ -83,16 +83,15 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         if let policies = kernelPolicies(context) {
             return maker.makeWithPolicies(context, f, policies)
         }
-        // `timeout` inside `retry` (`.timeout(…).retry(…)`: a deadline per attempt), unobserved:
-        // the same kernel, and a timed-out attempt that is retried restarts the worker's work in a
-        // new task (`WorkRestart`), since the interrupted one cannot go on.
+        // `timeout` inside `retry` (`.timeout(…).retry(…)`: a deadline per attempt), observed or
+        // not: a kernel in which a timed-out attempt that is retried restarts the worker's work in
+        // a new task (`WorkRestart`), since the interrupted one cannot go on.
         if let timeoutPerAttempt, let interrupt = context.scope.interrupt {
             var retry = timeoutPerAttempt.retry
             if let meter { retry.countRetry = { meter.countRetry() } }
-            let watchdog = timeoutPerAttempt.timeout.makeWatchdog(interrupt)
-            watchdog.resume(at: context.scope.resumeAttempt)
+            let watchdog = timeoutPerAttempt.timeout.makeWatchdog(interrupt, context.scope.resumed)
             context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
-            return maker.makeTimedAttempts(context, f, watchdog, retry)
+            return maker.makeTimedAttempts(context, f, watchdog, retry, observers)
         }
         let report = Reporter(stage: name, observers: observers, meter: meter)
         var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
@@ -171,7 +170,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         }
         if let timeout {
             guard let interrupt = context.scope.interrupt else { return nil }
-            let watchdog = timeout.makeWatchdog(interrupt)
+            let watchdog = timeout.makeWatchdog(interrupt, nil)
             context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
             policies.watchdog = watchdog
         }
@@ -189,14 +188,14 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     private func interruptingWatchdog(_ context: StageContext) -> Watchdog? {
         guard railway == nil, !context.isEnclosedByLayers, let timeout = layers.last?.timeout,
               let interrupt = context.scope.interrupt else { return nil }
-        let watchdog = timeout.makeWatchdog(interrupt)
+        let watchdog = timeout.makeWatchdog(interrupt, nil)
         context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
         return watchdog
     }
 
-    /// `timeout` inside `retry` and nothing else: the kernel whose work may restart.
+    /// `timeout` inside `retry`, and no other layer: the kernel whose work may restart.
     private var timeoutPerAttempt: (timeout: TimeoutSpec, retry: RetrySpec)? {
-        guard observers.isEmpty, layers.count == 2, let timeout = layers[0].timeout, let retry = layers[1].retry else { return nil }
+        guard layers.count == 2, let timeout = layers[0].timeout, let retry = layers[1].retry else { return nil }
         return (timeout, retry)
     }
 

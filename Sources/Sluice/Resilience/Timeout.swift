@@ -75,7 +75,7 @@ enum TimeoutLayer {
         }, wrapOne: { x, _, next in try await racingSleep(x, limit, clock, next) }) { x, _, next in
             try await racingSleep(x, limit, clock, next)
         }
-        layer.timeout = TimeoutSpec { interrupt in Watchdog(limit: limit, clock: clock, interrupt: interrupt) }
+        layer.timeout = TimeoutSpec { interrupt, resumed in Watchdog(limit: limit, clock: clock, interrupt: interrupt, resumed: resumed) }
         return layer
     }
 }
@@ -84,7 +84,7 @@ enum TimeoutLayer {
 /// an asynchronous `map` whose policies are the timeout and, maybe, a `retry` inside it and
 /// observers runs its kernel (`makeWithPolicies`).
 struct TimeoutSpec: Sendable {
-    let makeWatchdog: @Sendable (_ interrupt: @escaping @Sendable () -> Void) -> Watchdog
+    let makeWatchdog: @Sendable (_ interrupt: @escaping @Sendable () -> Void, _ resumed: ResumedWork?) -> Watchdog
 }
 
 /// One worker's deadline keeper (see `TimeoutLayer`). The worker arms it with the deadline of the
@@ -111,8 +111,6 @@ final class Watchdog: Sendable {
         /// The watchdog, idle (no item in hand), waiting to be armed.
         var idle: UnsafeContinuation<Void, Never>?
         var stopped = false
-        /// See `takeResumedAttempt`.
-        var resumedAttempt: Int?
     }
 
     /// The limit per item.
@@ -127,9 +125,12 @@ final class Watchdog: Sendable {
     private let interrupt: (@Sendable () -> Void)?
     private let state = Lock(State())
     private let started = Atomic<Bool>(false)
+    /// After a restart: the item the worker's new work goes on with (see `takeResumed`).
+    private let resumed: ResumedWork?
 
-    init<C: Clock<Duration>>(limit: Duration, clock: C, interrupt: (@Sendable () -> Void)? = nil) {
+    init<C: Clock<Duration>>(limit: Duration, clock: C, interrupt: (@Sendable () -> Void)? = nil, resumed: ResumedWork? = nil) {
         self.limit = limit
+        self.resumed = resumed
         self.span = Swift.min(limit, .longestWait)
         self.interrupt = interrupt
         if let continuous = clock as? ContinuousClock {
@@ -179,25 +180,18 @@ final class Watchdog: Sendable {
     var timeoutError: TimeoutError { TimeoutError(limit: limit) }
 
     /// After a restart of the worker's work (`WorkRestart`): the attempt the first item goes on
-    /// with, once (`nil` after that, and for work that did not restart).
+    /// with and when it started, once (`nil` after that, and for work that did not restart).
     @usableFromInline
-    func takeResumedAttempt() -> Int? {
-        state.withLock { s in
-            defer { s.resumedAttempt = nil }
-            return s.resumedAttempt
-        }
-    }
-
-    /// Sets what `takeResumedAttempt` returns (before the worker's work starts).
-    func resume(at attempt: Int?) {
-        state.withLock { $0.resumedAttempt = attempt }
+    func takeResumed() -> (nextAttempt: Int, startedAt: Int64)? {
+        guard let restart = resumed?.take() else { return nil }
+        return (restart.nextAttempt, restart.startedAt)
     }
 
     /// What an interrupted kernel throws to have its work started again in a new task, with the
-    /// item in hand going on with `nextAttempt`.
+    /// item in hand going on with `nextAttempt` (see `WorkRestart` for the rest).
     @usableFromInline
-    func restart(nextAttempt: Int) -> any Error {
-        WorkRestart(nextAttempt: nextAttempt)
+    func restart(nextAttempt: Int, startedAt: Int64, abandoned: (@Sendable () async -> Void)?) -> any Error {
+        WorkRestart(nextAttempt: nextAttempt, startedAt: startedAt, abandoned: abandoned)
     }
 
     /// Runs an item's `work` in this task between `begin` and `end`, for a watchdog that

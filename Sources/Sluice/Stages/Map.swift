@@ -150,14 +150,15 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// item's events built and delivered where the types are concrete: no layer, no invocation,
     /// nothing generic per item.
     @usableFromInline let makeWithPolicies: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, KernelPolicies<A>) -> AsyncChunkKernel<A, B>
-    /// The kernel of a `map` whose only policies are `timeout` inside `retry`: a deadline per
-    /// attempt; a timed-out attempt that is retried restarts the worker's work (`WorkRestart`).
-    @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` whose only policies are `timeout` inside `retry` and observers: a
+    /// deadline per attempt; a timed-out attempt that is retried restarts the worker's work
+    /// (`WorkRestart`).
+    @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
          makeWithPolicies: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, KernelPolicies<A>) -> AsyncChunkKernel<A, B>,
-         makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec) -> AsyncChunkKernel<A, B>) {
+         makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeWithPolicies = makeWithPolicies
         self.makeTimedAttempts = makeTimedAttempts
@@ -301,22 +302,63 @@ extension Kernels {
                     }
                 }
             }
-        }, makeTimedAttempts: { context, f, watchdog, retry in
+        }, makeTimedAttempts: { context, f, watchdog, retry, observers in
             let name = context.name, stop = context.stop
+            let observing = !observers.isEmpty
             return AsyncChunkKernel { input, outputs in
-                // After a restart: the first item goes on with this attempt (after its backoff).
-                var resumed = watchdog.takeResumedAttempt()
+                // After a restart: the first item goes on with its next attempt (after its
+                // backoff), timed from its first attempt's start.
+                var resumed = watchdog.takeResumed()
+                var succeeded: StageEvent<A>?
                 var i = 0
                 while i < input.count {
                     let x = input[i]
                     var attempt = 1
-                    if let next = resumed {
+                    // The events of the policy path, as in `makeWithPolicies`: started once,
+                    // retried before each wait, then succeeded, failed or cancelled.
+                    var start: Int64 = 0
+                    func ending(_ error: any Error, attempts: Int) async -> any Error {
+                        if observing {
+                            return await observedEnding(error, stage: name, item: x, startedAt: start, attempts: attempts, observers: observers)
+                        }
+                        if error is CancellationError { return error }
+                        return StageFailure(stage: name, item: x, underlying: error, attempts: attempts)
+                    }
+                    // Timed out, and this task is interrupted: leaves the rest of the chunk, this
+                    // item first (the items before it are done), and asks for the work to go on
+                    // in a new task; if it does not, the item is reported cancelled there.
+                    func restart(after attempt: Int) -> any Error {
+                        input.removeFirst(i)
+                        let started = start
+                        var abandoned: (@Sendable () async -> Void)?
+                        if observing {
+                            abandoned = {
+                                _ = await observedEnding(CancellationError(), stage: name, item: x, startedAt: started, attempts: attempt, observers: observers)
+                            }
+                        }
+                        return watchdog.restart(nextAttempt: attempt + 1, startedAt: started, abandoned: abandoned)
+                    }
+                    let report: ((Int, Duration, any Error) async -> Void)? = observing ? { attempt, delay, error in
+                        let retried = StageEvent(stage: name, item: x, kind: .retried(attempt: attempt, delay: delay, error: error))
+                        for observer in observers { await observer.notify(retried) }
+                    } : nil
+                    if let restart = resumed {
                         resumed = nil
-                        attempt = next
-                        if stop.isSet { throw CancellationError() }   // begun (and counted) before the restart
-                        try await retry.wait(beforeRetry: next - 1, after: watchdog.timeoutError, stop: stop, report: nil)
+                        attempt = restart.nextAttempt
+                        start = restart.startedAt
+                        do {
+                            if stop.isSet { throw CancellationError() }   // begun (and counted) before the restart
+                            try await retry.wait(beforeRetry: attempt - 1, after: watchdog.timeoutError, stop: stop, report: report)
+                        } catch {
+                            throw await ending(error, attempts: attempt - 1)
+                        }
                     } else {
                         try outputs.beginItem()
+                        if observing {
+                            start = monotonicNanoseconds()
+                            let started = StageEvent(stage: name, item: x, kind: .started)
+                            for observer in observers { await observer.notify(started) }
+                        }
                     }
                     while true {
                         watchdog.begin()
@@ -324,29 +366,45 @@ extension Kernels {
                         do {
                             y = try await f(x)
                         } catch {
-                            if watchdog.end() {
-                                // Timed out, and this task is interrupted: a retry runs in a new
-                                // one, from this item (the items before it are done).
-                                guard try retry.retries(afterTimeout: watchdog.timeoutError, attempt: attempt, stop: stop) else {
-                                    throw watchdog.timedOut(stage: name, item: x, attempts: attempt)
-                                }
-                                input.removeFirst(i)
-                                throw watchdog.restart(nextAttempt: attempt + 1)
+                            let timedOut = watchdog.end()
+                            let failure = timedOut ? watchdog.timeoutError : error
+                            let retrying: Bool
+                            do {
+                                retrying = timedOut
+                                    ? try retry.retries(afterTimeout: failure, attempt: attempt, stop: stop)
+                                    : try retry.retries(after: failure, attempt: attempt, stop: stop)
+                            } catch {
+                                throw await ending(error, attempts: attempt)
                             }
-                            guard try retry.retries(after: error, attempt: attempt, stop: stop) else {
-                                throw StageFailure(stage: name, item: x, underlying: error, attempts: attempt)
+                            guard retrying else { throw await ending(failure, attempts: attempt) }
+                            if timedOut { throw restart(after: attempt) }
+                            do {
+                                try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: report)
+                            } catch {
+                                throw await ending(error, attempts: attempt)
                             }
-                            try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: nil)
                             attempt += 1
                             continue
                         }
                         if watchdog.end() {
                             // Returned past its deadline: the result is discarded, as above.
-                            guard try retry.retries(afterTimeout: watchdog.timeoutError, attempt: attempt, stop: stop) else {
-                                throw watchdog.timedOut(stage: name, item: x, attempts: attempt)
+                            let retrying: Bool
+                            do {
+                                retrying = try retry.retries(afterTimeout: watchdog.timeoutError, attempt: attempt, stop: stop)
+                            } catch {
+                                throw await ending(error, attempts: attempt)
                             }
-                            input.removeFirst(i)
-                            throw watchdog.restart(nextAttempt: attempt + 1)
+                            guard retrying else { throw await ending(watchdog.timeoutError, attempts: attempt) }
+                            throw restart(after: attempt)
+                        }
+                        if observing {
+                            // One success event for the chunk, changed in place (as in
+                            // `makeWithPolicies`).
+                            if succeeded == nil { succeeded = StageEvent(stage: name, item: x, kind: .started) }
+                            succeeded!.item = x
+                            succeeded!.kind = .succeeded(duration: .nanoseconds(monotonicNanoseconds() - start), attempts: attempt)
+                            if succeeded!.outputs.isEmpty { succeeded!.outputs.append(y) } else { succeeded!.outputs[0] = y }
+                            for observer in observers { await observer.notify(succeeded!) }
                         }
                         try await outputs.append(y)
                         break

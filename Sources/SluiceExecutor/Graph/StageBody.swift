@@ -149,9 +149,9 @@ package final class WorkerScope {
     /// deadline, so the item's `await` is cancelled; the kernel then fails the item, and the
     /// worker concludes in its own (uncancelled) task.
     package var interrupt: (@Sendable () -> Void)?
-    /// Set when the worker's work starts again after a `WorkRestart`: the attempt the chunk's
-    /// first item goes on with.
-    package var resumeAttempt: Int?
+    /// Set when the worker's work starts again after a `WorkRestart`: the chunk's first item
+    /// goes on with it (its next attempt), once the kernel takes it.
+    package var resumed: ResumedWork?
 
     package init() {}
 

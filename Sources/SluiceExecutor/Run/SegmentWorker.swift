@@ -119,7 +119,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
     /// Where interrupted work goes on (see `WorkRestart`): the rest of the chunk in hand, the
     /// interrupted item first, and that item's next attempt.
     struct Resume: Sendable {
-        var nextAttempt: Int
+        var work: ResumedWork
         var remaining: [Input]
         /// The chunk's first sequence number and its size (for the reorder window).
         var chunkStart: Int
@@ -152,7 +152,7 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
             let stop = slot.stop
             scope.interrupt = { stop.interruptWaiter() }
         }
-        scope.resumeAttempt = resume?.nextAttempt
+        scope.resumed = resume?.work
         let ending = await work(scope, slot, outbox, resume: resume)
         await scope.exit()
         return ending
@@ -168,9 +168,15 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
         var kept: [Output] = []
         while true {
             let (ending, items) = await workCancellable(slot, resume: resume, kept: kept)
+            // A restarted item the work ended without (it stopped first): it ends here.
+            await resume?.work.settle()
             // Interrupted with an item still to try: the work goes on in a new task, with a new
-            // watcher (the interrupt used the last one's wait).
+            // watcher (the interrupt used the last one's wait), unless the worker stops.
             guard case .restart(let next) = ending else { return (ending, items) }
+            if slot.stop.isSet || run.isStopped {
+                await next.work.settle()
+                return (.stopped, items)
+            }
             slot.stop.rearmWaiter()
             resume = next
             kept = items
@@ -413,8 +419,8 @@ struct SegmentWorker<Input: Sendable, Output: Sendable> {
                           inbox: [Input] = [], chunkCount: Int = 0, _ outbox: Outbox<Output>? = nil) -> Ending {
         if error is StageCompleted { return .completed }
         if let restart = error as? WorkRestart {
-            if slot.stop.isSet || run.isStopped { return .stopped }
-            return .restart(Resume(nextAttempt: restart.nextAttempt, remaining: inbox, chunkStart: chunk,
+            // (Stopped meanwhile: `workCancellable` ends the work, and reports the item.)
+            return .restart(Resume(work: ResumedWork(restart), remaining: inbox, chunkStart: chunk,
                                    chunkCount: chunkCount, hasTurn: outbox?.hasTurn ?? false))
         }
         guard error is CancellationError else { return .failed(error, chunk: chunk) }

@@ -130,46 +130,89 @@ import Testing
     /// attempt may time out too, when the watchdog looks while it is in hand: the retries are
     /// many.) The outputs are exactly the plain map's (in order when ordered), and a measured run
     /// counts each input once and each retry once.
-    @Test(arguments: [(1, false), (3, false), (3, true)])
-    func everyTimedOutAttemptRestartsItsWorkerAndKeepsTheOutputs(workers: Int, unordered: Bool) async throws {
+    ///
+    /// Observed, each item's events are those of the layered path across its restarts: started
+    /// once, a `retried` event per timed-out attempt, then succeeded with every attempt counted.
+    @Test(arguments: [(1, false), (3, false), (3, true)], [false, true])
+    func everyTimedOutAttemptRestartsItsWorkerAndKeepsTheOutputs(shape: (workers: Int, unordered: Bool), observed: Bool) async throws {
         let n = 200
-        let attempts = Attempts(), never = Gate()
+        let attempts = Attempts(), never = Gate(), events = EventLedger()
         var flow = op.map { (x: Int) async throws -> Int in
             if attempts.next(x) == 1 { try await never.wait() }
             return x * 2
         }
         .timeout(.seconds(1), clock: ImmediateClock())
         .retry(.attempts(1_000), clock: ImmediateClock())
-        .workers(workers).named("fetch")
-        if unordered { flow = flow.unordered() }
+        if observed { flow = flow.observe { events.record($0) } }
+        flow = flow.workers(shape.workers).named("fetch")
+        if shape.unordered { flow = flow.unordered() }
         let metrics = PipelineMetrics()
         let p = (Pipeline(0..<n) | flow).metrics(metrics)
         let out = try await withDeadline { try await p.collect() }
         let expected = (0..<n).map { $0 * 2 }
-        #expect(unordered ? out.sorted() == expected : out == expected)
+        #expect(shape.unordered ? out.sorted() == expected : out == expected)
         #expect((0..<n).allSatisfy { attempts.count($0) >= 2 })
         let tries = (0..<n).reduce(0) { $0 + attempts.count($1) }
         let stage = try #require(metrics.snapshot()["fetch"])
         #expect(stage.inputs == n && stage.outputs == n && stage.retries == tries - n && stage.failures == 0)
+        if observed {
+            for x in 0..<n {
+                let k = attempts.count(x)
+                let retries = (1..<k).map { "retried \($0) timeout" }
+                #expect(events.of(x) == ["started"] + retries + ["succeeded \(k) [\(2 * x)]"], "item \(x)")
+            }
+        }
     }
 
-    /// The same, every attempt timing out: the item fails after its last attempt with the timeout.
-    @Test func aPerAttemptTimeoutThatAlwaysFiresFailsAfterTheLastAttempt() async throws {
-        let calls = Counter(), never = Gate()
-        let p = Pipeline([4]) | op.map { (x: Int) async throws -> Int in
+    /// An observed item whose work restarts is reported cancelled when the run stops: a consumer
+    /// that takes a few outputs and stops the run, while items keep restarting (every first attempt times
+    /// out). Every started item ends with exactly one event — also one whose restart the worker
+    /// ended without (the run stopped before a kernel took it back; see `ResumedWork.settle`).
+    @Test func anObservedItemWhoseWorkRestartsEndsOnceWhenTheRunStops() async throws {
+        for round in 0..<60 {
+            let attempts = Attempts(), never = Gate(), events = EventLedger()
+            let p = Pipeline(0..<100) | op.map { (x: Int) async throws -> Int in
+                if attempts.next(x) == 1 { try await never.wait() }
+                return x
+            }
+            .timeout(.seconds(1), clock: ImmediateClock())
+            .retry(.attempts(1_000), clock: ImmediateClock())
+            .observe { events.record($0) }
+            .workers(1 + round % 3)
+            let leaveAfter = 1 + round % 7
+            // (`take` returns after the run ended: every event is in by then.)
+            let taken = try await withDeadline { try await p.take(leaveAfter) }
+            #expect(taken.count == leaveAfter)
+            for x in events.items {
+                let kinds = events.of(x)
+                let ends = kinds.filter { $0.hasPrefix("succeeded") || $0.hasPrefix("failed") || $0 == "cancelled" }
+                #expect(kinds.first == "started" && ends.count == 1 && kinds.last == ends.first,
+                        "round \(round), item \(x): \(kinds)")
+            }
+        }
+    }
+
+    /// The same, every attempt timing out: the item fails after its last attempt with the timeout
+    /// (observed: started, two retries, failed).
+    @Test(arguments: [false, true])
+    func aPerAttemptTimeoutThatAlwaysFiresFailsAfterTheLastAttempt(observed: Bool) async throws {
+        let calls = Counter(), never = Gate(), events = EventLedger()
+        var flow = op.map { (x: Int) async throws -> Int in
             calls.increment()
             try await never.wait()
             return x
         }
         .timeout(.seconds(1), clock: ImmediateClock())
         .retry(.attempts(3), clock: ImmediateClock())
-        .named("stuck")
+        if observed { flow = flow.observe { events.record($0) } }
+        let p = Pipeline([4]) | flow.named("stuck")
         let failure = try await withDeadline {
             await #expect(throws: StageFailure.self) { try await p.collect() }
         }
         #expect(failure?.underlying as? TimeoutError == TimeoutError(limit: .seconds(1)))
         #expect(failure?.stage == "stuck" && failure?.item as? Int == 4 && failure?.attempts == 3)
         #expect(calls.value == 3)
+        #expect(events.of(4) == (observed ? ["started", "retried 1 timeout", "retried 2 timeout", "failed 3 timeout"] : []))
     }
 
     @Test func synchronousWorkIsNotPreempted() async throws {
@@ -303,4 +346,27 @@ import Testing
         #expect(piped.stages == built.stages)
         #expect(try await piped(1...5).collect() == built(1...5).collect())
     }
+}
+
+/// Each item's events, in order, as short text: `started`, `retried 1 timeout`, `succeeded 2
+/// [outputs]`, `failed 3 timeout`, `cancelled`.
+final class EventLedger: Sendable {
+    private let events = Recorder<(item: Int, text: String)>()
+
+    func record(_ event: StageEvent<Int>) {
+        @Sendable func reason(_ error: any Error) -> String { error is TimeoutError ? "timeout" : "\(error)" }
+        let text = switch event.kind {
+        case .started: "started"
+        case .retried(let attempt, _, let error): "retried \(attempt) \(reason(error))"
+        case .succeeded(_, let attempts): "succeeded \(attempts) \(event.outputs(as: Int.self))"
+        case .failed(let failure, _): "failed \(failure.attempts) \(reason(failure.underlying))"
+        case .cancelled: "cancelled"
+        }
+        events.record((event.item, text))
+    }
+
+    /// The events of item `x`, in order.
+    func of(_ x: Int) -> [String] { events.all.filter { $0.item == x }.map(\.text) }
+    /// The items that have events.
+    var items: Set<Int> { Set(events.all.map(\.item)) }
 }

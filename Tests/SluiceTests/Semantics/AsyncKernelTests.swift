@@ -238,28 +238,37 @@ import SluiceTestSupport
         #expect(events.all == (observer == "none" ? [] : ["1 started", "1 succeeded [10] after 1", "2 started", "2 failed: timeout after 1"]))
     }
 
-    /// A `timeout` with a `retry` outside it and an observer: a timed-out attempt is retried, so
-    /// the worker's task must go on; the attempts run in child tasks (the layers), and the
-    /// interrupt is never called.
-    @Test func aTimeoutInsideRetryWithAnObserverKeepsTheLayers() async throws {
-        let clock = TestClock(), interrupts = Counter(), calls = Counter(), never = Gate()
-        let flow = op.map { (x: Int) async throws -> Int in
-            // The first attempt of item 2 waits until its child task is cancelled.
-            if x == 2 && calls.increment() == 1 { try await never.wait() }
-            return x * 10
-        }.timeout(.seconds(2), clock: clock).retry(.attempts(2), clock: clock).observe { _ in }
-        let driver = Task {
-            try await withDeadline {
-                await clock.waitForSleepers(1)   // item 2's attempt in hand (its watchdog sleeps)
-                await calls.wait(atLeast: 1)
-                clock.advance(by: .seconds(2))
+    /// A `timeout` inside a `retry`, observed: the timed kernel runs, and an attempt that times
+    /// out and is to be retried asks for a restart that carries the item's start (its events time
+    /// the whole item) and how to report it cancelled if its work does not go on. The worker
+    /// reports it once, and only if no kernel took the restart back.
+    @Test(arguments: [false, true])
+    func anObservedTimedOutAttemptRestartsWithItsStart(takenBack: Bool) async throws {
+        let clock = TestClock(), interrupts = Counter(), calls = Counter()
+        let events = Recorder<String>()
+        let (flow, driver) = stallOnItem2({
+            $0.timeout(.seconds(2), clock: clock).retry(.attempts(3), clock: clock).observe { event in
+                switch event.kind {
+                case .started: events.record("\(event.item) started")
+                case .succeeded(_, let attempts): events.record("\(event.item) succeeded \(event.outputs) after \(attempts)")
+                case .cancelled: events.record("\(event.item) cancelled")
+                default: events.record("\(event.item) \(event.kind)")
+                }
             }
-        }
-        let (failure, outputs) = try await runKernel(flow, interrupt: { interrupts.increment() }, [1, 2, 3])
+        }, clock: clock, interrupts: interrupts, calls: calls)
+        let before = monotonicNanoseconds()
+        let (error, outputs, left) = try await runKernelRaw(flow, interrupt: { interrupts.increment() }, [1, 2, 3])
         try await driver.value
-        #expect(failure == nil)
-        #expect(outputs == [10, 20, 30])
-        #expect(interrupts.value == 0)
+        let restart = try #require(error as? WorkRestart)
+        #expect(restart.nextAttempt == 2)
+        #expect(restart.startedAt >= before && restart.startedAt <= monotonicNanoseconds(), "item 2's start")
+        #expect(outputs == [10] && left == [2, 3] && interrupts.value == 1)
+        #expect(events.all == ["1 started", "1 succeeded [10] after 1", "2 started"])
+        let resumed = ResumedWork(restart)
+        if takenBack { #expect(resumed.take()?.nextAttempt == 2) }
+        await resumed.settle()
+        await resumed.settle()
+        #expect(events.all == ["1 started", "1 succeeded [10] after 1", "2 started"] + (takenBack ? [] : ["2 cancelled"]))
     }
 
     /// Without an interruptible task (a test's bare scope), the same stage still has a kernel: the

@@ -253,11 +253,12 @@ struct DifferentialTests {
         /// A policy that changes no output, on a `map`, `filter` or `compactMap`: a timeout that
         /// never fires (an async `map` with it alone runs its timed kernel), a retry that is
         /// never needed, an observer (synchronous, or asynchronous: awaited for each event), or
-        /// an observed timeout, alone or around a retry (a kernel with a watchdog that interrupts),
+        /// an observed timeout, alone, around a retry or inside one (a kernel with a watchdog that
+        /// interrupts),
         /// or a timeout around middleware (the generic path, whose watchdog interrupts too).
         var policy: Policy? = nil
 
-        enum Policy: String { case timeout, retry, observe, observeAsync, observedTimeout, observedRetryTimeout, aroundTimeout }
+        enum Policy: String { case timeout, retry, observe, observeAsync, observedTimeout, observedRetryTimeout, observedTimeoutRetry, aroundTimeout }
 
         /// Emits in completion order with several workers: the output order is not determined.
         var reorders: Bool {
@@ -312,6 +313,8 @@ struct DifferentialTests {
                 flow.timeout(.seconds(3_600), clock: TestClock()).observe { _ in }
             case .observedRetryTimeout:   // an async `map`: its kernel with a watchdog around the layered call
                 flow.retry(.attempts(2)).timeout(.seconds(3_600), clock: TestClock()).observe { _ in }
+            case .observedTimeoutRetry:   // an async `map`: the kernel whose work may restart, observed
+                flow.timeout(.seconds(3_600), clock: TestClock()).retry(.attempts(2)).observe { _ in }
             case .aroundTimeout:   // middleware: the generic path, with a watchdog that interrupts
                 flow.around { x, next in try await next(x) }.timeout(.seconds(3_600), clock: TestClock())
             }
@@ -687,7 +690,7 @@ struct DifferentialTests {
             var stage = Stage(operation: operation, workers: workers, buffer: buffer, unordered: unordered, window: window, maxWeight: maxWeight)
             switch operation {
             case .map, .filter, .compactMap:
-                if rng.next(upTo: 4) == 0 { stage.policy = [.timeout, .timeout, .retry, .observe, .observeAsync, .observedTimeout, .observedRetryTimeout, .aroundTimeout][rng.next(upTo: 8)] }
+                if rng.next(upTo: 4) == 0 { stage.policy = [.timeout, .timeout, .retry, .observe, .observeAsync, .observedTimeout, .observedRetryTimeout, .observedTimeoutRetry, .aroundTimeout][rng.next(upTo: 9)] }
             default:
                 break
             }
