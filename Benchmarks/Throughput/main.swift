@@ -497,6 +497,9 @@ func w8() async throws {
             : only == "timeout-retry" ? stage.timeout(.seconds(60)).retry(.attempts(3))
             : only == "timeout-observe" ? stage.timeout(.seconds(60)).observe { _ in }
             : only == "retry-observe" ? stage.retry(.attempts(3)).observe { _ in }
+            : only == "timeout-retry-observe" ? stage.timeout(.seconds(60)).retry(.attempts(3)).observe { _ in }
+            : only == "around" ? stage.around { x, next in try await next(x) }
+            : only == "around-timeout" ? stage.around { x, next in try await next(x) }.timeout(.seconds(60))
             : only == "plain" ? stage : only == "observe-async" ? stage.observe(asyncObserver) : stage.observe { _ in }
         let t = try await best(only, expected: expected) { try await pipeline(policy).reduce(0, &+) }
         print("W8 \(only) \(ms(t))")
@@ -510,6 +513,15 @@ func w8() async throws {
     let timedObserved = try await best("timeout observed", expected: expected) {
         try await pipeline(stage.timeout(.seconds(60)).observe { _ in }).reduce(0, &+)
     }
+    let perAttemptObserved = try await best("timeout inside retry, observed", expected: expected) {
+        try await pipeline(stage.timeout(.seconds(60)).retry(.attempts(3)).observe { _ in }).reduce(0, &+)
+    }
+    let around = try await best("middleware", expected: expected) {
+        try await pipeline(stage.around { x, next in try await next(x) }).reduce(0, &+)
+    }
+    let aroundTimed = try await best("middleware + timeout", expected: expected) {
+        try await pipeline(stage.around { x, next in try await next(x) }.timeout(.seconds(60))).reduce(0, &+)
+    }
     let railway = try await best("railway", expected: expected) {
         try await (Pipeline(0..<n) | op.map { (x: Int) async in await double(x) }
             | op.tryMap { (x: Int) async throws in await double(x) } | op.successes()
@@ -518,6 +530,7 @@ func w8() async throws {
     let measured = try await best("metrics", expected: expected) { try await pipeline(stage).metrics(PipelineMetrics()).reduce(0, &+) }
     print("W8 policies on W6's middle stage (\(n) items; time vs plain \(ms(plain)); targets: timeout ≤ 2×, others ≤ 1.5×)")
     print("  timeout \(ratio(timeout, plain)) (observed too \(ratio(timedObserved, plain))), retry \(ratio(retry, plain)), observe \(ratio(observe, plain)) (an async observer \(ratio(observeAsync, plain))), railway tryMap \(ratio(railway, plain)), metrics \(ratio(measured, plain))")
+    print("  timeout inside retry, observed \(ratio(perAttemptObserved, plain)); middleware \(ratio(around, plain)), with a timeout around it \(ratio(aroundTimed, plain))")
 }
 
 /// W10: what acknowledgement costs. The same three stages (W1's map, filter, map; then W6's three

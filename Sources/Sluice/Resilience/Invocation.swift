@@ -55,6 +55,10 @@ package struct InvocationLayer<Input: Sendable, Output: Sendable>: Sendable {
     /// Set by `timeout`: an asynchronous `map` whose only policy it is runs its kernel, timed by a
     /// watchdog that interrupts the worker's task.
     var timeout: TimeoutSpec?
+    /// The layer never goes on after `next` fails: it throws what `next` threw (a rate limiter,
+    /// whose wait comes before `next`). A timeout inside such layers only may interrupt the
+    /// worker's task (see `PolicyBody.interruptingWatchdog`).
+    package var passesFailuresOn = false
 
     package init(name: String = "around", keepsOutputs: Bool = false,
                  perWorker: (@Sendable (WorkerScope) -> InvocationLayer<Input, Output>)? = nil,

@@ -33,9 +33,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         let body = inner.erasedAsyncSink(
             AsyncSink<Output>(push: { collected.value.append($0) }, finish: {}), context: context.enclosedByLayers()) as! AsyncSink<Input>
         let railway = self.railway
-        let watchdog = interruptingWatchdog(context)
-        let call = chain(body: body, collected: collected,
-                         layers: layers.dropLast(watchdog == nil ? 0 : 1).map { $0.bound(to: context.scope) }, watchdog: watchdog)
+        let call = chain(body: body, collected: collected, context: context)
         let report = Reporter(stage: context.name, observers: observers, meter: context.meter)
         let name = context.name, stop = context.stop, push = downstream.push, meter = context.meter
 
@@ -107,14 +105,15 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 throw error
             }
         }
-        let watchdog = interruptingWatchdog(context)
-        for layer in layers.dropLast(watchdog == nil ? 0 : 1) {
-            let next = call, wrap = layer.bound(to: context.scope).wrapOne!
-            call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
-        }
-        if let watchdog {
+        let guarded = interruptingWatchdog(context)
+        for (index, layer) in layers.enumerated() {
             let next = call
-            call = { x, invocation in try await watchdog.guarding { try await next(x, invocation) } }
+            if let guarded, index == guarded.index {
+                call = { x, invocation in try await guarded.watchdog.guarding { try await next(x, invocation) } }
+            } else {
+                let wrap = layer.bound(to: context.scope).wrapOne!
+                call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
+            }
         }
         let layered = call
         // What the per-item path needs to know, decided once per worker: with no observer and
@@ -178,19 +177,21 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         return policies
     }
 
-    /// A watchdog that interrupts the worker's task, when the stage's outermost layer is a
-    /// `timeout` and nothing can go on with an item after it times out: no railway (which would
-    /// make the failure a value and go on), no layers of an enclosing stage in the same task
-    /// (`StageContext.isEnclosedByLayers`), and a worker whose task can be interrupted. The item's
-    /// work (the layers inside the timeout: middleware, a `retry`, …) then runs in the worker's
-    /// own task, between the watchdog's `begin` and `end`: no task per item. Starts the watchdog
-    /// beside the worker.
-    private func interruptingWatchdog(_ context: StageContext) -> Watchdog? {
-        guard railway == nil, !context.isEnclosedByLayers, let timeout = layers.last?.timeout,
-              let interrupt = context.scope.interrupt else { return nil }
+    /// A watchdog that interrupts the worker's task, for the stage's outermost `timeout` (its
+    /// layer's index), when nothing can go on with an item after it times out: no layer outside it
+    /// that may go on after a failure (only ones that pass failures on, such as a rate limiter), no
+    /// railway (which would make the failure a value and go on), no layers of an enclosing stage
+    /// in the same task (`StageContext.isEnclosedByLayers`), and a worker whose task can be
+    /// interrupted. The item's work (the layers inside the timeout: middleware, a `retry`, …) then
+    /// runs in the worker's own task, between the watchdog's `begin` and `end`
+    /// (`Watchdog.guarding`): no task per item. Starts the watchdog beside the worker.
+    private func interruptingWatchdog(_ context: StageContext) -> (watchdog: Watchdog, index: Int)? {
+        guard railway == nil, !context.isEnclosedByLayers, let interrupt = context.scope.interrupt,
+              let index = layers.lastIndex(where: { $0.timeout != nil }), let timeout = layers[index].timeout,
+              layers[(index + 1)...].allSatisfy(\.passesFailuresOn) else { return nil }
         let watchdog = timeout.makeWatchdog(interrupt, nil)
         context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
-        return watchdog
+        return (watchdog, index)
     }
 
     /// `timeout` inside `retry`, and no other layer: the kernel whose work may restart.
@@ -203,7 +204,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
     package var acceptsSynchronousPrefix: Bool { runsAsyncKernel && timeoutPerAttempt == nil }
 
     /// The innermost call (one attempt of the body) wrapped in every layer, innermost first.
-    private func chain(body: AsyncSink<Input>, collected: Box<[Output]>, layers: [InvocationLayer<Input, Output>], watchdog: Watchdog?) -> (Input, Invocation) async throws -> [Output] {
+    private func chain(body: AsyncSink<Input>, collected: Box<[Output]>, context: StageContext) -> (Input, Invocation) async throws -> [Output] {
         let railway = self.railway
         var call: (Input, Invocation) async throws -> [Output] = { x, invocation in
             invocation.attempts += 1
@@ -223,13 +224,17 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             }
             return outputs
         }
-        for layer in layers {
+        let guarded = interruptingWatchdog(context)
+        for (index, layer) in layers.enumerated() {
             let next = call
-            call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
+            if let guarded, index == guarded.index {
+                call = { x, invocation in try await guarded.watchdog.guarding { try await next(x, invocation) } }
+            } else {
+                let layer = layer.bound(to: context.scope)
+                call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
+            }
         }
-        guard let watchdog else { return call }
-        let next = call
-        return { x, invocation in try await watchdog.guarding { try await next(x, invocation) } }
+        return call
     }
 }
 

@@ -258,11 +258,13 @@ extension FlowComponent {
     /// - Returns: The flow as one stage with the limiter as its outermost layer so far.
     public func rateLimited(_ limiter: RateLimiter, cost: @escaping @Sendable (Input) -> Int = { _ in 1 }) -> Flow<Input, Output> {
         modifyingPolicies("rateLimited") { body, _ in
-            body.layers.append(InvocationLayer { x, invocation, next in
+            var layer = InvocationLayer<Input, Output> { x, invocation, next in
                 let waited = try await limiter.acquire(cost(x))
                 if waited > .zero { invocation.meter?.countThrottled(waited) }
                 return try await next(x)
-            })
+            }
+            layer.passesFailuresOn = true
+            body.layers.append(layer)
         }
     }
 }

@@ -12,8 +12,15 @@ extension FlowComponent {
     /// Cancellation is cooperative: awaiting code that honours it (`Task.sleep`, `URLSession`,
     /// Sluice's own waits) stops at once; synchronous code, or code that never checks, is not
     /// pre-empted — the stage reports the timeout when that code returns, and discards its result.
-    /// The work runs in a child task (task-locals and the worker's executor preference are
-    /// inherited).
+    ///
+    /// Where the work runs: when nothing in the worker can go on with the item after it times
+    /// out — the timeout is the stage's last modifier, or it sits right inside a `retry` on an
+    /// asynchronous `map` — the work runs in the worker's own task, and the timeout cancels that
+    /// task (for a retried attempt the worker then goes on in a new task). Otherwise (a modifier
+    /// written after the timeout that may go on, such as `around`; a railway stage; a stage inside
+    /// a fragment that has policies of its own) each attempt runs in a child task, which the
+    /// timeout cancels. Either way task-locals and the worker's executor preference are the
+    /// worker's.
     ///
     /// The limit must be > 0. A huge limit (`.seconds(.max)`) means no limit in practice: the
     /// stage waits at most `.seconds(Int64.max / 2)` (about 146 billion years), a deadline every
@@ -43,15 +50,18 @@ extension FlowComponent {
 /// watchdog wakes at most once per `limit` for an item that is already done.
 ///
 /// - An asynchronous `map` whose only policies are the timeout and, maybe, a `retry` and observers
-///   runs its kernel (`makeWithPolicies`, or `makeTimedAttempts` for a timeout inside a `retry`,
-///   unobserved): the item's work runs in the worker's own task, and a watchdog that fires
-///   interrupts that task (`WorkerScope.interrupt`). That fails the item (the observers see it
-///   fail) and the stage, or, for a timed-out attempt inside a `retry` that must be tried again,
-///   restarts the worker's work in a new task (`WorkRestart`). No task per item.
-/// - With middleware, with observers and the timeout inside a `retry`, or on a stage other than
-///   an asynchronous `map`, the item's work runs in a child task, and the worker waits for
-///   whichever comes first, the work's end or the watchdog: something may go on after a timeout
-///   in that worker's task.
+///   runs its kernel (`makeWithPolicies`, or `makeTimedAttempts` for a timeout inside a `retry`):
+///   the item's work runs in the worker's own task, and a watchdog that fires interrupts that
+///   task (`WorkerScope.interrupt`). That fails the item (the observers see it fail) and the
+///   stage, or, for a timed-out attempt inside a `retry` that must be tried again, restarts the
+///   worker's work in a new task (`WorkRestart`). No task per item.
+/// - Any other stage whose outermost layer is the timeout, not on the railway and not inside an
+///   enclosing stage's layers, does the same around its other layers (`PolicyBody.interruptingWatchdog`,
+///   `Watchdog.guarding`): the item fails, nothing can go on with it.
+/// - Otherwise (a layer outside the timeout, other than the kernel's `retry`; a railway stage; a
+///   stage inside a fragment with policies), the item's work runs in a child task, and the worker
+///   waits for whichever comes first, the work's end or the watchdog: something may go on after
+///   a timeout in that worker's task.
 /// - A worker that does not run companion tasks (a stage inside `partitioned(by:)`, a timed
 ///   stage's worker) races a sleep per item instead (`TimeoutLayer.racingSleep`).
 enum TimeoutLayer {

@@ -192,6 +192,40 @@ import Testing
         }
     }
 
+    /// Where something goes on after a timeout, the timed work runs in a child task and the worker
+    /// carries on: middleware written after the timeout that turns it into an output, and a
+    /// railway stage, whose timeout is a failure value. The items after the timed-out one are
+    /// processed as usual.
+    @Test func aTimeoutThatSomethingGoesOnAfterLeavesTheWorkerRunning() async throws {
+        /// Item 2 waits until cancelled; the others honour cancellation (they would fail in a
+        /// cancelled task). Item 2's deadline passes once it is in hand.
+        @Sendable func run<T: Sendable>(_ timed: (@escaping @Sendable (Int) async throws -> Int, TestClock) -> Flow<Int, T>) async throws -> [T] {
+            let clock = TestClock(), calls = Counter(), never = Gate()
+            let p = Pipeline([1, 2, 3]) | timed({ x in
+                calls.increment()
+                if x == 2 { try await never.wait() }
+                try Task.checkCancellation()
+                return x * 10
+            }, clock)
+            return try await withDeadline {
+                let result = Task { try await p.collect() }
+                await calls.wait(atLeast: 2)
+                clock.advance(by: .seconds(1))
+                return try await result.value
+            }
+        }
+        let caught = try await run { f, clock in
+            op.map(f).timeout(.seconds(1), clock: clock).around { x, next in
+                do { return try await next(x) } catch is TimeoutError { return [-x] }
+            }
+        }
+        #expect(caught == [10, -2, 30])
+        let results = try await run { f, clock in op.tryMap(f).timeout(.seconds(1), clock: clock) }
+        #expect(results.map { try? $0.get() } == [10, nil, 30])
+        guard case .failure(let failure) = results[1] else { Issue.record("item 2 did not fail"); return }
+        #expect(failure.underlying is TimeoutError && failure.item as? Int == 2)
+    }
+
     /// The same, every attempt timing out: the item fails after its last attempt with the timeout
     /// (observed: started, two retries, failed).
     @Test(arguments: [false, true])

@@ -367,11 +367,11 @@ import SluiceTestSupport
     }
 
     /// A `timeout` outermost around layers no kernel runs (middleware; middleware inside a
-    /// `retry`; two retries) interrupts the worker's task as the kernels do: the item's work runs
+    /// `retry`; two retries; or with only a rate limiter outside it) interrupts the worker's task as the kernels do: the item's work runs
     /// in the worker's own task, not in a child task per item (then the interrupt would never be
     /// called and the driver would wait in vain). The item fails with the timeout, its late result
     /// is discarded, and no later item starts.
-    @Test(arguments: ["middleware", "middleware inside retry", "two retries"])
+    @Test(arguments: ["middleware", "middleware inside retry", "two retries", "middleware, rate limited outside"])
     func aTimeoutOutermostAroundOtherLayersInterruptsTheWorkersTask(layers: String) async throws {
         let clock = TestClock(), interrupts = Counter(), calls = Counter()
         let middlewareCalls = Counter()
@@ -381,11 +381,14 @@ import SluiceTestSupport
                 return try await next(x)
             }
             let inner: Flow<Int, Int> = switch layers {
-            case "middleware": around
+            case "middleware", "middleware, rate limited outside": around
             case "middleware inside retry": around.retry(.attempts(3), clock: clock)
             default: stage.retry(.attempts(2), clock: clock).retry(.attempts(2), clock: clock)
             }
-            return inner.timeout(.seconds(2), clock: clock)
+            let timed = inner.timeout(.seconds(2), clock: clock)
+            // A rate limiter outside the timeout passes its failure on: the timeout may still
+            // interrupt.
+            return layers.hasSuffix("outside") ? timed.rateLimited(RateLimiter(rate: 1_000, burst: 10, clock: ImmediateClock())) : timed
         }, clock: clock, interrupts: interrupts, calls: calls)
         let error: (any Error)?, outputs: [Int]
         if layers == "two retries" {   // every layer keeps one output per item: the map's kernel
