@@ -338,17 +338,18 @@ extension Kernels {
                         }
                         return watchdog.restart(nextAttempt: attempt + 1, startedAt: started, abandoned: abandoned)
                     }
-                    let report: ((Int, Duration, any Error) async -> Void)? = observing ? { attempt, delay, error in
+                    // (Made into a closure only before a retry's wait: nothing per item.)
+                    func retried(_ attempt: Int, _ delay: Duration, _ error: any Error) async {
                         let retried = StageEvent(stage: name, item: x, kind: .retried(attempt: attempt, delay: delay, error: error))
                         for observer in observers { await observer.notify(retried) }
-                    } : nil
+                    }
                     if let restart = resumed {
                         resumed = nil
                         attempt = restart.nextAttempt
                         start = restart.startedAt
                         do {
                             if stop.isSet { throw CancellationError() }   // begun (and counted) before the restart
-                            try await retry.wait(beforeRetry: attempt - 1, after: watchdog.timeoutError, stop: stop, report: report)
+                            try await retry.wait(beforeRetry: attempt - 1, after: watchdog.timeoutError, stop: stop, report: observing ? retried : nil)
                         } catch {
                             throw await ending(error, attempts: attempt - 1)
                         }
@@ -379,7 +380,7 @@ extension Kernels {
                             guard retrying else { throw await ending(failure, attempts: attempt) }
                             if timedOut { throw restart(after: attempt) }
                             do {
-                                try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: report)
+                                try await retry.wait(beforeRetry: attempt, after: error, stop: stop, report: observing ? retried : nil)
                             } catch {
                                 throw await ending(error, attempts: attempt)
                             }
