@@ -6,7 +6,8 @@
 #   Benchmarks/Callgrind/run.sh W8_ONLY=observe W8_N 100000
 #
 # Arguments: the environment setting that picks the workload, the variable holding its item count,
-# and N. Needs valgrind and a C compiler; builds sluice-throughput in release first.
+# and N. Needs valgrind and a C compiler; builds sluice-throughput in release first, unless
+# SLUICE_BINARY names a saved build to count instead (to compare two builds).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 select=$1 count_var=$2 n=${3:-200000}
@@ -14,8 +15,12 @@ if ! command -v valgrind > /dev/null; then echo "valgrind is not installed: skip
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -shared -fPIC -O2 "$here/sigsuspend-shim.c" -o "$work/libsigsuspend-shim.so"
-swift build --package-path "$here/.." -c release --product sluice-throughput > /dev/null
-binary=$(swift build --package-path "$here/.." -c release --show-bin-path)/sluice-throughput
+if [ -n "${SLUICE_BINARY:-}" ]; then
+    binary=$SLUICE_BINARY
+else
+    swift build --package-path "$here/.." -c release --product sluice-throughput > /dev/null
+    binary=$(swift build --package-path "$here/.." -c release --show-bin-path)/sluice-throughput
+fi
 workload=$(echo "$select" | sed 's/=.*//' | tr 'A-Z' 'a-z' | sed 's/_.*//')
 count() {   # $1: items; prints the total instruction count
     env "$select" "$count_var=$1" LD_PRELOAD="$work/libsigsuspend-shim.so" \

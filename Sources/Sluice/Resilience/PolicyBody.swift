@@ -65,13 +65,20 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             })
     }
 
-    /// A policy-wrapped asynchronous `map` (not on the railway, layers that keep its one output
-    /// per item) runs the map's kernel, compiled for its types, around the per-item function
-    /// below: the layers and observers as on the generic path, without the collecting sink.
+    /// A policy-wrapped asynchronous `map` not on the railway runs the map's kernel, compiled for
+    /// its types, around a per-item function: the layers and observers as on the generic path,
+    /// without the collecting sink. With layers that keep its one output per item (retry,
+    /// timeout), one output per item; with middleware (or a rate limiter), the outputs the
+    /// layers return.
     package func makeAsyncKernel(context: StageContext) -> AsyncChunkKernel<Input, Output>? {
-        guard runsAsyncKernel, let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
+        guard railway == nil, let map = inner as? MapBody<Input, Output>, let maker = map.asyncKernel, case .async(let f) = map.transform
         else { return nil }
-        let name = context.name, stop = context.stop, meter = context.meter
+        guard keepsOneOutput else {
+            return maker.makeExpanding(context, layeredCall(context, { x in [try await f(x)] }, wrap: { $0.wrap }) { report, x, outputs, start, attempts in
+                if start != nil { await report.succeeded(x, outputs: outputs, since: start, attempts: attempts) }
+            })
+        }
+        let meter = context.meter
         // Any of a `retry`, a `timeout` around it (`.retry(…).timeout(…)`: one deadline for all
         // attempts and waits) and observers: the kernel runs the retry's rules in its loop and
         // delivers each item's events, and a timeout's watchdog beside it interrupts the worker's
@@ -91,12 +98,28 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             context.scope.runBeside(starting: { watchdog.markStarted() }) { await watchdog.run() }
             return maker.makeTimedAttempts(context, f, watchdog, retry, observers)
         }
+        return maker.make(context, layeredCall(context, f, wrap: { $0.wrapOne! }) { report, x, output, start, attempts in
+            if start != nil { await report.succeeded(x, output: output, since: start, attempts: attempts) }
+        }, wrapsErrors: false)
+    }
+
+    /// The per-item function of a kernel: `body` (one attempt of the map's closure, returning
+    /// `R`: its output, or its outputs) through the layers (`wrap` picks each layer's form for
+    /// `R`; an outermost timeout that may interrupt is guarded in place), reporting to the
+    /// observers and the meter; it throws the stage's failure.
+    private func layeredCall<R: Sendable>(
+        _ context: StageContext,
+        _ body: @escaping @Sendable (Input) async throws -> R,
+        wrap: (InvocationLayer<Input, Output>) -> @Sendable (Input, Invocation, (Input) async throws -> R) async throws -> R,
+        succeeded: @escaping @Sendable (Reporter<Input>, Input, R, ContinuousClock.Instant?, Int) async -> Void
+    ) -> @Sendable (Input) async throws -> R {
+        let name = context.name, stop = context.stop, meter = context.meter
         let report = Reporter(stage: name, observers: observers, meter: meter)
-        var call: @Sendable (Input, Invocation) async throws -> Output = { x, invocation in
+        var call: @Sendable (Input, Invocation) async throws -> R = { x, invocation in
             invocation.attempts += 1
             invocation.bodyFailure = nil
             do {
-                return try await f(x)
+                return try await body(x)
             } catch let cancellation as CancellationError {
                 throw cancellation
             } catch {
@@ -111,7 +134,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             if let guarded, index == guarded.index {
                 call = { x, invocation in try await guarded.watchdog.guarding { try await next(x, invocation) } }
             } else {
-                let wrap = layer.bound(to: context.scope).wrapOne!
+                let wrap = wrap(layer.bound(to: context.scope))
                 call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
             }
         }
@@ -125,7 +148,7 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         // within that call (a timeout's child task is awaited before the call returns), and
         // nothing keeps it past its item. So it is never used by two tasks at once.
         let shared = UnsafeTransfer(Invocation(stage: name, stop: stop, onRetry: nil, meter: meter))
-        return maker.make(context, { x in
+        return { x in
             let invocation = shared.value
             invocation.attempts = 0
             invocation.bodyFailure = nil
@@ -139,18 +162,21 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             }
             let start = await report.started(x)
             do {
-                let output = try await layered(x, invocation)
-                if start != nil { await report.succeeded(x, output: output, since: start, attempts: invocation.attempts) }
-                return output
+                let result = try await layered(x, invocation)
+                await succeeded(report, x, result, start, invocation.attempts)
+                return result
             } catch {
                 throw await report.ended(x, error, invocation: invocation, since: start)
             }
-        }, wrapsErrors: false)
+        }
     }
+
+    /// The stage's layers keep its one output per item (they have a form for one output).
+    private var keepsOneOutput: Bool { layers.allSatisfy { $0.wrapOne != nil } }
 
     /// The stage runs its map's asynchronous kernel (see `makeAsyncKernel`).
     private var runsAsyncKernel: Bool {
-        railway == nil && layers.allSatisfy { $0.wrapOne != nil } && (inner as? MapBody<Input, Output>)?.hasAsyncKernel == true
+        railway == nil && (inner as? MapBody<Input, Output>)?.hasAsyncKernel == true
     }
 
     /// What `makeWithPolicies` does for this stage, when its layers are a `retry`, a `timeout`

@@ -154,14 +154,20 @@ package struct AsyncKernelMaker<A: Sendable, B: Sendable>: Sendable {
     /// deadline per attempt; a timed-out attempt that is retried restarts the worker's work
     /// (`WorkRestart`).
     @usableFromInline let makeTimedAttempts: @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>
+    /// The kernel of a `map` with layers that may change its outputs (middleware): around a
+    /// per-item function that returns the item's outputs, any number, as a `StageFailure` when
+    /// it throws.
+    @usableFromInline let makeExpanding: @Sendable (StageContext, @escaping @Sendable (A) async throws -> [B]) -> AsyncChunkKernel<A, B>
 
     @inlinable
     init(make: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, _ wrapsErrors: Bool) -> AsyncChunkKernel<A, B>,
          makeWithPolicies: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, KernelPolicies<A>) -> AsyncChunkKernel<A, B>,
-         makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>) {
+         makeTimedAttempts: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> B, Watchdog, RetrySpec, [ObserverEntry<A>]) -> AsyncChunkKernel<A, B>,
+         makeExpanding: @escaping @Sendable (StageContext, @escaping @Sendable (A) async throws -> [B]) -> AsyncChunkKernel<A, B>) {
         self.make = make
         self.makeWithPolicies = makeWithPolicies
         self.makeTimedAttempts = makeTimedAttempts
+        self.makeExpanding = makeExpanding
     }
 
     func make(_ context: StageContext, _ f: @escaping @Sendable (A) async throws -> B, wrapsErrors: Bool) -> AsyncChunkKernel<A, B> {
@@ -413,6 +419,13 @@ extension Kernels {
                     i += 1
                 }
             }
+        }, makeExpanding: { _, g in
+            AsyncChunkKernel { input, outputs in
+                for x in input {
+                    try outputs.beginItem()
+                    for y in try await g(x) { try await outputs.append(y) }
+                }
+            }
         })
     }
 }
@@ -441,7 +454,7 @@ extension Kernels {
                     try await outputs.append(y)
                 }
             }
-        }, makeWithPolicies: generic.makeWithPolicies, makeTimedAttempts: generic.makeTimedAttempts)
+        }, makeWithPolicies: generic.makeWithPolicies, makeTimedAttempts: generic.makeTimedAttempts, makeExpanding: generic.makeExpanding)
     }
 }
 

@@ -6,7 +6,7 @@ import SluiceExecutor
 import SluiceTestSupport
 
 @Suite struct AsyncKernelTests {
-    private func hasAsyncKernel(_ flow: Flow<Int, Int>) -> Bool {
+    private func hasAsyncKernel<Output>(_ flow: Flow<Int, Output>) -> Bool {
         guard flow.nodes.count == 1 else { return false }
         let context = StageContext(name: "s", path: nil, stop: StopSignal(), scope: WorkerScope(), meter: nil)
         return flow.nodes[0].body.erasedAsyncKernel(context: context) != nil
@@ -19,6 +19,34 @@ import SluiceTestSupport
         #expect(hasAsyncKernel(Flow<Int, Int> { Map(f) }))
         #expect(hasAsyncKernel(op.map(f).workers(4).unordered()))
         #expect(!hasAsyncKernel(op.map { (x: Int) in x + 1 }))
+    }
+
+    /// An asynchronous `map` with middleware runs its kernel too, one that takes the outputs the
+    /// middleware returns, any number per item: none (item 3), two (item 4), or one for a changed
+    /// input; in order with several workers (ordered), with each item's events, and counted by a
+    /// measured run. A railway stage with middleware keeps the generic path.
+    @Test(arguments: [1, 3])
+    func middlewareRunsInTheKernelWithAnyNumberOfOutputs(workers: Int) async throws {
+        let stage = op.map { (x: Int) async throws -> Int in x * 10 }.around { x, next in
+            switch x % 5 {
+            case 3: return []
+            case 4: return try await next(x) + next(x)
+            case 0: return try await next(x + 1)
+            default: return try await next(x)
+            }
+        }
+        #expect(hasAsyncKernel(stage))
+        #expect(!hasAsyncKernel(op.tryMap { (x: Int) async throws -> Int in x }.around { x, next in try await next(x) }))
+        let succeeded = Recorder<String>()
+        let metrics = PipelineMetrics()
+        let flow = stage.observe { event in
+            if case .succeeded = event.kind { succeeded.record("\(event.item): \(event.outputs(as: Int.self))") }
+        }.workers(workers).named("m")
+        let out = try await (Pipeline(1...10) | flow).metrics(metrics).collect()
+        #expect(out == [10, 20, 40, 40, 60, 60, 70, 90, 90, 110])
+        #expect(succeeded.all.sorted() == ["1: [10]", "10: [110]", "2: [20]", "3: []", "4: [40, 40]", "5: [60]", "6: [60]", "7: [70]", "8: []", "9: [90, 90]"].sorted())
+        let counts = try #require(metrics.snapshot()["m"])
+        #expect(counts.inputs == 10 && counts.outputs == 10)
     }
 
     /// An asynchronous `tryMap` has one too (both spellings), and its failures stay values that
@@ -366,13 +394,16 @@ import SluiceTestSupport
         return (failure, outputs.all)
     }
 
-    /// A `timeout` outermost around layers no kernel runs (middleware; middleware inside a
-    /// `retry`; two retries; or with only a rate limiter outside it) interrupts the worker's task as the kernels do: the item's work runs
-    /// in the worker's own task, not in a child task per item (then the interrupt would never be
-    /// called and the driver would wait in vain). The item fails with the timeout, its late result
-    /// is discarded, and no later item starts.
-    @Test(arguments: ["middleware", "middleware inside retry", "two retries", "middleware, rate limited outside"])
-    func aTimeoutOutermostAroundOtherLayersInterruptsTheWorkersTask(layers: String) async throws {
+    /// A `timeout` outermost around other layers (middleware; middleware inside a `retry`; two
+    /// retries; or with only a rate limiter outside it) interrupts the worker's task, in the map's
+    /// kernel (the layers' per-item function; with middleware, the kernel that takes any number
+    /// of outputs per item) and on the generic path (the stage's sink, which other stages and a
+    /// map without a kernel use): the item's work runs in the worker's own task, not in a child
+    /// task per item (then the interrupt would never be called and the driver would wait in
+    /// vain). The item fails with the timeout, its late result is discarded, and no later item
+    /// starts.
+    @Test(arguments: ["middleware", "middleware inside retry", "two retries", "middleware, rate limited outside"], ["kernel", "sink"])
+    func aTimeoutOutermostAroundOtherLayersInterruptsTheWorkersTask(layers: String, path: String) async throws {
         let clock = TestClock(), interrupts = Counter(), calls = Counter()
         let middlewareCalls = Counter()
         let (flow, driver) = stallOnItem2({ stage in
@@ -391,7 +422,7 @@ import SluiceTestSupport
             return layers.hasSuffix("outside") ? timed.rateLimited(RateLimiter(rate: 1_000, burst: 10, clock: ImmediateClock())) : timed
         }, clock: clock, interrupts: interrupts, calls: calls)
         let error: (any Error)?, outputs: [Int]
-        if layers == "two retries" {   // every layer keeps one output per item: the map's kernel
+        if path == "kernel" {
             (error, outputs, _) = try await runKernelRaw(flow, name: "timed", interrupt: { interrupts.increment() }, [1, 2, 3])
         } else {
             (error, outputs) = try await runSink(flow, name: "timed", interrupt: { interrupts.increment() }, [1, 2, 3])
