@@ -6,7 +6,7 @@
 /// Fusion rule: consecutive stages that are synchronous, emit at most one output per
 /// input and have no explicit option (`workers`, `buffer`, `unordered`) share one task. Such a
 /// run of stages also joins the asynchronous stage right after it when that stage runs a kernel
-/// (`map`, `tryMap`, with retry, timeout or observers; see `StageBody.acceptsSynchronousPrefix`) on one
+/// (`map`, `tryMap`, with retry, timeout, middleware or observers; see `StageBody.acceptsSynchronousPrefix`) on one
 /// worker: its worker runs the synchronous stages on each chunk, then the asynchronous one on
 /// each item, with no channel and no task between them. Every other stage — async, expanding (`flatMap`)
 /// or configured — is a segment of its own.
