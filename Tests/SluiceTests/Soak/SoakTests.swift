@@ -234,6 +234,7 @@ struct SoakReport {
             if leaf.options.front == .builder { note("builder-style stage") }
             if leaf.options.retry != nil { note("retry") }
             if leaf.options.timeout != nil { note("timeout (never fires)") }
+            if leaf.options.around { note("middleware") }
             if let observer = leaf.options.observer { note("observer (\(observer.rawValue))") }
             if let w = leaf.options.workers, w > 1 { note("workers > 1") }
             if leaf.options.buffer == 0 { note("buffer(0)") }
