@@ -14,13 +14,13 @@ extension FlowComponent {
     /// pre-empted — the stage reports the timeout when that code returns, and discards its result.
     ///
     /// Where the work runs: when nothing in the worker can go on with the item after it times
-    /// out — the timeout is the stage's last modifier, or it sits right inside a `retry` on an
-    /// asynchronous `map` — the work runs in the worker's own task, and the timeout cancels that
-    /// task (for a retried attempt the worker then goes on in a new task). Otherwise (a modifier
-    /// written after the timeout that may go on, such as `around`; a railway stage; a stage inside
-    /// a fragment that has policies of its own) each attempt runs in a child task, which the
-    /// timeout cancels. Either way task-locals and the worker's executor preference are the
-    /// worker's.
+    /// out — the timeout is the stage's last modifier (or only a `rateLimited` follows it), or an
+    /// asynchronous `map` has just the timeout, a `retry` written after it and observers — the
+    /// work runs in the worker's own task, and the timeout cancels that task (for a retried
+    /// attempt the worker then goes on in a new task). Otherwise (a modifier written after the
+    /// timeout that may go on, such as `around`; a railway stage; a stage inside a fragment that
+    /// has policies of its own) each attempt runs in a child task, which the timeout cancels.
+    /// Either way task-locals and the worker's executor preference are the worker's.
     ///
     /// The limit must be > 0. A huge limit (`.seconds(.max)`) means no limit in practice: the
     /// stage waits at most `.seconds(Int64.max / 2)` (about 146 billion years), a deadline every
