@@ -128,15 +128,9 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
                 throw error
             }
         }
-        let guarded = interruptingWatchdog(context)
-        for (index, layer) in layers.enumerated() {
-            let next = call
-            if let guarded, index == guarded.index {
-                call = { x, invocation in try await guarded.watchdog.guarding { try await next(x, invocation) } }
-            } else {
-                let wrap = wrap(layer.bound(to: context.scope))
-                call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
-            }
+        for layer in boundLayers(context) {
+            let next = call, wrap = wrap(layer)
+            call = { x, invocation in try await wrap(x, invocation) { y in try await next(y, invocation) } }
         }
         let layered = call
         // What the per-item path needs to know, decided once per worker: with no observer and
@@ -220,6 +214,17 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
         return (watchdog, index)
     }
 
+    /// The layers as this worker runs them, innermost first: each bound to the worker, and an
+    /// outermost timeout that may interrupt the worker's task in its guarding form
+    /// (`TimeoutLayer.guarding`).
+    private func boundLayers(_ context: StageContext) -> [InvocationLayer<Input, Output>] {
+        var bound = layers
+        if let guarded = interruptingWatchdog(context) {
+            bound[guarded.index] = TimeoutLayer.guarding(by: guarded.watchdog, name: layers[guarded.index].name)
+        }
+        return bound.map { $0.bound(to: context.scope) }
+    }
+
     /// `timeout` inside `retry`, and no other layer: the kernel whose work may restart.
     private var timeoutPerAttempt: (timeout: TimeoutSpec, retry: RetrySpec)? {
         guard layers.count == 2, let timeout = layers[0].timeout, let retry = layers[1].retry else { return nil }
@@ -250,15 +255,9 @@ package struct PolicyBody<Input: Sendable, Output: Sendable>: StageBody, GroupBo
             }
             return outputs
         }
-        let guarded = interruptingWatchdog(context)
-        for (index, layer) in layers.enumerated() {
+        for layer in boundLayers(context) {
             let next = call
-            if let guarded, index == guarded.index {
-                call = { x, invocation in try await guarded.watchdog.guarding { try await next(x, invocation) } }
-            } else {
-                let layer = layer.bound(to: context.scope)
-                call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
-            }
+            call = { x, invocation in try await layer.wrap(x, invocation) { y in try await next(y, invocation) } }
         }
         return call
     }

@@ -90,6 +90,19 @@ enum TimeoutLayer {
     }
 }
 
+extension TimeoutLayer {
+    /// The timeout as a layer that runs the item's work in the worker's own task, timed by
+    /// `watchdog`, which interrupts that task (see `PolicyBody.interruptingWatchdog`). One
+    /// worker's: it has no per-worker form of its own.
+    static func guarding<Input, Output>(by watchdog: Watchdog, name: String) -> InvocationLayer<Input, Output> {
+        InvocationLayer(name: name, keepsOutputs: true, wrapOne: { x, _, next in
+            try await watchdog.guarding { try await next(x) }
+        }) { x, _, next in
+            try await watchdog.guarding { try await next(x) }
+        }
+    }
+}
+
 /// Set by `timeout`: how to make a worker's watchdog that interrupts the worker's task, so that
 /// an asynchronous `map` whose policies are the timeout and, maybe, a `retry` inside it and
 /// observers runs its kernel (`makeWithPolicies`).

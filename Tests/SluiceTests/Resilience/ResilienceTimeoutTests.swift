@@ -125,10 +125,10 @@ import Testing
     }
 
     /// A deadline per attempt inside a retry, on an async `map`: every item's first attempt waits
-    /// until the watchdog interrupts it (a clock whose sleeps end at once), so each item restarts
-    /// its worker's work at least once, at a different point of a chunk each time. (A later
-    /// attempt may time out too, when the watchdog looks while it is in hand: the retries are
-    /// many.) The outputs are exactly the plain map's (in order when ordered), and a measured run
+    /// until the watchdog interrupts it (the test clock moves past its deadline once it waits),
+    /// so each item restarts its worker's work at least once, at a different point of a chunk
+    /// each time. (With several workers, a later attempt in hand when the clock moves times out
+    /// too.) The outputs are exactly the plain map's (in order when ordered), and a measured run
     /// counts each input once and each retry once.
     ///
     /// Observed, each item's events are those of the layered path across its restarts: started
@@ -137,18 +137,22 @@ import Testing
     func everyTimedOutAttemptRestartsItsWorkerAndKeepsTheOutputs(shape: (workers: Int, unordered: Bool), observed: Bool) async throws {
         let n = 200
         let attempts = Attempts(), never = Gate(), events = EventLedger()
+        let clock = TestClock(), waiting = Counter()
         var flow = op.map { (x: Int) async throws -> Int in
-            if attempts.next(x) == 1 { try await never.wait() }
+            if attempts.next(x) == 1 {
+                waiting.increment()
+                try await never.wait()
+            }
             return x * 2
         }
-        .timeout(.seconds(1), clock: ImmediateClock())
+        .timeout(.seconds(1), clock: clock)
         .retry(.attempts(1_000), clock: ImmediateClock())
         if observed { flow = flow.observe { events.record($0) } }
         flow = flow.workers(shape.workers).named("fetch")
         if shape.unordered { flow = flow.unordered() }
         let metrics = PipelineMetrics()
         let p = (Pipeline(0..<n) | flow).metrics(metrics)
-        let out = try await withDeadline { try await p.collect() }
+        let out = try await withDeadline { try await timingOutFirstAttempts(clock, waiting) { try await p.collect() } }
         let expected = (0..<n).map { $0 * 2 }
         #expect(shape.unordered ? out.sorted() == expected : out == expected)
         #expect((0..<n).allSatisfy { attempts.count($0) >= 2 })
@@ -171,17 +175,21 @@ import Testing
     @Test func anObservedItemWhoseWorkRestartsEndsOnceWhenTheRunStops() async throws {
         for round in 0..<60 {
             let attempts = Attempts(), never = Gate(), events = EventLedger()
+            let clock = TestClock(), waiting = Counter()
             let p = Pipeline(0..<100) | op.map { (x: Int) async throws -> Int in
-                if attempts.next(x) == 1 { try await never.wait() }
+                if attempts.next(x) == 1 {
+                    waiting.increment()
+                    try await never.wait()
+                }
                 return x
             }
-            .timeout(.seconds(1), clock: ImmediateClock())
+            .timeout(.seconds(1), clock: clock)
             .retry(.attempts(1_000), clock: ImmediateClock())
             .observe { events.record($0) }
             .workers(1 + round % 3)
             let leaveAfter = 1 + round % 7
             // (`take` returns after the run ended: every event is in by then.)
-            let taken = try await withDeadline { try await p.take(leaveAfter) }
+            let taken = try await withDeadline { try await timingOutFirstAttempts(clock, waiting) { try await p.take(leaveAfter) } }
             #expect(taken.count == leaveAfter)
             for x in events.items {
                 let kinds = events.of(x)
@@ -380,6 +388,25 @@ import Testing
         #expect(piped.stages == built.stages)
         #expect(try await piped(1...5).collect() == built(1...5).collect())
     }
+}
+
+/// Runs `body` while a driver moves `clock` one second on each time another first attempt waits
+/// (`waiting` counts them): that attempt passes its one-second deadline. Later attempts return
+/// at once and the clock moves only for first attempts, so no item times out on every attempt
+/// (a clock whose sleeps end at once made that possible on a slow machine). The driver stops
+/// when `body` returns.
+func timingOutFirstAttempts<T>(_ clock: TestClock, _ waiting: Counter, _ body: () async throws -> T) async throws -> T {
+    let driver = Task {
+        var moved = 0
+        while true {
+            await waiting.wait(atLeast: moved + 1)
+            if Task.isCancelled { return }
+            moved += 1
+            clock.advance(by: .seconds(1))
+        }
+    }
+    defer { driver.cancel() }
+    return try await body()
 }
 
 /// Each item's events, in order, as short text: `started`, `retried 1 timeout`, `succeeded 2
